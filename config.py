@@ -1,0 +1,152 @@
+"""Environment configuration: the one place banwave reads ``os.environ``.
+
+Every environment-specific value (Elasticsearch URL and credentials, index
+prefix, data directory, Kibana URL, sources file) is read here, validated, and
+handed to the rest of the code as a frozen :class:`Env`. A ``.env`` file in the
+working directory (or the file named by ``BANWAVE_ENV_FILE``) is read first;
+real environment variables win over it.
+
+A wrong value raises :class:`ConfigError` whose message is one line naming the
+variable; entry points print that line and exit 2 instead of a traceback.
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+from urllib.parse import urlsplit
+
+from dotenv import dotenv_values
+
+REPO_ROOT = Path(__file__).resolve().parent
+
+# name -> (default, one-line description); README's configuration table mirrors this.
+VARIABLES: dict[str, tuple[str, str]] = {
+    "BANWAVE_ES_URL": ("", "Elasticsearch URL, e.g. http://127.0.0.1:9200; empty = none configured (crawls spool to disk)"),
+    "BANWAVE_ES_USERNAME": ("", "basic-auth user for Elasticsearch (with BANWAVE_ES_PASSWORD)"),
+    "BANWAVE_ES_PASSWORD": ("", "basic-auth password for Elasticsearch (secret)"),
+    "BANWAVE_ES_API_KEY": ("", "Elasticsearch API key, base64 'id:key' form (secret); wins over basic auth"),
+    "BANWAVE_ES_CA_CERT": ("", "path to the CA certificate that signed Elasticsearch's HTTPS certificate"),
+    "BANWAVE_ES_TIMEOUT": ("30", "Elasticsearch request timeout in seconds"),
+    "BANWAVE_INDEX_PREFIX": ("banwave", "prefix of index, alias and template names (<prefix>-docs, <prefix>-runs)"),
+    "BANWAVE_DATA_DIR": (".data", "directory for crawl state, spool, dead letters and the job store (relative to the working directory)"),
+    "BANWAVE_SOURCES": ("sources.yaml", "path of the sources file"),
+    "BANWAVE_KIBANA_URL": ("http://127.0.0.1:5601", "Kibana URL for `banwave kibana import`"),
+    "BANWAVE_KIBANA_API_KEY": ("", "Kibana API key (secret); without it the Elasticsearch basic-auth credentials are used"),
+    "BANWAVE_LOG_LEVEL": ("INFO", "log level of the entry points: DEBUG, INFO, WARNING or ERROR"),
+}
+
+_PREFIX_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,60}$")
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+class ConfigError(ValueError):
+    """A configuration value is missing or wrong; the message is one line naming it."""
+
+
+@dataclass(frozen=True)
+class Env:
+    """Validated environment configuration."""
+
+    es_url: str
+    es_username: str
+    es_password: str = field(repr=False)
+    es_api_key: str = field(repr=False)
+    es_ca_cert: str
+    es_timeout: int
+    index_prefix: str
+    data_dir: Path
+    sources: Path
+    kibana_url: str
+    kibana_api_key: str = field(repr=False)
+    log_level: str
+
+    @property
+    def docs_alias(self) -> str:
+        return f"{self.index_prefix}-docs"
+
+    @property
+    def runs_alias(self) -> str:
+        return f"{self.index_prefix}-runs"
+
+    def require_es(self) -> str:
+        """Return the Elasticsearch URL or raise if none is configured."""
+        if not self.es_url:
+            raise ConfigError("BANWAVE_ES_URL is not set: give the Elasticsearch URL, e.g. http://127.0.0.1:9200")
+        return self.es_url
+
+
+def _url(name: str, value: str, *, required: bool) -> str:
+    if not value:
+        if required:
+            raise ConfigError(f"{name} is not set")
+        return ""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"{name}={value!r} is not an http(s) URL such as http://127.0.0.1:9200")
+    if parts.username or parts.password:
+        raise ConfigError(f"{name} must not carry credentials; use BANWAVE_ES_USERNAME/BANWAVE_ES_PASSWORD or an API key")
+    try:
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        raise ConfigError(f"{name}={value!r} has an invalid port") from None
+    return value.rstrip("/")
+
+
+def _positive_int(name: str, value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise ConfigError(f"{name}={value!r} is not a whole number") from None
+    if number <= 0:
+        raise ConfigError(f"{name}={value!r} must be greater than 0")
+    return number
+
+
+def load(environ: Mapping[str, str] | None = None, *, env_file: str | os.PathLike | None = None) -> Env:
+    """Read, validate and return the configuration.
+
+    ``environ`` defaults to ``os.environ``; values from the ``.env`` file fill
+    in only variables the environment does not set.
+    """
+    environ = os.environ if environ is None else environ
+    path = Path(env_file or environ.get("BANWAVE_ENV_FILE") or ".env")
+    file_values = {k: v for k, v in dotenv_values(path).items() if v is not None} if path.is_file() else {}
+    if environ.get("BANWAVE_ENV_FILE") and not path.is_file():
+        raise ConfigError(f"BANWAVE_ENV_FILE={str(path)!r} does not exist")
+
+    def get(name: str) -> str:
+        return str(environ.get(name, file_values.get(name, VARIABLES[name][0]))).strip()
+
+    ca_cert = get("BANWAVE_ES_CA_CERT")
+    if ca_cert and not Path(ca_cert).is_file():
+        raise ConfigError(f"BANWAVE_ES_CA_CERT={ca_cert!r} is not a readable file")
+    username, password = get("BANWAVE_ES_USERNAME"), get("BANWAVE_ES_PASSWORD")
+    if bool(username) != bool(password):
+        raise ConfigError("BANWAVE_ES_USERNAME and BANWAVE_ES_PASSWORD must be set together")
+    prefix = get("BANWAVE_INDEX_PREFIX")
+    if not _PREFIX_RE.match(prefix):
+        raise ConfigError(f"BANWAVE_INDEX_PREFIX={prefix!r} must be lowercase letters, digits, '-' or '_'")
+    log_level = get("BANWAVE_LOG_LEVEL").upper()
+    if log_level not in _LOG_LEVELS:
+        raise ConfigError(f"BANWAVE_LOG_LEVEL={log_level!r} must be one of {', '.join(_LOG_LEVELS)}")
+    data_dir = get("BANWAVE_DATA_DIR")
+    if not data_dir:
+        raise ConfigError("BANWAVE_DATA_DIR is empty")
+
+    return Env(
+        es_url=_url("BANWAVE_ES_URL", get("BANWAVE_ES_URL"), required=False),
+        es_username=username,
+        es_password=password,
+        es_api_key=get("BANWAVE_ES_API_KEY"),
+        es_ca_cert=ca_cert,
+        es_timeout=_positive_int("BANWAVE_ES_TIMEOUT", get("BANWAVE_ES_TIMEOUT")),
+        index_prefix=prefix,
+        data_dir=Path(data_dir).expanduser().resolve(),
+        sources=Path(get("BANWAVE_SOURCES")).expanduser(),
+        kibana_url=_url("BANWAVE_KIBANA_URL", get("BANWAVE_KIBANA_URL"), required=False),
+        kibana_api_key=get("BANWAVE_KIBANA_API_KEY"),
+        log_level=log_level,
+    )
