@@ -1,0 +1,190 @@
+"""Decode fetched page bytes to text before extraction.
+
+trafilatura's own encoding guess garbles many GB2312 pages, so extraction is
+always handed a ``str`` decoded here. Candidates, in order: byte-order mark,
+valid UTF-8, the charset declared in the page (``<meta charset>``), the HTTP
+``Content-Type`` charset, then statistical detection (charset-normalizer).
+A declared charset is only a claim: each candidate must decode the bytes
+cleanly, otherwise the next one is tried. Legacy Chinese labels are widened to
+their supersets (GB2312/GBK -> GB18030, Big5 -> Big5-HKSCS) because pages
+labelled GB2312 routinely use GBK-only characters.
+"""
+from __future__ import annotations
+
+import codecs
+import logging
+import re
+import threading
+
+from charset_normalizer import from_bytes
+
+logger = logging.getLogger(__name__)
+
+
+class DecodeError(ValueError):
+    """The body is binary or cannot be decoded as text."""
+
+
+# WHATWG-style widening: decode with the superset the label really means.
+_WIDEN = {
+    "gb2312": "gb18030", "gbk": "gb18030", "cp936": "gb18030", "x-gbk": "gb18030",
+    "gb_2312-80": "gb18030", "euc-cn": "gb18030", "hz-gb-2312": "gb18030",
+    "big5": "big5hkscs", "big5-hkscs": "big5hkscs", "cp950": "big5hkscs", "x-x-big5": "big5hkscs",
+    "iso-8859-1": "cp1252", "iso8859-1": "cp1252", "latin-1": "cp1252", "latin1": "cp1252", "us-ascii": "cp1252",
+    "ascii": "cp1252", "shift_jis": "cp932", "sjis": "cp932", "euc-kr": "cp949",
+    "utf8": "utf-8", "unicode-1-1-utf-8": "utf-8",
+}
+# Single-byte codecs decode any byte string, so "it decoded" proves nothing.
+_SINGLE_BYTE = {"cp1252", "iso8859-15", "cp1251", "koi8-r", "iso8859-2"}
+
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),  # before UTF-16: same prefix
+    (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"),
+)
+_BINARY_MAGIC = (
+    b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"%PDF", b"PK\x03\x04", b"\x1f\x8b",
+    b"BZh", b"\x7fELF", b"RIFF", b"\x00\x00\x01\x00", b"OggS", b"ID3", b"wOFF", b"wOF2",
+)
+_META_CHARSET = re.compile(
+    rb"""<meta[^>]+?charset\s*=\s*["']?\s*([A-Za-z0-9_:.\-]+)""", re.IGNORECASE
+)
+_HEADER_CHARSET = re.compile(r"""charset\s*=\s*["']?\s*([A-Za-z0-9_:.\-]+)""", re.IGNORECASE)
+_errors = threading.local()
+
+
+def _count_error(exc: UnicodeDecodeError) -> tuple[str, int]:
+    """Codec error handler: replace like "replace" but count the bad bytes."""
+    _errors.count = getattr(_errors, "count", 0) + exc.end - exc.start
+    return "\ufffd", exc.end
+
+
+codecs.register_error("banwave-count", _count_error)
+
+# Tolerated share of undecodable bytes: real GBK pages carry a few stray bytes,
+# a wrong label produces garbage on every other character.
+_MAX_ERROR_RATIO = 0.002
+
+
+def decode_body(body: bytes, headers: dict | None = None) -> str:
+    """Return ``body`` as text; raise DecodeError if binary or undecodable."""
+    if not isinstance(body, (bytes, bytearray)):
+        raise DecodeError(f"body must be bytes, not {type(body).__name__}")
+    body = bytes(body)
+    for bom, encoding in _BOMS:
+        if body.startswith(bom):
+            text = _try_decode(body, encoding)
+            if text is not None:
+                return text
+            break
+    if looks_binary(body):
+        raise DecodeError("binary content")
+    if not body:
+        return ""
+    if body.isascii():
+        return body.decode("ascii")
+    # UTF-8 is self-validating: legacy multi-byte text practically never decodes
+    # as UTF-8, while UTF-8 Chinese often decodes "cleanly" as GB18030 mojibake,
+    # so a UTF-8 body mislabelled GBK must be caught before the labels are tried.
+    text = _try_decode(body, "utf-8", tolerant=False)
+    if text is not None:
+        return text
+    for label in (declared_charset(body), header_charset(headers)):
+        encoding = normalise_charset(label)
+        if encoding is None or encoding in _SINGLE_BYTE:
+            continue  # single-byte labels fit any bytes; they are the last resort below
+        text = _try_decode(body, encoding)
+        if text is not None:
+            return text
+        logger.debug("declared charset %s does not fit the bytes", label)
+    detected = _detect(body)
+    if detected is not None:
+        return detected
+    for label in (declared_charset(body), header_charset(headers)):
+        encoding = normalise_charset(label)
+        if encoding in _SINGLE_BYTE:
+            return body.decode(encoding, errors="replace")
+    raise DecodeError("no charset decodes the body")
+
+
+def looks_binary(body: bytes) -> bool:
+    """True for well-known binary formats and for control-byte-heavy data."""
+    if body.startswith(_BINARY_MAGIC):
+        return True
+    head = body[:4096]
+    if not head:
+        return False
+    if b"\x00" in head:
+        return True
+    controls = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13, 27))
+    return controls / len(head) > 0.05
+
+
+def declared_charset(body: bytes) -> str | None:
+    """The charset named by ``<meta charset>``/``http-equiv`` in the first 4 KiB."""
+    match = _META_CHARSET.search(body[:4096])
+    return match.group(1).decode("ascii", "replace") if match else None
+
+
+def header_charset(headers: dict | None) -> str | None:
+    """The charset parameter of the Content-Type header, whatever the key case."""
+    value = header_value(headers, "content-type")
+    match = _HEADER_CHARSET.search(value) if value else None
+    return match.group(1) if match else None
+
+
+def header_value(headers: dict | None, name: str) -> str | None:
+    """Case-insensitive header lookup accepting str, bytes or list values (Scrapy)."""
+    if not headers:
+        return None
+    for key, value in headers.items():
+        key = key.decode("latin-1") if isinstance(key, bytes) else str(key)
+        if key.lower() != name:
+            continue
+        if isinstance(value, (list, tuple)):
+            value = value[0] if value else ""
+        return value.decode("latin-1") if isinstance(value, bytes) else str(value)
+    return None
+
+
+def normalise_charset(label: str | None) -> str | None:
+    """Map a charset label to the Python codec to use, widened; None if unknown."""
+    if not label:
+        return None
+    label = label.strip().lower()
+    label = _WIDEN.get(label, label)
+    try:
+        name = codecs.lookup(label).name
+    except LookupError:
+        return None
+    return _WIDEN.get(name, name)
+
+
+def _try_decode(body: bytes, encoding: str, tolerant: bool = True) -> str | None:
+    """Decode if the bytes fit ``encoding``, tolerating a cut-off tail and rare stray bytes."""
+    try:
+        return body.decode(encoding)
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(body) - 4:  # truncated download: drop the partial last character
+            try:
+                return body[: exc.start].decode(encoding)
+            except UnicodeDecodeError:
+                pass
+    except LookupError:
+        return None
+    if not tolerant:
+        return None
+    _errors.count = 0
+    text = body.decode(encoding, errors="banwave-count")
+    if _errors.count <= max(2, len(body) * _MAX_ERROR_RATIO):
+        return text
+    return None
+
+
+def _detect(body: bytes) -> str | None:
+    """charset-normalizer's best guess, widened, if it decodes the body cleanly."""
+    best = from_bytes(body[:65536]).best()
+    if best is None:
+        return None
+    encoding = normalise_charset(best.encoding)
+    return _try_decode(body, encoding) if encoding else None
