@@ -27,3 +27,14 @@ ROBOTSTXT_OBEY = True                       # never fetch what a site's robots.t
 # --- reactor and encoding ------------------------------------------------------
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"              # keep Chinese readable in exported feeds
+
+# --- extraction (pipelines/extract, pipelines/clean; see docs/extraction.md) ---
+EXTRACT_ENABLED = True                      # False: ExtractMiddleware raises NotConfigured, raw pages pass through
+EXTRACT_MIN_CHARS = 50                      # article text shorter than this is page chrome: dropped as boilerplate
+EXTRACT_MIN_POST_CHARS = 1                  # forum posts shorter than this are dropped ("顶" is still a post)
+EXTRACT_FALLBACK = True                     # run the text-density extractor when trafilatura returns too little
+EXTRACT_FALLBACK_RATIO = 0.6                # fallback wins when trafilatura has less than this share of its text
+EXTRACT_DEFAULT_TZ = "Asia/Shanghai"        # zone for dates printed without an offset
+EXTRACT_CJK_RATIO = 0.3                     # share of CJK among letters from which a text is tagged "zh"
+CLEAN_ENABLED = True                        # False: CleanPipeline raises NotConfigured
+CLEAN_TITLE_MAX_CHARS = 200                 # longer titles are cut with an ellipsis

@@ -1,0 +1,101 @@
+"""HTML parsing and element-to-text helpers shared by the article and forum stages."""
+from __future__ import annotations
+
+import re
+
+from lxml import etree, html
+
+# Elements whose start and end break the text into lines.
+_BLOCKS = frozenset(
+    "address article aside blockquote dd div dl dt fieldset figcaption figure footer form "
+    "h1 h2 h3 h4 h5 h6 header hr li main nav ol p pre section table tbody thead tfoot tr td th ul "
+    "center".split()
+)
+_SKIP = frozenset("script style noscript template iframe select button svg head".split())
+_XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
+
+
+def parse_html(text: str) -> html.HtmlElement | None:
+    """Parse decoded HTML into an lxml tree; None if there is no document."""
+    text = _XML_DECL.sub("", text.replace("\x00", ""), count=1)
+    if not text.strip():
+        return None
+    try:
+        return html.document_fromstring(text)
+    except (etree.ParserError, ValueError):
+        return None
+
+
+def element_text(element, skip=None) -> str:
+    """Visible text of ``element``: one line per block or ``<br>``, whitespace
+    runs collapsed, blank lines removed. ``skip`` is a set of elements to leave
+    out (quotes, signatures) without mutating the tree."""
+    lines: list[str] = []
+    current: list[str] = []
+
+    def newline():
+        if current:
+            line = " ".join("".join(current).split())
+            if line:
+                lines.append(line)
+            current.clear()
+
+    def walk(node):
+        tag = node.tag if isinstance(node.tag, str) else None
+        if tag is None or tag.lower() in _SKIP or (skip and node in skip):
+            if node.tail:
+                current.append(node.tail)
+            return
+        tag = tag.lower()
+        block = tag in _BLOCKS
+        if block:
+            newline()
+        if tag == "br":
+            newline()
+        elif tag in ("td", "th"):
+            current.append(" ")
+        if node.text:
+            current.append(node.text)
+        for child in node:
+            walk(child)
+        if block:
+            newline()
+        if node.tail:
+            current.append(node.tail)
+
+    tail, element.tail = element.tail, None  # the element's own tail lies outside it
+    try:
+        walk(element)
+    finally:
+        element.tail = tail
+    newline()
+    return "\n".join(lines)
+
+
+def first(element, xpaths) -> list:
+    """Results of the first XPath (string or list of strings) that matches anything."""
+    if not xpaths:
+        return []
+    for xpath in [xpaths] if isinstance(xpaths, str) else xpaths:
+        try:
+            found = element.xpath(xpath)
+        except etree.XPathError:
+            continue
+        if found:
+            return found if isinstance(found, list) else [found]
+    return []
+
+
+def first_text(element, xpaths) -> str | None:
+    """Text of the first match of ``xpaths`` (attribute values and strings as-is)."""
+    for found in first(element, xpaths):
+        value = found if isinstance(found, str) else element_text(found)
+        value = " ".join(value.split())
+        if value:
+            return value
+    return None
+
+
+def class_xpath(name: str) -> str:
+    """XPath predicate body matching an element carrying CSS class ``name``."""
+    return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"

@@ -1,0 +1,184 @@
+"""Forum thread detection and per-post segmentation.
+
+trafilatura treats a thread page as one article and glues all posts (with
+quotes and signatures) into one text, so thread pages are segmented here with
+XPath profiles for the forum engines we meet (Discuz!, phpBB) plus a generic
+profile for repeated ``id="post…"`` blocks. A spider's ``rules`` dict may
+override any profile key (see docs/extraction.md).
+"""
+from __future__ import annotations
+
+import logging
+import re
+from datetime import datetime
+
+from lxml import html as lxml_html
+
+from pipelines.dates import normalise_date
+from pipelines.extract.dom import class_xpath, element_text, first, first_text, parse_html
+
+logger = logging.getLogger(__name__)
+
+_COMMON_DROP = [
+    ".//script", ".//style",
+    ".//*[contains(translate(@style, ' ', ''), 'display:none')]",  # hidden anti-copy text
+]
+PROFILES = {
+    "discuz": {
+        "post": "//div[starts-with(@id, 'post_')][.//*[starts-with(@id, 'postmessage_')]]",
+        "post_id": r"^post_(\d+)$",
+        "body": ".//*[starts-with(@id, 'postmessage_')]",
+        "author": [f".//*[{class_xpath('authi')}]/a[{class_xpath('xw1')}]", ".//a[contains(@href, 'uid')]"],
+        "date": [".//*[starts-with(@id, 'authorposton')]/span/@title", ".//*[starts-with(@id, 'authorposton')]"],
+        "floor": [".//*[starts-with(@id, 'postnum')]"],
+        "quote": [f".//*[{class_xpath('quote')}]", ".//blockquote"],
+        "drop": [
+            f".//*[{class_xpath('jammer')}]", f".//*[{class_xpath('pstatus')}]",
+            f".//*[{class_xpath('sign')}]", f".//*[{class_xpath('attach_nopermission')}]",
+            ".//ignore_js_op", f".//*[{class_xpath('a_pr')}]",
+        ],
+        "title": ["//*[@id='thread_subject']", "//h1"],
+    },
+    "phpbb": {
+        "post": f"//div[{class_xpath('post')}][starts-with(@id, 'p')][.//*[{class_xpath('content')}]]",
+        "post_id": r"^p(\d+)$",
+        "body": f".//*[{class_xpath('content')}]",
+        "author": [f".//*[{class_xpath('author')}]//*[{class_xpath('username')}]",
+                   f".//*[{class_xpath('username')}]"],
+        "date": [f".//*[{class_xpath('author')}]//time/@datetime", f".//*[{class_xpath('author')}]"],
+        "floor": [],
+        "quote": [".//blockquote"],
+        "drop": [f".//*[{class_xpath('signature')}]", f".//*[{class_xpath('notice')}]"],
+        "title": [f"//h2[{class_xpath('topic-title')}]", "//h2", "//h1"],
+    },
+    "generic": {
+        "post": "//*[re:test(@id, '^(post|pid|p|reply|msg)[-_]?\\d+$', 'i')]"
+                "[not(ancestor::*[re:test(@id, '^(post|pid|p|reply|msg)[-_]?\\d+$', 'i')])]",
+        "post_id": r"(\d+)$",
+        "body": [".//*[contains(@class, 'message') or contains(@class, 'content') or contains(@class, 'postbody')]"],
+        "author": [".//*[contains(@class, 'author') or contains(@class, 'user')]//a", ".//*[contains(@class, 'author')]"],
+        "date": [".//time/@datetime", ".//*[contains(@class, 'date') or contains(@class, 'time')]"],
+        "floor": [".//*[contains(@class, 'floor') or contains(@class, 'postnum')]"],
+        "quote": [".//blockquote", f".//*[{class_xpath('quote')}]"],
+        "drop": [".//*[contains(@class, 'sign')]"],
+        "title": ["//h1"],
+    },
+}
+_REGEX_NS = {"re": "http://exslt.org/regular-expressions"}
+_FLOOR_NAMES = {"楼主": 1, "沙发": 2, "板凳": 3, "地板": 4}
+_FLOOR = re.compile(r"(\d+)\s*(?:#|楼|樓|F\b)|#\s*(\d+)|^\s*(\d+)\s*$")
+# Quote headers: "张三 发表于 2021-8-15 10:23", "张三 wrote:", "引用 张三 的帖子".
+_QUOTE_HEAD = re.compile(
+    r"^(?:引用\s*)?(?P<who>[^\s:：]{1,40}?)\s*(?:发表于|發表於|wrote|写道|說|说)[:：]?(?:\s.*)?$", re.I
+)
+_QUOTE_PID = re.compile(r"[?&]pid=(\d+)|#p(?:id)?(\d+)")
+
+
+def is_thread(page, rules: dict | None = None) -> bool:
+    """True if the page (HTML string or lxml tree) holds forum posts."""
+    tree = parse_html(page) if isinstance(page, str) else page
+    if tree is None:
+        return False
+    return _profile(tree, rules) is not None
+
+
+def segment_posts(page, url: str = "", rules: dict | None = None, crawled_at: datetime | None = None,
+                  default_tz: str = "Asia/Shanghai") -> tuple[str | None, list[dict]]:
+    """Split a thread page into ``(thread_title, posts)``.
+
+    Each post dict has post_id, floor, author, published, text, quote and
+    reply_to; text excludes quotes, signatures, edit notices and hidden text.
+    """
+    tree = parse_html(page) if isinstance(page, str) else page
+    found = _profile(tree, rules) if tree is not None else None
+    if found is None:
+        return None, []
+    profile, elements = found
+    title = first_text(tree, profile.get("title"))
+    posts = []
+    for index, element in enumerate(elements, start=1):
+        post = _post(element, profile, crawled_at, default_tz)
+        if post is None:
+            continue
+        post["floor"] = post["floor"] or index
+        posts.append(post)
+    logger.debug("%s: %d posts segmented", url, len(posts))
+    return title, posts
+
+
+def _profile(tree, rules: dict | None):
+    """The first profile (spider rules first) whose post XPath matches; with its posts."""
+    candidates = []
+    if rules and rules.get("post"):
+        candidates.append({**PROFILES["generic"], **rules})
+    candidates += PROFILES.values()
+    for profile in candidates:
+        try:
+            elements = tree.xpath(profile["post"], namespaces=_REGEX_NS)
+        except Exception:  # a bad XPath in site rules must not stop the crawl
+            logger.warning("invalid post XPath %r", profile["post"])
+            continue
+        elements = [e for e in elements if isinstance(e, lxml_html.HtmlElement) and first(e, profile["body"])]
+        minimum = 2 if profile is PROFILES["generic"] else 1  # generic ids are weak evidence alone
+        if len(elements) >= minimum:
+            return profile, elements
+    return None
+
+
+def _post(element, profile: dict, crawled_at, default_tz) -> dict | None:
+    match = re.search(profile["post_id"], element.get("id", ""))
+    post_id = match.group(1) if match else None
+    body = first(element, profile["body"])[0]
+    skip = set()
+    for xpath in _COMMON_DROP + list(profile.get("drop") or []):
+        skip.update(first(body, xpath))
+    quotes = [q for q in first(body, profile.get("quote")) if q not in skip]
+    quotes = [q for q in quotes if not any(a in quotes for a in q.iterancestors())]  # nested: keep outer
+    quote_text, reply_to = _quote(quotes, skip)
+    skip.update(quotes)
+    text = element_text(body, skip)
+    raw_date = first_text(element, profile.get("date"))
+    return {
+        "post_id": post_id,
+        "floor": _floor(first_text(element, profile.get("floor"))),
+        "author": first_text(element, profile.get("author")),
+        "published": normalise_date(raw_date, crawled_at, default_tz) if raw_date else None,
+        "text": text,
+        "quote": quote_text,
+        "reply_to": reply_to,
+    }
+
+
+def _quote(quotes: list, skip: set) -> tuple[str | None, str | None]:
+    """Quoted text without its "X 发表于 …" header, and who or which post it quotes."""
+    if not quotes:
+        return None, None
+    parts, reply_to = [], None
+    for quote in quotes:
+        cites = quote.xpath(".//cite")  # phpBB/vBulletin put "X wrote:" in <cite>
+        lines = element_text(quote, skip | set(cites)).split("\n")
+        head = _QUOTE_HEAD.match(element_text(cites[0])) if cites else None
+        if head is None and lines:
+            head = _QUOTE_HEAD.match(lines[0])
+            if head:
+                lines = lines[1:]
+        if head:
+            reply_to = reply_to or head["who"]
+        if reply_to is None:
+            for href in quote.xpath(".//a/@href"):
+                pid = _QUOTE_PID.search(href)
+                if pid:
+                    reply_to = pid.group(1) or pid.group(2)
+                    break
+        parts.extend(line for line in lines if line)
+    return "\n".join(parts) or None, reply_to
+
+
+def _floor(raw: str | None) -> int | None:
+    if not raw:
+        return None
+    for name, floor in _FLOOR_NAMES.items():
+        if name in raw:
+            return floor
+    match = _FLOOR.search(raw)
+    return int(next(g for g in match.groups() if g)) if match else None

@@ -1,0 +1,81 @@
+import json
+import subprocess
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from pipelines.extract import ExtractError, extract_page
+
+ROOT = Path(__file__).parent.parent
+DATA = Path(__file__).parent / "data" / "extract"
+EXPECTED = json.loads((DATA / "expected.json").read_text(encoding="utf-8"))
+CRAWL = datetime(2021, 10, 1, tzinfo=timezone.utc)
+ARTICLES = [name for name, want in EXPECTED.items() if want["kind"] == "article"]
+
+
+@pytest.mark.parametrize("name", ARTICLES)
+def test_article_fixtures(name):
+    want = EXPECTED[name]
+    got = extract_page((DATA / name).read_bytes(), "http://x.test/a/1.html", crawled_at=CRAWL)
+    for key in ("kind", "title", "text", "published", "author", "lang"):
+        assert got[key] == want[key], key
+    assert got["posts"] == []
+    assert "相关新闻" not in got["text"] and "网友评论" not in got["text"] and "Reader1" not in got["text"]
+
+
+@pytest.mark.parametrize("name", ["thread_discuz_gbk.html", "thread_phpbb.html"])
+def test_thread_fixtures_are_forum_pages(name):
+    got = extract_page((DATA / name).read_bytes(), "http://x.test/t/1.html", crawled_at=CRAWL)
+    assert got["kind"] == "forum"
+    assert got["title"] == EXPECTED[name]["title"]
+    assert got["lang"] == EXPECTED[name]["lang"]
+    assert [p["text"] for p in got["posts"]] == [p["text"] for p in EXPECTED[name]["posts"]]
+
+
+def test_binary_and_non_html_raise_with_reason():
+    with pytest.raises(ExtractError) as err:
+        extract_page((DATA / "binary.png").read_bytes(), "http://x.test/a.png")
+    assert err.value.reason == "decode_error"
+    with pytest.raises(ExtractError) as err:
+        extract_page(b"<html></html>", "http://x.test/a.pdf", {"Content-Type": "application/pdf"})
+    assert err.value.reason == "not_html"
+    with pytest.raises(ExtractError) as err:
+        extract_page(b"just some plain words", "http://x.test/a.txt")
+    assert err.value.reason == "not_html"
+
+
+def test_listing_page_is_other():
+    links = "".join(f'<li><a href="/a/{i}.html">第{i}条新闻标题：亚马逊卖家动态更新</a></li>' for i in range(30))
+    page = f"<html><body><h1>新闻列表</h1><ul>{links}</ul></body></html>".encode("utf-8")
+    got = extract_page(page, "http://x.test/list.html")
+    assert got["kind"] == "other" and got["text"] == ""
+
+
+def test_canonical_link_on_same_host_is_used_and_stripped():
+    page = (b'<html><head><link rel="canonical" href="/a/1.html?utm_medium=x"></head>'
+            b"<body><p>" + "正文内容。".encode() * 40 + b"</p></body></html>")
+    got = extract_page(page, "http://x.test/a/1.html?from=groupmessage")
+    assert got["canonical_url"] == "http://x.test/a/1.html"
+
+
+def test_cli_one_line_per_input_in_order_with_errors(tmp_path):
+    lines = [
+        {"id": "a", "url": "http://x.test/a.html", "path": str(DATA / "article_gbk.html")},
+        {"id": "b", "url": "http://x.test/b.png", "path": str(DATA / "binary.png")},
+        {"id": "c", "url": "http://x.test/c.html", "path": str(tmp_path / "missing.html")},
+        {"id": "d", "url": "http://x.test/t.html", "path": str(DATA / "thread_discuz_gbk.html"),
+         "headers": {"Content-Type": "text/html; charset=utf-8"}},
+    ]
+    stdin = "\n".join(json.dumps(line) for line in lines) + "\nnot json\n"
+    run = subprocess.run([sys.executable, "-m", "pipelines.extract"], input=stdin, capture_output=True,
+                         text=True, cwd=ROOT, check=True, timeout=120)
+    out = [json.loads(line) for line in run.stdout.splitlines()]
+    assert [o["id"] for o in out] == ["a", "b", "c", "d", None]
+    assert set(out[0]) == {"id", "kind", "title", "text", "published", "author", "lang", "posts"}
+    assert out[0]["kind"] == "article" and out[0]["title"] == "亚马逊封号潮波及深圳大卖"
+    assert out[1]["error"].startswith("decode_error") and out[2]["error"].startswith("io_error")
+    assert out[3]["kind"] == "forum" and len(out[3]["posts"]) == 3
+    assert set(out[3]["posts"][0]) == {"post_id", "author", "published", "text", "quote"}
+    assert "error" in out[4]

@@ -1,0 +1,63 @@
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
+from pipelines.decode import decode_body
+from pipelines.forum import is_thread, segment_posts
+
+DATA = Path(__file__).parent / "data" / "extract"
+EXPECTED = json.loads((DATA / "expected.json").read_text(encoding="utf-8"))
+CRAWL = datetime(2021, 5, 13, 4, 0, tzinfo=timezone.utc)
+
+
+def html(name):
+    return decode_body((DATA / name).read_bytes())
+
+
+def test_thread_pages_are_recognised_and_articles_are_not():
+    assert is_thread(html("thread_discuz_gbk.html"))
+    assert is_thread(html("thread_phpbb.html"))
+    assert not is_thread(html("article_gbk.html"))
+    assert not is_thread(html("article_en_comments.html"))
+
+
+def test_discuz_posts_exclude_quotes_signatures_edit_notes_and_hidden_text():
+    title, posts = segment_posts(html("thread_discuz_gbk.html"), crawled_at=CRAWL)
+    expected = EXPECTED["thread_discuz_gbk.html"]
+    assert title == expected["title"]
+    for post, want in zip(posts, expected["posts"], strict=True):
+        for key in ("post_id", "floor", "author", "text", "quote", "reply_to"):
+            assert post[key] == want[key], key
+    first = posts[0]["text"]
+    assert "专注亚马逊运营" not in first and "本帖最后由" not in first
+    assert "copyright" not in first and "abc123" not in first
+
+
+def test_discuz_dates_prefer_absolute_title_and_resolve_relative_forms():
+    _, posts = segment_posts(html("thread_discuz_gbk.html"), crawled_at=CRAWL)
+    assert posts[0]["published"] == "2021-05-12T09:30:00+08:00"
+    assert posts[1]["published"] == "2021-05-12T10:05:00+08:00"  # <span title> beats "昨天"
+    assert posts[2]["published"] == "2021-05-13T09:00:00+08:00"  # "3 小时前" before crawl
+
+
+def test_phpbb_quote_from_cite():
+    title, posts = segment_posts(html("thread_phpbb.html"), crawled_at=CRAWL)
+    assert title == "Store suspended after review abuse notice"
+    assert [p["post_id"] for p in posts] == ["501", "502"]
+    assert posts[1]["quote"] == "Has anyone got their account back?"
+    assert posts[1]["reply_to"] == "seller_joe"
+    assert posts[1]["text"] == "Yes, it took us three weeks and a detailed plan of action."
+    assert "selling since" not in posts[0]["text"]
+
+
+def test_site_rules_override_profiles():
+    page = """<html><body><h1>Thread</h1>
+    <div class="msg" data-id="1"><b class="who">ann</b><div class="txt">first post text</div></div>
+    <div class="msg" data-id="2"><b class="who">bob</b><div class="txt">second post text</div></div></body></html>"""
+    rules = {"post": "//div[@class='msg']", "body": ".//div[@class='txt']", "author": ".//b[@class='who']",
+             "post_id": r"(\d+)", "title": "//h1"}
+    assert not is_thread(page)
+    title, posts = segment_posts(page, rules=rules)
+    assert title == "Thread"
+    assert [(p["author"], p["text"], p["floor"]) for p in posts] == [
+        ("ann", "first post text", 1), ("bob", "second post text", 2)]
