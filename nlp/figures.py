@@ -1,0 +1,290 @@
+"""Figures: money, counts and percentages in Chinese and English text.
+
+Numbers are found with one regular expression, then classified by what stands next to them:
+a currency (money), a percent sign or 成 (percent), a measure word or a counted noun (count).
+A number with none of these (years, dates, ordinals, distances) is not a figure. The lexicon
+(currencies, counted nouns, measure words, qualifiers) is ``nlp/data/figures.yaml``.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, replace
+
+from bisect import bisect_right
+
+from nlp.numbers import ARABIC_PATTERN, CN_NUMERAL_CHARS, ParsedNumber, parse_number
+
+_CN = CN_NUMERAL_CHARS
+_EN_WORD_NUMBER = (r"(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|"
+                   r"fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|"
+                   r"eighty|ninety|hundred|thousand)")
+NUMBER_RE = re.compile(
+    rf"百分之(?P<pct_of>{ARABIC_PATTERN}|[{_CN}点]+)"
+    rf"|(?P<den>\d+|[{_CN}]+)分之(?P<num>\d+|[{_CN}]+)"
+    rf"|(?P<arabic>(?:{ARABIC_PATTERN})(?:[多余几]?[十百千万亿])*[多余]?)"
+    rf"(?:(?P<en_mul>\s?(?:thousand|million|billion|trillion)\b|(?:bn|mn|k|m|K|M)\b))?"
+    rf"|(?P<chinese>(?:[数上](?=[十百千万亿]))?[{_CN}]+[多余]?)"
+    rf"|(?P<words>\b(?i:{_EN_WORD_NUMBER}(?:[\s-]+(?:and\s+)?{_EN_WORD_NUMBER})*"
+    rf"(?:\s+(?:million|billion))?)\b)"
+)
+_ORDINAL_BEFORE = re.compile(r"(?:第|No\.\s?|#|[Nn]umber\s|[Ll]ine\s|[Rr]oute\s)$")
+_PERCENT_AFTER = re.compile(r"\s?(?:%|％|percent\b|per cent\b|个百分点)|成(?![员立功本交为都了长])")
+_TIME_AFTER_MEASURE = re.compile(r"(?:月|小时|星期|礼拜|季度|工作日|多月|年|天|周)")
+_CLAUSE_BREAK = "，。；：！？、,.;:!?()（）\n"
+_CN_WINDOW_STOP = frozenset(_CLAUSE_BREAK + "的被在是和与及等了将有")
+_EN_STOPWORDS = frozenset("of and or the a an in on at to for from by with were was is are had has have it its their "
+                          "who which that this than per each".split())
+_RANGE_CONNECTOR = re.compile(r"\s*(?:至|到|-|－|~|～|—|–)\s*$")
+_RANGE_CONNECTOR_EN = re.compile(r"\s+(?:to|and)\s+$")
+_RANGE_OPENER_EN = re.compile(r"(?i)\b(?:between|from|range from|ranged from)\s+$")
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One figure as emitted in the interface (``as_dict``)."""
+
+    kind: str
+    text: str
+    start: int
+    end: int
+    value: float
+    currency: str | None
+    qualifier: str | None
+    value_cny: float | None
+    counted: str | None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class _Candidate:
+    """A number with what surrounds it, before it is known to be a figure."""
+
+    number: ParsedNumber
+    start: int          # of the figure text (qualifier / currency prefix included)
+    end: int
+    num_start: int
+    num_end: int
+    kind: str | None = None
+    currency: str | None = None
+    counted: str | None = None
+    qualifier: str | None = None
+
+
+def _alternation(words) -> str:
+    """Regex alternation, longest first; English words get word boundaries."""
+    parts = []
+    for word in sorted(words, key=len, reverse=True):
+        escaped = re.escape(word)
+        parts.append(rf"\b{escaped}\b" if word[0].isascii() and word[0].isalpha() else escaped)
+    return "|".join(parts)
+
+
+class FigureExtractor:
+    """Find figures in text; built once from the lexicon and the CNY rate table."""
+
+    def __init__(self, lexicon: dict, rates_to_cny: dict[str, float]):
+        self.rates = rates_to_cny
+        self.currency_suffix = lexicon["currency_suffix"]
+        self.currency_prefix = lexicon["currency_prefix"]
+        self.counted = {k.lower(): v for k, v in lexicon["counted"].items()}
+        self.measures = lexicon["measure_words"]
+        self._suffix_re = re.compile(rf"\s?(?:{_alternation(self.currency_suffix)})")
+        self._prefix_re = re.compile(rf"(?:{_alternation(self.currency_prefix)})\s?$")
+        self._counted_zh_re = re.compile(_alternation(k for k in self.counted if not k.isascii()))
+        self._measure_re = re.compile(_alternation(self.measures))
+        self._qualifier_of = {}
+        for qualifier, words in lexicon["qualifier_before"].items():
+            self._qualifier_of.update({w.lower(): qualifier for w in words})
+        glue = "|".join(map(re.escape, lexicon["qualifier_glue"]))
+        self._qualifier_before_re = re.compile(
+            rf"(?i)(?P<q>{_alternation(self._qualifier_of)})(?:{glue})?\s*$")
+        self._qualifier_after = {w: q for q, words in lexicon["qualifier_after"].items() for w in words}
+        self._qualifier_after_re = re.compile(_alternation(w for w in self._qualifier_after if len(w) > 1))
+
+    def find(self, text: str, word_starts: list[int] | None = None) -> list[Figure]:
+        """All figures in ``text``, in order. ``word_starts`` (sorted token offsets from the
+        segmenter) vetoes Chinese numerals that start inside a word (统一, 万一)."""
+        candidates = []
+        for match in NUMBER_RE.finditer(text):
+            candidate = self._candidate(text, match, word_starts)
+            if candidate is not None:
+                candidates.append(candidate)
+        self._link_ranges(text, candidates)
+        return [self._figure(text, c) for c in candidates if c.kind]
+
+    def _candidate(self, text: str, match: re.Match, word_starts) -> _Candidate | None:
+        start, end = match.span()
+        if _ORDINAL_BEFORE.search(text, max(0, start - 7), start):
+            return None
+        if match.group("arabic") is not None and start and (text[start - 1].isalnum() and text[start - 1].isascii()
+                                                           or text[start - 1] == "."):
+            return None  # part of a code, version or decimal (A380, v2.1)
+        number = self._parse(match)
+        if number is None:
+            return None
+        if match.group("chinese") is not None and word_starts and not _starts_word(text, start, word_starts):
+            return None
+        candidate = _Candidate(number, start, end, start, end)
+        if match.group("pct_of") is not None or match.group("den") is not None:
+            candidate.kind = "percent"
+        else:
+            self._classify(text, match, candidate)
+        self._add_qualifiers(text, candidate)
+        return candidate
+
+    @staticmethod
+    def _parse(match: re.Match) -> ParsedNumber | None:
+        if match.group("pct_of") is not None:
+            return parse_number(match.group("pct_of").replace("点", "."))
+        if match.group("den") is not None:
+            den, num = parse_number(match.group("den")), parse_number(match.group("num"))
+            if not den or not num or not den.value:
+                return None
+            return ParsedNumber(round(100 * num.value / den.value, 3))
+        return parse_number(match.group())
+
+    def _classify(self, text: str, match: re.Match, c: _Candidate) -> None:
+        """Set kind, currency and counted from the words right before and after the number."""
+        after = c.end
+        prefix = self._prefix_re.search(text, max(0, c.start - 5), c.start)
+        if prefix:
+            c.kind, c.currency, c.start = "money", self.currency_prefix[prefix.group().strip()], prefix.start()
+            return
+        percent = _PERCENT_AFTER.match(text, after)
+        if percent:
+            c.kind, c.end = "percent", percent.end()
+            if percent.group() == "成":
+                c.number = replace(c.number, value=c.number.value * 10)
+            return
+        suffix = self._suffix_re.match(text, after)
+        if suffix:
+            c.kind, c.currency, c.end = "money", self.currency_suffix[suffix.group().strip()], suffix.end()
+            return
+        if match.group("words") is None or match.group().lower() not in ("one", "a"):
+            self._classify_count(text, match, c)
+
+    def _classify_count(self, text: str, match: re.Match, c: _Candidate) -> None:
+        if match.group() in ("一", "one", "One"):
+            return  # the indefinite 一家 / one seller is not a count
+        measure = self._measure_re.match(text, c.end)
+        if measure:
+            if _TIME_AFTER_MEASURE.match(text, measure.end()):
+                return
+            default = self.measures[measure.group()]
+            c.end = measure.end()
+            noun_end, counted = self._counted_after_zh(text, c.end, 8)
+            if counted:
+                c.end, c.counted = noun_end, counted
+            else:
+                c.counted = self._counted_before_zh(text, c.num_start)
+                if c.counted is None and default == "needs_noun":
+                    return
+                c.counted = c.counted or (default if default != "needs_noun" else None)
+            c.kind = "count"
+            return
+        noun_end, counted = self._counted_after_zh(text, c.end, 0)
+        if counted is None:
+            noun_end, counted = self._counted_after_en(text, c.end)
+        if counted:
+            c.kind, c.end, c.counted = "count", noun_end, counted
+
+    def _counted_after_zh(self, text: str, pos: int, window: int) -> tuple[int, str | None]:
+        """First counted noun within ``window`` characters (not crossing 的/被/punctuation), extended
+        over an adjacent one (卖家账号 -> accounts)."""
+        if window:
+            limit = pos
+            while limit < len(text) and limit - pos < window and text[limit] not in _CN_WINDOW_STOP:
+                limit += 1
+            found = self._counted_zh_re.search(text, pos, limit + 2)  # a noun may straddle the window end
+        else:
+            found = self._counted_zh_re.match(text, pos)
+        if not found:
+            return pos, None
+        end, counted = found.end(), self.counted[found.group()]
+        while (nxt := self._counted_zh_re.match(text, end)) is not None:
+            end, counted = nxt.end(), self.counted[nxt.group()]
+        return end, counted
+
+    def _counted_before_zh(self, text: str, pos: int) -> str | None:
+        """Counted noun just before the number in the same clause (账号超过3000个, 卖家十家有七家)."""
+        start = pos
+        while start > 0 and pos - start < 8 and text[start - 1] not in _CLAUSE_BREAK:
+            start -= 1
+        last = None
+        for found in self._counted_zh_re.finditer(text, start, pos):
+            last = found
+        return self.counted[last.group()] if last else None
+
+    def _counted_after_en(self, text: str, pos: int) -> tuple[int, str | None]:
+        """First counted English noun within four words (no stop word between)."""
+        found_end, counted = pos, None
+        for word in _iter_words(text, pos, 4):
+            lowered = word.group(1).lower()
+            if lowered in _EN_STOPWORDS:
+                break
+            if lowered in self.counted:
+                found_end, counted = word.end(), self.counted[lowered]
+            elif counted:
+                break
+        return found_end, counted
+
+    def _add_qualifiers(self, text: str, c: _Candidate) -> None:
+        before = self._qualifier_before_re.search(text, max(0, c.start - 16), c.start)
+        if before:
+            c.qualifier, c.start = self._qualifier_of[before.group("q").lower()], before.start()
+        after = self._qualifier_after_re.match(text, c.end)
+        if after:
+            c.end = after.end()
+            c.qualifier = c.qualifier or self._qualifier_after[after.group()]
+        if c.qualifier is None and c.number.approximate:
+            c.qualifier = "over"
+
+    def _link_ranges(self, text: str, candidates: list[_Candidate]) -> None:
+        """'20万元至500万元', '20万-50万元', 'between $1 million and $3 million': low bound gets
+        at_least, high bound up_to; a bare low bound borrows the high bound's unit."""
+        for low, high in zip(candidates, candidates[1:]):
+            if not high.kind or (low.kind and low.kind != high.kind):
+                continue
+            gap = text[low.num_end if not low.kind else low.end:high.start]
+            if _RANGE_CONNECTOR.fullmatch(gap) is None:
+                english = _RANGE_CONNECTOR_EN.fullmatch(gap)
+                opener = _RANGE_OPENER_EN.search(text, max(0, low.start - 14), low.start)
+                if not english or not opener:
+                    continue
+            if not low.kind:
+                low.kind, low.currency, low.counted = high.kind, high.currency, high.counted
+                if low.number.multiplier == 1.0 and high.number.multiplier > 1.0:
+                    low.number = replace(low.number, value=low.number.value * high.number.multiplier)
+                low.end = low.num_end
+            low.qualifier, high.qualifier = "at_least", "up_to"
+
+    def _figure(self, text: str, c: _Candidate) -> Figure:
+        value = c.number.value
+        value_cny = None
+        if c.kind == "money" and c.currency in self.rates:
+            value_cny = round(value * self.rates[c.currency], 2)
+        return Figure(c.kind, text[c.start:c.end], c.start, c.end, value, c.currency, c.qualifier,
+                      value_cny, c.counted if c.kind == "count" else None)
+
+
+# Characters that may precede a numeral inside one jieba word (近万, 逾百, 数十, 好几百).
+_NUMERAL_WORD_PREFIX = frozenset("近逾约超数上好")
+
+
+def _starts_word(text: str, pos: int, word_starts: list[int]) -> bool:
+    """Does a word start at ``pos``, or only qualifier characters precede it in its word?"""
+    word_start = word_starts[bisect_right(word_starts, pos) - 1]
+    return all(ch in _NUMERAL_WORD_PREFIX for ch in text[word_start:pos])
+
+
+def _iter_words(text: str, pos: int, limit: int):
+    """Up to ``limit`` whitespace-separated words directly after ``pos``."""
+    pattern = re.compile(r"\s+([A-Za-z][\w'-]*)")
+    for _ in range(limit):
+        word = pattern.match(text, pos)
+        if word is None:
+            return
+        yield word
+        pos = word.end()

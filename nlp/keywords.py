@@ -1,0 +1,35 @@
+"""Keywords for tag clouds: jieba's TF-IDF, scored on the tokens the tagger already has."""
+from __future__ import annotations
+
+from typing import Iterable
+
+import jieba
+import jieba.analyse
+
+
+class KeywordExtractor:
+    """TF-IDF keywords with jieba's IDF table and a domain stop-word list.
+
+    ``jieba.analyse.TFIDF.extract_tags`` would segment the text again; ``top`` takes the
+    tagger's tokens instead so segmentation happens once per document.
+    """
+
+    def __init__(self, tokenizer: jieba.Tokenizer, stopwords: Iterable[str]):
+        self.tfidf = jieba.analyse.TFIDF()
+        self.tfidf.tokenizer = tokenizer  # bound to our instance, never jieba's global one
+        self.tfidf.stop_words = self.tfidf.stop_words | {w.lower() for w in stopwords}
+
+    def top(self, words: Iterable[str], k: int) -> list[str]:
+        """The ``k`` words with the highest TF-IDF weight (ties keep first-seen order)."""
+        if k <= 0:
+            return []
+        stop_words = self.tfidf.stop_words
+        freq: dict[str, int] = {}
+        for word in words:
+            word = word.strip()
+            if len(word) < 2 or word.lower() in stop_words or not any(ch.isalpha() for ch in word):
+                continue
+            freq[word] = freq.get(word, 0) + 1
+        idf, median = self.tfidf.idf_freq, self.tfidf.median_idf
+        weights = {w: n * idf.get(w, median) for w, n in freq.items()}
+        return sorted(weights, key=weights.__getitem__, reverse=True)[:k]
