@@ -66,6 +66,7 @@ class _Candidate:
     end: int
     num_start: int
     num_end: int
+    unit_end: int = 0   # end of the currency, percent sign or measure word right after the number
     kind: str | None = None
     currency: str | None = None
     counted: str | None = None
@@ -126,11 +127,15 @@ class FigureExtractor:
             return None
         if match.group("chinese") is not None and word_starts and not _starts_word(text, start, word_starts):
             return None
-        candidate = _Candidate(number, start, end, start, end)
+        candidate = _Candidate(number, start, end, start, end, end)
         if match.group("pct_of") is not None or match.group("den") is not None:
             candidate.kind = "percent"
         else:
             self._classify(text, match, candidate)
+            if (candidate.kind and match.group("chinese") is not None and word_starts
+                    and not (_is_word_start(candidate.num_end, word_starts, len(text))
+                             or _is_word_start(candidate.unit_end, word_starts, len(text)))):
+                return None  # the numeral and its unit run into a longer word (万家乐)
         self._add_qualifiers(text, candidate)
         return candidate
 
@@ -155,12 +160,14 @@ class FigureExtractor:
         percent = _PERCENT_AFTER.match(text, after)
         if percent:
             c.kind, c.end = "percent", percent.end()
+            c.unit_end = c.end
             if percent.group() == "成":
                 c.number = replace(c.number, value=c.number.value * 10)
             return
         suffix = self._suffix_re.match(text, after)
         if suffix:
             c.kind, c.currency, c.end = "money", self.currency_suffix[suffix.group().strip()], suffix.end()
+            c.unit_end = c.end
             return
         if match.group("words") is None or match.group().lower() not in ("one", "a"):
             self._classify_count(text, match, c)
@@ -173,7 +180,7 @@ class FigureExtractor:
             if _TIME_AFTER_MEASURE.match(text, measure.end()):
                 return
             default = self.measures[measure.group()]
-            c.end = measure.end()
+            c.end = c.unit_end = measure.end()
             noun_end, counted = self._counted_after_zh(text, c.end, 8)
             if counted:
                 c.end, c.counted = noun_end, counted
@@ -189,6 +196,7 @@ class FigureExtractor:
             noun_end, counted = self._counted_after_en(text, c.end)
         if counted:
             c.kind, c.end, c.counted = "count", noun_end, counted
+            c.unit_end = noun_end
 
     def _counted_after_zh(self, text: str, pos: int, window: int) -> tuple[int, str | None]:
         """First counted noun within ``window`` characters (not crossing 的/被/punctuation), extended
@@ -277,6 +285,11 @@ def _starts_word(text: str, pos: int, word_starts: list[int]) -> bool:
     """Does a word start at ``pos``, or only qualifier characters precede it in its word?"""
     word_start = word_starts[bisect_right(word_starts, pos) - 1]
     return all(ch in _NUMERAL_WORD_PREFIX for ch in text[word_start:pos])
+
+
+def _is_word_start(pos: int, word_starts: list[int], text_length: int) -> bool:
+    index = bisect_right(word_starts, pos) - 1
+    return pos == text_length or (index >= 0 and word_starts[index] == pos)
 
 
 def _iter_words(text: str, pos: int, limit: int):

@@ -20,16 +20,21 @@ class KeywordExtractor:
         self.tfidf.stop_words = self.tfidf.stop_words | {w.lower() for w in stopwords}
 
     def top(self, words: Iterable[str], k: int) -> list[str]:
-        """The ``k`` words with the highest TF-IDF weight (ties keep first-seen order)."""
+        """The ``k`` words with the highest TF-IDF weight (ties keep first-seen order).
+
+        English words are counted case-insensitively and shown as first written."""
         if k <= 0:
             return []
         stop_words = self.tfidf.stop_words
         freq: dict[str, int] = {}
+        shown: dict[str, str] = {}
         for word in words:
             word = word.strip()
-            if len(word) < 2 or word.lower() in stop_words or not any(ch.isalpha() for ch in word):
+            key = word.lower()
+            if len(word) < 2 or key in stop_words or not any(ch.isalpha() for ch in word):
                 continue
-            freq[word] = freq.get(word, 0) + 1
+            freq[key] = freq.get(key, 0) + 1
+            shown.setdefault(key, word)
         idf, median = self.tfidf.idf_freq, self.tfidf.median_idf
-        weights = {w: n * idf.get(w, median) for w, n in freq.items()}
-        return sorted(weights, key=weights.__getitem__, reverse=True)[:k]
+        weights = {key: n * idf.get(shown[key], median) for key, n in freq.items()}
+        return [shown[key] for key in sorted(weights, key=weights.__getitem__, reverse=True)[:k]]

@@ -9,10 +9,12 @@ SUPPORTED = ("zh", "en")
 
 
 def detect(text: str) -> str:
-    """'zh' when CJK characters make up at least a fifth of the letters (a Chinese article
-    quoting English names stays Chinese), else 'en'. Only the first 2,000 characters are read."""
+    """'zh' when CJK characters are at least as many as English words, else 'en'.
+
+    Characters are weighed against words, not letters, so a Chinese article quoting English
+    names stays Chinese and an English one naming 傲基 stays English. Only the first 2,000
+    characters are read; text without letters of either kind is 'en'."""
     head = text[:2000]
     cjk = len(_CJK.findall(head))
-    # count English words, not letters: one Chinese character carries about one word
-    latin = len(_LATIN.findall(head))
-    return "zh" if cjk and cjk >= 0.2 * (cjk + latin) else "en"
+    words = len(_LATIN.findall(head))
+    return "zh" if cjk and cjk >= words else "en"

@@ -122,6 +122,8 @@ def parse_english(text: str) -> ParsedNumber | None:
         return ParsedNumber(value * multiplier, False, multiplier)
     total = current = 0.0
     multiplier = 1.0
+    if words[0] not in EN_UNITS and words[0] not in EN_TENS:
+        return None  # a scale word alone ("million") is not a number
     for word in words:
         if word == "and":
             continue

@@ -68,8 +68,18 @@ class Tagger:
             "relevance": relevance,
             "entities": [e.as_dict() for e in entities],
             "figures": [f.as_dict() for f in figures],
-            "keywords": self.keyword_extractor.top((t.word for t in tokens), self.keywords),
+            "keywords": self.keyword_extractor.top(self._keyword_candidates(tokens, figures), self.keywords),
         }
+
+    def _keyword_candidates(self, tokens: list[Token], figures) -> list[str]:
+        """Token words minus the pieces of figures (万多家, 多亿元); counted nouns (卖家) stay."""
+        if not figures:
+            return [t.word for t in tokens]
+        in_figure = bytearray(tokens[-1].end)
+        for figure in figures:
+            in_figure[figure.start:figure.end] = b"\x01" * (figure.end - figure.start)
+        counted = self.figures.counted
+        return [t.word for t in tokens if not in_figure[t.start] or t.word.lower() in counted]
 
 
 def tag_record(record: object, tagger: Tagger, line_number: int | None = None) -> dict:
