@@ -79,3 +79,16 @@ def test_cli_one_line_per_input_in_order_with_errors(tmp_path):
     assert out[3]["kind"] == "forum" and len(out[3]["posts"]) == 3
     assert set(out[3]["posts"][0]) == {"post_id", "author", "published", "text", "quote"}
     assert "error" in out[4]
+
+
+def test_density_fallback_rescues_table_layout_portal():
+    """trafilatura renders a table layout as markdown rows with the paragraphs run
+    together; the vote picks the density text, which keeps them apart."""
+    from pipelines.extract import ExtractConfig
+    from pipelines.extract.article import ArticleConfig
+
+    body = (DATA / "article_table_layout_gbk.html").read_bytes()
+    without = extract_page(body, "http://x.test/a.html", config=ExtractConfig(article=ArticleConfig(fallback=False)))
+    with_fallback = extract_page(body, "http://x.test/a.html")
+    assert "|" in without["text"] and without["text"].count("\n") < 2
+    assert with_fallback["text"] == EXPECTED["article_table_layout_gbk.html"]["text"]

@@ -14,7 +14,7 @@ import trafilatura
 from lxml import etree
 
 from pipelines.dates import normalise_date
-from pipelines.extract.dom import element_text, first, first_text
+from pipelines.extract.dom import LinkCaptions, element_text, first, first_text
 
 logger = logging.getLogger(__name__)
 
@@ -25,6 +25,7 @@ class ArticleConfig:
 
     fallback: bool = True          # run the density extractor when trafilatura looks weak
     fallback_ratio: float = 0.6    # trafilatura text shorter than this share of the fallback's loses
+    vote_margin: float = 0.15      # the fallback also wins when its prose share is this much higher
     default_tz: str = "Asia/Shanghai"
 
 
@@ -51,6 +52,15 @@ _META_AUTHOR = [
 _AUTHOR_IN_TEXT = re.compile(r"(?:作者|记者|文|撰稿)\s*[:：/｜|]\s*([^\s|｜/,，。]{2,20})")
 _AUTHOR_PREFIX = re.compile(r"^(?:by|作者|记者|文)\s*[:：]?\s*", re.I)
 _TITLE_SEPARATORS = re.compile(r"\s*(?:[|｜_–—]|\s-\s)\s*")
+# Credit, copyright and reprint lines that portals append to (or put above) the body.
+BOILERPLATE_LINE = re.compile(
+    r"^[（(【\[]?\s*(?:责任编辑|責任編輯|编辑|編輯|校对|审核|来源|來源|原标题|稿源|文章来源|本文来源|免责声明|版权声明"
+    r"|图片来源|摄影|(?:完|END))\s*(?:[】\]]\s*.{0,60}|[:：].{0,40})?[）)】\]]?$"
+    r"|^.{0,40}(?:版权所有|转载请注明|未经授权|All rights reserved|Copyright\b|©).{0,60}$",
+    re.I,
+)
+# trafilatura renders layout tables as markdown rows, escaping literal pipes
+_TABLE_CELL = re.compile(r"\n|\\?\|")
 _SENTENCE_END = ("。", "！", "？", ".", "!", "?", "”", '"')
 _BODY_TAGS = {"div", "td", "article", "section", "main"}
 
@@ -69,16 +79,15 @@ def extract_article(tree, url: str, rules: dict | None, crawled_at: datetime | N
     if not text and metadata is not None:
         text = metadata.text or ""
     if config.fallback and not rules.get("body"):
-        density = density_text(tree)
-        if len(density) * config.fallback_ratio > len(text):
-            logger.debug("%s: density fallback (%d chars) beats trafilatura (%d)", url, len(density), len(text))
-            text = density
+        text = _vote(text, density_text(tree), LinkCaptions(tree), config, url)
     structured = _json_ld(tree)
     title = first_text(tree, rules.get("title")) or structured.get("headline") or _title(tree, metadata)
-    text = _strip_head(text, title, crawled_at, config.default_tz)
+    text, headline, dateline = _strip_chrome(text, title, crawled_at, config.default_tz)
+    if headline and title and len(headline) > len(title) and title in headline:
+        title = headline  # the visible headline is complete where <title> was cut
     raw_date = (first_text(tree, rules.get("date")) or first_text(tree, _META_DATE)
                 or structured.get("datePublished") or _visible_date(tree, crawled_at, config.default_tz)
-                or (metadata.date if metadata is not None else None))
+                or dateline or (metadata.date if metadata is not None else None))
     return {
         "title": title,
         "text": text,
@@ -86,6 +95,37 @@ def extract_article(tree, url: str, rules: dict | None, crawled_at: datetime | N
         "author": first_text(tree, rules.get("author")) or structured.get("author") or _author(tree, metadata),
         "site_name": structured.get("publisher") or (metadata.sitename if metadata is not None else None),
     }
+
+
+def _vote(main: str, fallback: str, captions: LinkCaptions, config: ArticleConfig, url: str) -> str:
+    """trafilatura's text unless the density text is clearly better: much longer
+    (trafilatura missed the body), or much cleaner (trafilatura kept navigation
+    and link lists, typically from table layouts) at no real loss of prose."""
+    if not fallback:
+        return main
+    if len(fallback) * config.fallback_ratio > len(main):
+        logger.debug("%s: density text (%d chars) beats trafilatura (%d)", url, len(fallback), len(main))
+        return fallback
+    main_prose, main_total = _prose(main, captions)
+    fallback_prose, fallback_total = _prose(fallback, captions)
+    if (fallback_prose / fallback_total - main_prose / max(main_total, 1) > config.vote_margin
+            and fallback_prose >= 0.8 * main_prose):
+        logger.debug("%s: density text is cleaner than trafilatura's", url)
+        return fallback
+    return main
+
+
+def _prose(text: str, captions: LinkCaptions) -> tuple[int, int]:
+    """Characters in prose lines and in all lines; markdown table cells count as lines."""
+    prose = total = 0
+    for line in _TABLE_CELL.split(text):
+        line = line.strip()
+        if not line:
+            continue
+        total += len(line)
+        if any(c.isalpha() for c in line) and not captions.is_link_line(line) and not BOILERPLATE_LINE.match(line):
+            prose += len(line)
+    return prose, total
 
 
 def density_text(tree) -> str:
@@ -113,18 +153,33 @@ def density_text(tree) -> str:
     return element_text(best, skip)
 
 
-def _strip_head(text: str, title: str | None, crawled_at, default_tz) -> str:
-    """Drop leading lines that repeat the title or are a date/byline line: the
-    extractors keep the headline block, but it is not body text."""
+def _strip_chrome(text: str, title: str | None, crawled_at, default_tz) -> tuple[str, str | None, str | None]:
+    """Drop trailing credit/copyright lines, the headline and anything above it
+    (kicker, breadcrumb), and date/byline lines after it: extractors keep the
+    headline block and the editor's credit, but neither is body text. Returns
+    the text, and the headline and date lines found, if any."""
     lines = text.split("\n")
-    while lines and len(lines) > 1:
+    while len(lines) > 1 and BOILERPLATE_LINE.match(lines[-1]):
+        lines.pop()
+    headline = next((line for line in lines[:4] if _is_headline(line, title)), None)
+    if headline is not None and len(lines) > lines.index(headline) + 1:
+        lines = lines[lines.index(headline) + 1:]
+    dateline = None
+    while len(lines) > 1:
         head = lines[0]
-        if head == title or (len(head) < 60 and not head.endswith(_SENTENCE_END)
-                             and normalise_date(head, crawled_at, default_tz)):
-            lines.pop(0)
+        if len(head) < 60 and not head.endswith(_SENTENCE_END) and normalise_date(head, crawled_at, default_tz):
+            line = lines.pop(0)
+            dateline = dateline or line
         else:
             break
-    return "\n".join(lines)
+    return "\n".join(lines), headline, dateline
+
+
+def _is_headline(line: str, title: str | None) -> bool:
+    """The line is the title, or the title is a cut of it (or it of the title's "<headline> - site")."""
+    if not title or len(line) > 100 or line.endswith(_SENTENCE_END[:3]):
+        return line == title
+    return line == title or (len(line) >= 4 and len(title) >= 4 and (title in line or line in title))
 
 
 def _rule_text(tree, rules: dict) -> str:

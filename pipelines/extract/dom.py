@@ -99,3 +99,17 @@ def first_text(element, xpaths) -> str | None:
 def class_xpath(name: str) -> str:
     """XPath predicate body matching an element carrying CSS class ``name``."""
     return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
+
+
+class LinkCaptions:
+    """The anchor captions of a page, to tell link lines (navigation, related
+    lists, headline lists) from prose lines in extracted text."""
+
+    def __init__(self, tree):
+        self.captions = {" ".join(" ".join(a.itertext()).split()) for a in tree.iter("a")}
+        self.long = [c for c in self.captions if len(c) >= 6]
+
+    def is_link_line(self, line: str) -> bool:
+        """The line is a caption, or mostly one (e.g. a date plus a headline link)."""
+        line = line.strip(" |")
+        return line in self.captions or any(len(c) * 2 >= len(line) and c in line for c in self.long)

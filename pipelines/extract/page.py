@@ -11,7 +11,7 @@ from pipelines import forum  # module import: pipelines.forum imports this packa
 from pipelines.canonical import canonical_url
 from pipelines.decode import DecodeError, decode_body, header_value
 from pipelines.extract.article import ArticleConfig, extract_article
-from pipelines.extract.dom import parse_html
+from pipelines.extract.dom import LinkCaptions, parse_html
 
 logger = logging.getLogger(__name__)
 
@@ -19,6 +19,7 @@ _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _KANA = re.compile(r"[\u3040-\u30ff]")
 _HANGUL = re.compile(r"[\uac00-\ud7af]")
 _TAG = re.compile(r"<\s*[a-zA-Z!/]")
+_FEED = re.compile(r"<(?:rss|feed|urlset|sitemapindex|rdf:RDF)\b", re.I)  # feeds and sitemaps served as text/html
 _LANG_SAMPLE = 3000
 
 
@@ -50,13 +51,13 @@ def extract_page(body: bytes, url: str, headers: dict | None = None, rules: dict
     config = config or ExtractConfig()
     rules = rules or {}
     content_type = (header_value(headers, "content-type") or "").lower()
-    if content_type and not any(t in content_type for t in ("html", "xml", "text/plain")):
+    if content_type and not any(t in content_type for t in ("html", "text/plain")):
         raise ExtractError("not_html", f"content type {content_type}")
     try:
         text = decode_body(body, headers)
     except DecodeError as exc:
         raise ExtractError("decode_error", str(exc)) from exc
-    if not _TAG.search(text[:65536]):
+    if not _TAG.search(text[:65536]) or _FEED.search(text[:2048]):
         raise ExtractError("not_html", "no HTML markup")
     crawled = _as_datetime(crawled_at)
     result = {"kind": "other", "title": None, "text": "", "published": None, "author": None,
@@ -108,13 +109,14 @@ def detect_lang(text: str, tree=None, cjk_ratio: float = 0.3) -> str | None:
 
 
 def _is_listing(text: str, tree) -> bool:
-    """True when most extracted lines are link captions: an index or channel page."""
-    lines = [line for line in text.split("\n") if line.strip()]
+    """True when most extracted lines are link captions, or mostly one (a dated
+    headline list): an index, channel or board page rather than an article.
+    Lines without letters (counters, separators, bare dates) do not count."""
+    lines = [line for line in text.split("\n") if any(c.isalpha() for c in line)]
     if len(lines) < 3:
         return False
-    anchors = {" ".join(" ".join(a.itertext()).split()) for a in tree.iter("a")}
-    linked = sum(1 for line in lines if line in anchors)
-    return linked / len(lines) > 0.5
+    captions = LinkCaptions(tree)
+    return sum(map(captions.is_link_line, lines)) / len(lines) > 0.5
 
 
 def _canonical(tree, url: str) -> str:
