@@ -23,6 +23,36 @@ NEWSPIDER_MODULE = "crawlers"
 # --- politeness ----------------------------------------------------------------
 USER_AGENT = "banwave/0.1 (+https://github.com/banwave/banwave; store-closure wave monitor)"
 ROBOTSTXT_OBEY = True                       # never fetch what a site's robots.txt disallows
+AUTOTHROTTLE_ENABLED = True                 # pace each site by its response times
+AUTOTHROTTLE_START_DELAY = 5.0              # delay per site until its latency is known
+AUTOTHROTTLE_MAX_DELAY = 60.0               # slowest pace for a struggling site
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0       # aim for about one request in flight per site
+CONCURRENT_REQUESTS = 16                    # all sites of one crawl together
+CONCURRENT_REQUESTS_PER_DOMAIN = 2          # hard cap per site, whatever AutoThrottle computes
+DOWNLOAD_DELAY = 1.0                        # minimum seconds between requests to a site (AutoThrottle's floor)
+RETRY_ENABLED = True                        # transient failures get more attempts
+RETRY_TIMES = 2                             # up to three attempts per request
+RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]  # 429 too: the site asked us to slow down
+BANWAVE_RETRY_BACKOFF_BASE = 2.0            # seconds before the first retry, doubled for each further one
+BANWAVE_RETRY_BACKOFF_MAX = 60.0            # longest wait before a retry, a larger Retry-After included
+
+# --- crawl state, limits and error accounting (crawlers/; docs/crawling.md) -----
+BANWAVE_RESUME = True                       # job dir per source under the data dir: a killed crawl resumes
+DUPEFILTER_CLASS = "crawlers.state.RunDupeFilter"  # in-run duplicates only; the SeenStore skips across runs
+DOWNLOAD_MAXSIZE = 8 * 1024 * 1024          # bigger responses are abandoned (banwave/errors/too_large)
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024         # log responses above this size
+DOWNLOAD_TIMEOUT = 30                       # seconds; after the retries counted as banwave/errors/timeout
+REDIRECT_MAX_TIMES = 5                      # longer redirect chains are given up
+DOWNLOADER_MIDDLEWARES = {
+    "crawlers.middlewares.IncrementalMiddleware": 50,            # before robots.txt: skipped pages cost nothing
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,  # replaced by the backoff variant below
+    "crawlers.middlewares.BackoffRetryMiddleware": 550,          # Scrapy's retry slot, with waits between attempts
+    "crawlers.middlewares.RedirectLoopMiddleware": 650,          # sees 3xx before RedirectMiddleware (600) follows them
+}
+SPIDER_MIDDLEWARES = {
+    "crawlers.middlewares.MarkSeenMiddleware": 10,   # outermost: marks pages seen once their documents are handed on
+    "pipelines.extract.ExtractMiddleware": 500,      # RAW PAGE items -> DOCUMENT items (extraction's component)
+}
 
 # --- reactor and encoding ------------------------------------------------------
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"

@@ -1,0 +1,159 @@
+"""What the news and forum spiders share: loading their source, state, errors, raw items.
+
+A spider is built for one source: ``scrapy crawl news -a source=NAME``. It
+reads the sources file named by BANWAVE_SOURCES, applies the source's
+politeness overrides, opens the source's SeenStore and, with BANWAVE_RESUME,
+keeps a Scrapy job dir so an interrupted crawl resumes (both under
+BANWAVE_DATA_DIR/crawl/<source>/).
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+import scrapy
+from scrapy import signals
+from scrapy.exceptions import IgnoreRequest, NotConfigured, UsageError
+from scrapy.http import Response, TextResponse
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.internet.error import ConnectionRefusedError, DNSLookupError, TCPTimedOutError, TimeoutError
+from twisted.python.failure import Failure
+
+from crawlers.links import LinkRules
+from crawlers.middlewares import AlreadyFetched, RedirectLoop
+from crawlers.sources import Source, get_source, load_sources
+from crawlers.state import SeenStore, source_dir
+
+logger = logging.getLogger(__name__)
+
+try:  # Scrapy >= 2.13 has its own download exceptions next to Twisted's
+    from scrapy.exceptions import (CannotResolveHostError, DownloadCancelledError, DownloadConnectionRefusedError,
+                                   DownloadFailedError, DownloadTimeoutError, ResponseDataLossError)
+except ImportError:  # pragma: no cover - older Scrapy
+    CannotResolveHostError = DownloadCancelledError = DownloadConnectionRefusedError = DNSLookupError
+    DownloadFailedError = DownloadTimeoutError = ResponseDataLossError = TimeoutError
+
+# failure type -> banwave/errors/<kind>; checked in order
+_ERROR_KINDS: list[tuple[tuple[type[BaseException], ...], str]] = [
+    ((RedirectLoop,), "redirect_loop"),
+    ((DownloadTimeoutError, TimeoutError, TCPTimedOutError), "timeout"),
+    ((DownloadCancelledError,), "too_large"),  # DOWNLOAD_MAXSIZE reached
+    ((CannotResolveHostError, DNSLookupError), "dns"),
+    ((DownloadConnectionRefusedError, ConnectionRefusedError), "connection_refused"),
+    ((ResponseDataLossError,), "truncated"),
+    ((DownloadFailedError,), "download_failed"),
+]
+
+
+class SourceSpider(scrapy.Spider):
+    """Base of the banwave spiders; subclasses set ``name``/``kind`` and the parse callbacks."""
+
+    kind: str = ""
+    source: Source
+    store: SeenStore
+
+    @classmethod
+    def from_crawler(cls, crawler, *args: Any, source: str | None = None, **kwargs: Any):
+        settings = crawler.settings
+        if not source:
+            raise UsageError(f"name the source to crawl: scrapy crawl {cls.name} -a source=NAME")
+        sources_path = settings.get("BANWAVE_SOURCES")
+        data_dir = settings.get("BANWAVE_DATA_DIR")
+        for setting, value in (("BANWAVE_SOURCES", sources_path), ("BANWAVE_DATA_DIR", data_dir)):
+            if not value:
+                raise NotConfigured(f"the {setting} setting is empty")
+        chosen = get_source(load_sources(sources_path), source)
+        if chosen.kind != cls.kind:
+            raise UsageError(f"source {chosen.name!r} is a {chosen.kind} source: scrapy crawl {chosen.kind} -a source={chosen.name}")
+        if not chosen.enabled:
+            raise UsageError(f"source {chosen.name!r} is disabled (enabled: false in {sources_path})")
+
+        # Settings are frozen only after the spider is built, so per-source values still apply.
+        for name, value in chosen.politeness.scrapy_settings().items():
+            settings.set(name, value, priority="spider")
+        if chosen.max_pages:
+            settings.set("CLOSESPIDER_PAGECOUNT", chosen.max_pages, priority="spider")
+        state_dir = source_dir(data_dir, chosen.name)
+        if settings.getbool("BANWAVE_RESUME"):
+            settings.set("JOBDIR", str(state_dir / "job"), priority="spider")  # -s JOBDIR=... still wins
+
+        spider = super().from_crawler(crawler, *args, source=chosen, store=SeenStore(state_dir / "seen.sqlite"), **kwargs)
+        spider.rules = LinkRules(chosen)
+        spider.allowed_domains = sorted({u.split("/")[2].split(":")[0] for p in chosen.start for u in p.urls()}
+                                        | set(chosen.domains))
+        crawler.signals.connect(spider._close_store, signal=signals.spider_closed)
+        return spider
+
+    def _close_store(self, spider: scrapy.Spider) -> None:
+        self.store.close()
+
+    # ------------------------------------------------------------------ requests
+
+    def index_request(self, url: str, callback: Callable, depth: int, **meta: Any) -> scrapy.Request:
+        """A listing/feed/sitemap/board page: fetched on every run."""
+        return scrapy.Request(url, callback=callback, errback=self.on_error,
+                              meta={"banwave_role": "index", "index_depth": depth, **meta})
+
+    def content_request(self, url: str, callback: Callable, refresh: bool = False, **meta: Any) -> scrapy.Request:
+        """An article or thread page: fetched once unless ``refresh``."""
+        return scrapy.Request(url, callback=callback, errback=self.on_error,
+                              meta={"banwave_role": "content", "banwave_url": url, "banwave_refresh": refresh, **meta})
+
+    def on_error(self, failure: Failure) -> None:
+        """Count and log a request that finally failed; never raise."""
+        if failure.check(AlreadyFetched):
+            return
+        request = failure.request
+        if failure.check(HttpError):
+            kind = f"http_{failure.value.response.status}"
+        elif failure.check(IgnoreRequest) and not failure.check(RedirectLoop):
+            self.crawler.stats.inc_value("banwave/skipped/ignored")  # robots.txt, offsite, max redirects
+            logger.info("source %s: not fetched %s: %s", self.source.name, request.url, failure.value)
+            return
+        else:
+            kind = next((k for types, k in _ERROR_KINDS if failure.check(*types)), "other")
+        self.count_error(kind, request.url, failure.getErrorMessage())
+
+    def count_error(self, kind: str, url: str, detail: str = "") -> None:
+        self.crawler.stats.inc_value(f"banwave/errors/{kind}")
+        self.crawler.stats.inc_value("banwave/errors")
+        logger.warning("source %s: %s for %s %s", self.source.name, kind, url, detail)
+
+    # ------------------------------------------------------------------ items
+
+    def page_usable(self, response: Response) -> bool:
+        """True for a non-empty HTML page; other responses are counted as errors."""
+        ctype = response.headers.get("Content-Type", b"").decode("latin-1").lower()
+        looks_html = response.body[:1024].lstrip()[:1] == b"<"
+        if ctype and "html" not in ctype or not ctype and not looks_html:
+            self.count_error("non_html", response.url, ctype)
+            return False
+        if not response.body.strip():
+            self.count_error("empty", response.url)
+            return False
+        return True
+
+    def raw_page(self, response: Response, page_kind: str, thread_id: str | None = None,
+                 thread_page: int | None = None) -> dict[str, Any]:
+        """The RAW PAGE item the extraction middleware turns into documents."""
+        self.crawler.stats.inc_value(f"banwave/pages/{page_kind}")
+        return {
+            "url": response.url,
+            "status": response.status,
+            "headers": {k.decode("latin-1").lower(): b", ".join(response.headers.getlist(k)).decode("latin-1")
+                        for k in response.headers},
+            "body": response.body,
+            "source": self.source.name,
+            "source_kind": self.source.kind,
+            "page_kind": page_kind,
+            "thread_id": thread_id,
+            "thread_page": thread_page,
+            "rules": self.source.rules(),
+            "lang": self.source.lang,
+            "crawled_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        }
+
+    @staticmethod
+    def is_text(response: Response) -> bool:
+        return isinstance(response, TextResponse)

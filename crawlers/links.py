@@ -1,0 +1,98 @@
+"""Finding URLs in pages: link rules, feed entries, sitemap entries, thread pages."""
+from __future__ import annotations
+
+import gzip
+import re
+from dataclasses import dataclass
+from urllib.parse import urldefrag
+
+from scrapy.http import Response, TextResponse
+from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
+
+from crawlers.sources import Source
+
+
+@dataclass(frozen=True)
+class ThreadLink:
+    """A forum thread page URL and what the source's pattern captured from it."""
+
+    url: str
+    thread_id: str
+    page: int
+    page_span: tuple[int, int] | None  # where the page number sits in the URL, if captured
+
+    def page_url(self, page: int) -> str | None:
+        """The URL of another page of the same thread, when the pattern captured the page number."""
+        if self.page_span is None:
+            return None
+        start, end = self.page_span
+        return f"{self.url[:start]}{page}{self.url[end:]}"
+
+
+class LinkRules:
+    """A source's allow/follow/deny patterns, compiled."""
+
+    def __init__(self, source: Source):
+        self.allow = [re.compile(p) for p in source.links.allow]
+        self.follow = [re.compile(p) for p in source.links.follow]
+        self.deny = [re.compile(p) for p in source.links.deny]
+
+    def denied(self, url: str) -> bool:
+        return any(p.search(url) for p in self.deny)
+
+    def is_content(self, url: str) -> bool:
+        """Allowed (or no allow rules), not denied, and not an index page: deny > follow > allow."""
+        return (not self.denied(url) and not any(p.search(url) for p in self.follow)
+                and (not self.allow or any(p.search(url) for p in self.allow)))
+
+    def is_index(self, url: str) -> bool:
+        return not self.denied(url) and any(p.search(url) for p in self.follow)
+
+    def thread(self, url: str) -> ThreadLink | None:
+        if not self.is_content(url):
+            return None
+        for pattern in self.allow:
+            match = pattern.search(url)
+            if match and match.group("thread"):
+                page = match.groupdict().get("page")
+                span = match.span("page") if page else None
+                return ThreadLink(url, match.group("thread"), int(page) if page else 1, span)
+        return None
+
+
+def page_links(response: Response) -> list[str]:
+    """Absolute URLs of a page's <a href> links, without fragments, in page order, once each."""
+    if not isinstance(response, TextResponse):
+        return []
+    seen: dict[str, None] = {}
+    for href in response.css("a::attr(href)").getall():
+        href = href.strip()
+        if not href or href.startswith(("javascript:", "mailto:", "#")):
+            continue
+        url = urldefrag(response.urljoin(href))[0]
+        if url.startswith(("http://", "https://")):
+            seen.setdefault(url, None)
+    return list(seen)
+
+
+def feed_links(response: Response) -> list[str]:
+    """Entry links of an RSS 0.9x/1.0/2.0 or Atom feed."""
+    if not isinstance(response, TextResponse):
+        return []
+    selector = response.selector
+    selector.remove_namespaces()
+    links = selector.xpath("//item/link/text()").getall()
+    links += selector.xpath("//entry/link[not(@rel) or @rel='alternate']/@href").getall()
+    links += selector.xpath("//item[not(link)]/guid[not(@isPermaLink='false')]/text()").getall()
+    return [response.urljoin(link.strip()) for link in links if link.strip()]
+
+
+def sitemap_entries(response: Response) -> tuple[str, list[str]]:
+    """("sitemapindex", child sitemaps) or ("urlset", page URLs) of a sitemap or robots.txt."""
+    if response.url.endswith("/robots.txt"):
+        return "sitemapindex", list(sitemap_urls_from_robots(response.text, base_url=response.url))
+    body = response.body
+    if body[:2] == b"\x1f\x8b":
+        body = gzip.decompress(body)
+    sitemap = Sitemap(body)
+    return sitemap.type or "", [entry["loc"] for entry in sitemap if entry.get("loc")]

@@ -1,0 +1,159 @@
+"""Scrapy middlewares for incremental crawling and polite retries.
+
+- IncrementalMiddleware (downloader): content pages already fetched in an
+  earlier run, or already requested in this one, are not downloaded.
+- RedirectLoopMiddleware (downloader): a redirect back into its own chain
+  fails the request as a RedirectLoop (counted), instead of being silently
+  dropped as a duplicate.
+- MarkSeenMiddleware (spider): records a content page in the SeenStore only
+  after every item made from it was handed on (scraped, dropped or errored),
+  so a killed crawl loses nothing.
+- BackoffRetryMiddleware (downloader): Scrapy's retries, waiting between
+  attempts (exponential backoff, honouring Retry-After on 429/503).
+
+They act only on spiders that carry a ``store`` (the banwave spiders).
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, AsyncIterator
+from urllib.parse import urljoin
+
+from scrapy import Request, signals
+from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response
+
+from crawlers.state import page_key
+
+logger = logging.getLogger(__name__)
+
+
+class AlreadyFetched(IgnoreRequest):
+    """The content page was fetched before; not an error."""
+
+
+class RedirectLoop(IgnoreRequest):
+    """A redirect led back to a URL of the same redirect chain."""
+
+
+class IncrementalMiddleware:
+    """Skip content pages fetched in an earlier run or already requested in this one."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self._requested: set[str] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_request(self, request: Request) -> None:
+        store = getattr(self.crawler.spider, "store", None)
+        if store is None or request.meta.get("banwave_role") != "content" or request.meta.get("retry_times"):
+            return None
+        stats, key = self.crawler.stats, page_key(request.url)
+        if key in self._requested:
+            stats.inc_value("banwave/skipped/duplicate")
+            raise AlreadyFetched(f"already requested in this run: {request.url}")
+        if not request.meta.get("banwave_refresh") and store.seen(key):
+            stats.inc_value("banwave/skipped/seen")
+            raise AlreadyFetched(f"fetched in an earlier run: {request.url}")
+        self._requested.add(key)
+        return None
+
+
+class RedirectLoopMiddleware:
+    """Fail a redirect whose target is already in its redirect chain (sits after RedirectMiddleware)."""
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        location = response.headers.get("Location")
+        if 300 <= response.status < 400 and location:
+            target = page_key(urljoin(request.url, location.decode("latin-1")))
+            chain = {page_key(u) for u in (*request.meta.get("redirect_urls", ()), request.url)}
+            if target in chain:
+                raise RedirectLoop(f"redirect loop: {request.url} -> {target}")
+        return response
+
+
+class MarkSeenMiddleware:
+    """Mark a content page fetched once all of its items were handed on.
+
+    Must sit closer to the engine (lower order) than the extraction middleware,
+    so it counts the final items that the item signals report.
+    """
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self._pending: dict[Response, int] = {}   # items of the page not yet handed on
+        self._finished: set[Response] = set()     # pages whose callback output is exhausted
+        for signal in (signals.item_scraped, signals.item_dropped, signals.item_error):
+            crawler.signals.connect(self._item_done, signal=signal)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    async def process_spider_output(self, response: Response, result: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        tracked = (getattr(self.crawler.spider, "store", None) is not None
+                   and response.meta.get("banwave_role") == "content")
+        if tracked:
+            self._pending[response] = 0
+        async for obj in result:
+            if tracked and not isinstance(obj, Request):
+                self._pending[response] += 1
+            yield obj
+        if tracked:
+            self._finished.add(response)
+            self._maybe_mark(response)
+
+    def _item_done(self, item: Any, response: Response | None = None, **_: Any) -> None:
+        if response in self._pending:
+            self._pending[response] -= 1
+            self._maybe_mark(response)
+
+    def _maybe_mark(self, response: Response) -> None:
+        if response in self._finished and self._pending[response] <= 0:
+            del self._pending[response]
+            self._finished.discard(response)
+            meta = response.meta
+            self.crawler.spider.store.mark(meta.get("banwave_url", response.url), meta.get("thread_id"),
+                                           meta.get("thread_page"))
+
+
+class BackoffRetryMiddleware(RetryMiddleware):
+    """RetryMiddleware that waits before each retry: base * 2**(attempt-1), capped.
+
+    A Retry-After header (seconds) on the failed response wins when larger, up
+    to the same cap. Settings: BANWAVE_RETRY_BACKOFF_BASE, BANWAVE_RETRY_BACKOFF_MAX.
+    """
+
+    def __init__(self, settings):
+        super().__init__(settings)
+        self.base = settings.getfloat("BANWAVE_RETRY_BACKOFF_BASE")
+        self.cap = settings.getfloat("BANWAVE_RETRY_BACKOFF_MAX")
+
+    async def process_response(self, request: Request, response: Response) -> Request | Response:
+        result = super().process_response(request, response)
+        if isinstance(result, Request):
+            await self._wait(result, response)
+        return result
+
+    async def process_exception(self, request: Request, exception: Exception) -> Request | Response | None:
+        result = super().process_exception(request, exception)
+        if isinstance(result, Request):
+            await self._wait(result, None)
+        return result
+
+    async def _wait(self, retry: Request, response: Response | None) -> None:
+        delay = self.base * 2 ** (retry.meta.get("retry_times", 1) - 1)
+        if response is not None:
+            try:
+                delay = max(delay, float(response.headers.get("Retry-After", b"0").decode()))
+            except ValueError:
+                pass  # an HTTP-date Retry-After: keep the backoff
+        delay = min(delay, self.cap)
+        if delay > 0:
+            logger.debug("waiting %.1fs before retrying %s", delay, retry.url)
+            await asyncio.sleep(delay)

@@ -1,0 +1,88 @@
+"""Crawl state that survives between runs: which content pages were already fetched.
+
+One SQLite file per source (``<BANWAVE_DATA_DIR>/crawl/<source>/seen.sqlite``)
+records each article or thread page once its items were handed on, and the
+highest page fetched per forum thread. Listing, feed, sitemap and board pages
+are never recorded: they are fetched on every run.
+"""
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from scrapy.dupefilters import RFPDupeFilter
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS pages (
+    url TEXT PRIMARY KEY,          -- page URL without fragment
+    fetched_at TEXT NOT NULL       -- ISO 8601 UTC
+);
+CREATE TABLE IF NOT EXISTS threads (
+    thread_id TEXT PRIMARY KEY,
+    pages INTEGER NOT NULL,        -- highest thread page fetched
+    updated_at TEXT NOT NULL
+);
+"""
+
+
+def page_key(url: str) -> str:
+    """The key a page is remembered by: its URL without the fragment."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc.lower(), parts.path or "/", parts.query, ""))
+
+
+def source_dir(data_dir: str | Path, source: str) -> Path:
+    """Per-source state directory under the data dir."""
+    return Path(data_dir) / "crawl" / source
+
+
+class SeenStore:
+    """SQLite store of fetched content pages and thread page counts for one source."""
+
+    def __init__(self, path: str | Path):
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # isolation_level=None: autocommit, so a kill never loses a recorded page.
+        self._db = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.executescript(_SCHEMA)
+
+    def seen(self, url: str) -> bool:
+        return self._db.execute("SELECT 1 FROM pages WHERE url = ?", (page_key(url),)).fetchone() is not None
+
+    def mark(self, url: str, thread_id: str | None = None, thread_page: int | None = None) -> None:
+        """Record a content page as fetched and handed on (and its thread's page count)."""
+        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        self._db.execute("INSERT OR REPLACE INTO pages (url, fetched_at) VALUES (?, ?)", (page_key(url), now))
+        if thread_id is not None and thread_page is not None:
+            self._db.execute(
+                "INSERT INTO threads (thread_id, pages, updated_at) VALUES (?, ?, ?) "
+                "ON CONFLICT(thread_id) DO UPDATE SET pages = max(pages, excluded.pages), updated_at = excluded.updated_at",
+                (thread_id, thread_page, now))
+
+    def thread_pages(self, thread_id: str) -> int:
+        """Highest page fetched of a thread, 0 if never."""
+        row = self._db.execute("SELECT pages FROM threads WHERE thread_id = ?", (thread_id,)).fetchone()
+        return row[0] if row else 0
+
+    def count(self) -> int:
+        return self._db.execute("SELECT count(*) FROM pages").fetchone()[0]
+
+    def close(self) -> None:
+        self._db.close()
+
+
+class RunDupeFilter(RFPDupeFilter):
+    """Scrapy's duplicate filter, kept in memory only, even with JOBDIR.
+
+    The stock filter persists fingerprints in the job dir, which would stop the
+    next scheduled run from fetching listing pages again, and would drop pages
+    that were in flight when a crawl was killed. Cross-run skipping is the
+    SeenStore's job; this filter only removes duplicates within one run.
+    """
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(None, crawler.settings.getbool("DUPEFILTER_DEBUG"), fingerprinter=crawler.request_fingerprinter)
