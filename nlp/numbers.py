@@ -58,11 +58,13 @@ def parse_chinese(text: str) -> ParsedNumber | None:
     if all(ch in CN_DIGITS for ch in text):
         # positional digits without units (二〇二一): read digit by digit
         return ParsedNumber(float("".join(str(CN_DIGITS[ch]) for ch in text)))
-    total = section = 0.0
+    total = wan_part = section = 0.0  # 亿 and above / 万 group / below 万
     digit: float | None = None
     multiplier = 1.0
     for ch in text:
-        if ch in CN_DIGITS:
+        if ch in "零〇":
+            digit = None  # a placeholder (一百零五), not a digit of its own
+        elif ch in CN_DIGITS:
             if digit is not None:  # 四五十: keep the lower of two adjacent digits
                 approximate = True
                 continue
@@ -75,17 +77,20 @@ def parse_chinese(text: str) -> ParsedNumber | None:
             section += (1 if digit is None else digit) * CN_SMALL_UNITS[ch]
             digit = None
         elif ch in CN_BIG_UNITS:
-            unit = CN_BIG_UNITS[ch]
-            if digit is None and not section and not total:
+            if digit is None and not (section or wan_part or total):
                 digit = 1  # 万 / 亿 alone: one unit
-            total = (total + section + (digit or 0)) * unit
+            group = section + (digit or 0)
+            if ch == "万":
+                wan_part = (wan_part + group) * CN_BIG_UNITS[ch]
+            else:
+                total, wan_part = (total + wan_part + group) * CN_BIG_UNITS[ch], 0.0
             section, digit = 0.0, None
-            multiplier = unit
+            multiplier = CN_BIG_UNITS[ch]
         elif ch in CN_APPROX:
             approximate = True
         else:
             return None
-    return ParsedNumber(total + section + (digit or 0), approximate, multiplier)
+    return ParsedNumber(total + wan_part + section + (digit or 0), approximate, multiplier)
 
 
 def parse_mixed(text: str) -> ParsedNumber | None:
