@@ -64,6 +64,7 @@ EXTRACT_MIN_CHARS = 50                      # article text shorter than this is 
 EXTRACT_MIN_POST_CHARS = 1                  # forum posts shorter than this are dropped ("顶" is still a post)
 EXTRACT_FALLBACK = True                     # run the text-density extractor when trafilatura returns too little
 EXTRACT_FALLBACK_RATIO = 0.6                # fallback wins when trafilatura has less than this share of its text
+EXTRACT_VOTE_MARGIN = 0.15                  # it also wins when its share of prose lines is this much higher
 EXTRACT_DEFAULT_TZ = "Asia/Shanghai"        # zone for dates printed without an offset
 EXTRACT_CJK_RATIO = 0.3                     # share of CJK among letters from which a text is tagged "zh"
 CLEAN_ENABLED = True                        # False: CleanPipeline raises NotConfigured

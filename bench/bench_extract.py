@@ -137,6 +137,8 @@ def _metadata(meta: Counter, got: dict, row: dict) -> None:
     if row["doc_type"] == "post":
         meta["posts"] += 1
         meta["quote"] += f1(got.get("quote"), row["quote"]) >= 0.95
+        meta["reply_to"] += got.get("reply_to") == row["reply_to"]
+        meta["floor"] += got.get("floor") == row["floor"]
     else:
         meta["articles"] += 1
         meta["title"] += got.get("title") == row["title"]
@@ -202,19 +204,24 @@ def throughput(rounds: int) -> dict:
         fetched = [_fetch(url) for url in urls]
         fetch_seconds = time.perf_counter() - start
     fetched = [f for f in fetched if f is not None]
-    pipe, bare = [], []
+    pipe, bare = defaultdict(list), defaultdict(list)  # seconds per round, by page kind
     for _ in range(rounds):  # alternate so both see the same machine state
-        start = time.perf_counter()
+        pipe_round, bare_round = Counter(), Counter()
         for url, body, headers in fetched:
-            run_pipeline(body, url, headers, ExtractConfig())
-        pipe.append(time.perf_counter() - start)
-        start = time.perf_counter()
-        for url, body, _ in fetched:
+            start = time.perf_counter()
+            result = run_pipeline(body, url, headers, ExtractConfig())
+            middle = time.perf_counter()
             trafilatura.extract(body, url=url)
-        bare.append(time.perf_counter() - start)
-    pipe_s, bare_s = statistics.median(pipe), statistics.median(bare)
+            kind = result["kind"] if result else "error"
+            pipe_round[kind] += middle - start
+            bare_round[kind] += time.perf_counter() - middle
+        for kind in pipe_round:
+            pipe[kind].append(pipe_round[kind])
+            bare[kind].append(bare_round[kind])
+    by_kind = {kind: (statistics.median(pipe[kind]), statistics.median(bare[kind])) for kind in pipe}
     return {"pages": len(fetched), "bytes": sum(len(b) for _, b, _ in fetched), "fetch_s": fetch_seconds,
-            "pipeline_s": pipe_s, "bare_s": bare_s}
+            "pipeline_s": sum(p for p, _ in by_kind.values()), "bare_s": sum(b for _, b in by_kind.values()),
+            "by_kind": by_kind}
 
 
 def _fetch(url: str):
@@ -235,7 +242,8 @@ def main(argv: list[str] | None = None) -> int:
     print_scores("body-text token F1, extraction fixtures", evaluate_fixtures())
     meta = result["meta"]
     print(f"pipeline metadata: title {meta['title']}/{meta['articles']} articles, author {meta['author']}/{meta['n']},"
-          f" published {meta['published']}/{meta['n']}, quote {meta['quote']}/{meta['posts']} posts")
+          f" published {meta['published']}/{meta['n']}; posts: quote {meta['quote']}, reply_to {meta['reply_to']},"
+          f" floor {meta['floor']} of {meta['posts']}")
     print("lowest pipeline F1:", ", ".join(f"{score:.2f} {url}" for score, url in result["worst"]))
     if not args.no_throughput:
         t = throughput(args.rounds)
@@ -247,6 +255,8 @@ def main(argv: list[str] | None = None) -> int:
               f"  (extract only {t['pages'] / t['bare_s']:.1f} pages/s)")
         print(f"  cost ratio pipeline/bare: {crawl_pipe / crawl_bare:.2f}x crawl+extract,"
               f" {t['pipeline_s'] / t['bare_s']:.2f}x extraction only")
+        print("  extraction cost ratio by page kind: " + ", ".join(
+            f"{kind} {p / b:.2f}x" for kind, (p, b) in sorted(t["by_kind"].items())))
     return 0
 
 

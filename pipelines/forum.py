@@ -12,7 +12,7 @@ import logging
 import re
 from datetime import datetime
 
-from lxml import html as lxml_html
+from lxml import etree, html as lxml_html
 
 from pipelines.dates import normalise_date
 from pipelines.extract.dom import class_xpath, element_text, first, first_text, parse_html
@@ -71,7 +71,14 @@ _FLOOR = re.compile(r"(\d+)\s*(?:#|楼|樓|F\b)|#\s*(\d+)|^\s*(\d+)\s*$")
 _QUOTE_HEAD = re.compile(
     r"^(?:引用\s*)?(?P<who>[^\s:：]{1,40}?)\s*(?:发表于|發表於|wrote|写道|說|说)[:：]?(?:\s.*)?$", re.I
 )
+_THREAD_ID = re.compile(r"thread-(\d+)-|[?&](?:tid|t|threadid|topic)=(\d+)")
 _QUOTE_PID = re.compile(r"[?&]pid=(\d+)|#p(?:id)?(\d+)")
+
+
+def thread_id_from_url(url: str) -> str | None:
+    """Thread id from Discuz!/phpBB/vBulletin-style URLs (thread-123-1-1.html, tid=123, t=123)."""
+    match = _THREAD_ID.search(url or "")
+    return next(g for g in match.groups() if g) if match else None
 
 
 def is_thread(page, rules: dict | None = None) -> bool:
@@ -88,6 +95,7 @@ def segment_posts(page, url: str = "", rules: dict | None = None, crawled_at: da
 
     Each post dict has post_id, floor, author, published, text, quote and
     reply_to; text excludes quotes, signatures, edit notices and hidden text.
+    floor is the forum's own number, else the post's position on the page.
     """
     tree = parse_html(page) if isinstance(page, str) else page
     found = _profile(tree, rules) if tree is not None else None
@@ -115,7 +123,7 @@ def _profile(tree, rules: dict | None):
     for profile in candidates:
         try:
             elements = tree.xpath(profile["post"], namespaces=_REGEX_NS)
-        except Exception:  # a bad XPath in site rules must not stop the crawl
+        except etree.XPathError:  # a bad XPath in site rules must not stop the crawl
             logger.warning("invalid post XPath %r", profile["post"])
             continue
         elements = [e for e in elements if isinstance(e, lxml_html.HtmlElement) and first(e, profile["body"])]
@@ -150,10 +158,11 @@ def _post(element, profile: dict, crawled_at, default_tz) -> dict | None:
 
 
 def _quote(quotes: list, skip: set) -> tuple[str | None, str | None]:
-    """Quoted text without its "X 发表于 …" header, and who or which post it quotes."""
+    """Quoted text without its "X 发表于 …" header, and what it replies to: the
+    quoted post's id when the quote links to it (unique), else the quoted author."""
     if not quotes:
         return None, None
-    parts, reply_to = [], None
+    parts, post_ids, authors = [], [], []
     for quote in quotes:
         cites = quote.xpath(".//cite")  # phpBB/vBulletin put "X wrote:" in <cite>
         lines = element_text(quote, skip | set(cites)).split("\n")
@@ -163,15 +172,13 @@ def _quote(quotes: list, skip: set) -> tuple[str | None, str | None]:
             if head:
                 lines = lines[1:]
         if head:
-            reply_to = reply_to or head["who"]
-        if reply_to is None:
-            for href in quote.xpath(".//a/@href"):
-                pid = _QUOTE_PID.search(href)
-                if pid:
-                    reply_to = pid.group(1) or pid.group(2)
-                    break
+            authors.append(head["who"])
+        for href in quote.xpath(".//a/@href"):
+            pid = _QUOTE_PID.search(href)
+            if pid:
+                post_ids.append(pid.group(1) or pid.group(2))
         parts.extend(line for line in lines if line)
-    return "\n".join(parts) or None, reply_to
+    return "\n".join(parts) or None, (post_ids or authors or [None])[0]
 
 
 def _floor(raw: str | None) -> int | None:

@@ -47,7 +47,7 @@ def test_thread_page_fans_out_into_posts():
     assert second["url"] == url + "#pid1002" and second["id"] == doc_id(url, "1002")
     assert second["doc_type"] == "post" and second["floor"] == 2 and second["thread_id"] == "100"
     assert second["title"] == second["thread_title"] == "亚马逊封号了怎么办？"
-    assert second["quote"] and second["quote"] not in second["text"] and second["reply_to"] == "深圳小卖家"
+    assert second["quote"] and second["quote"] not in second["text"] and second["reply_to"] == "1001"
     assert stats.get_value("extract/documents/post") == 3
 
 

@@ -3,7 +3,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from pipelines.decode import decode_body
-from pipelines.forum import is_thread, segment_posts
+from pipelines.forum import is_thread, segment_posts, thread_id_from_url
 
 DATA = Path(__file__).parent / "data" / "extract"
 EXPECTED = json.loads((DATA / "expected.json").read_text(encoding="utf-8"))
@@ -45,7 +45,7 @@ def test_phpbb_quote_from_cite():
     assert title == "Store suspended after review abuse notice"
     assert [p["post_id"] for p in posts] == ["501", "502"]
     assert posts[1]["quote"] == "Has anyone got their account back?"
-    assert posts[1]["reply_to"] == "seller_joe"
+    assert posts[1]["reply_to"] == "501"  # the quoted post, linked from <cite>
     assert posts[1]["text"] == "Yes, it took us three weeks and a detailed plan of action."
     assert "selling since" not in posts[0]["text"]
 
@@ -61,3 +61,17 @@ def test_site_rules_override_profiles():
     assert title == "Thread"
     assert [(p["author"], p["text"], p["floor"]) for p in posts] == [
         ("ann", "first post text", 1), ("bob", "second post text", 2)]
+
+
+def test_reply_to_falls_back_to_quoted_author_without_link():
+    page = """<html><body><div id="post_7"><td id="postmessage_7"><div class="quote"><blockquote>
+    张三 发表于 2021-5-12 09:30<br/>原来的话</blockquote></div>我的回复</td></div></body></html>"""
+    _, [post] = segment_posts(page)
+    assert (post["text"], post["quote"], post["reply_to"]) == ("我的回复", "原来的话", "张三")
+
+
+def test_thread_id_from_url():
+    assert thread_id_from_url("http://127.0.0.1:8703/thread-1202-2-1.html") == "1202"
+    assert thread_id_from_url("https://bbs.x/forum.php?mod=viewthread&tid=77&page=2") == "77"
+    assert thread_id_from_url("https://x/viewtopic.php?t=5") == "5"
+    assert thread_id_from_url("https://x/news/1.html") is None

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+import htmldate
 import trafilatura
 from lxml import etree
 
@@ -45,6 +46,7 @@ _VISIBLE_DATE = [
     " or contains(@class, 'byline') or contains(@class, 'date') or contains(@class, 'time')][not(.//p)]",
     "//time",
 ]
+_META_SITE = ["//meta[@property='og:site_name']/@content", "//meta[@name='application-name']/@content"]
 _META_AUTHOR = [
     "//meta[@name='author' or @property='article:author' or @name='byl']/@content",
     "//*[@rel='author' or @itemprop='author' or contains(@class, 'author')][not(.//p)]",
@@ -69,31 +71,31 @@ def extract_article(tree, url: str, rules: dict | None, crawled_at: datetime | N
                     config: ArticleConfig) -> dict:
     """Title, text, published, author and site_name of an article page."""
     rules = rules or {}
-    metadata = trafilatura.bare_extraction(
-        tree, url=url, with_metadata=True, include_comments=False, include_tables=True,
-        include_images=False, prune_xpath=rules.get("drop"),
-    )
-    text = ""
-    if rules.get("body"):
-        text = _rule_text(tree, rules)
-    if not text and metadata is not None:
-        text = metadata.text or ""
+    text = _rule_text(tree, rules) if rules.get("body") else ""
+    if not text:
+        # Metadata is read below from the page's own markup: trafilatura's
+        # metadata pass (htmldate with dateparser) costs as much as extraction.
+        document = trafilatura.bare_extraction(
+            tree, url=url, with_metadata=False, include_comments=False, include_tables=True,
+            include_images=False, prune_xpath=rules.get("drop"),
+        )
+        text = (document.text or "") if document is not None else ""
     if config.fallback and not rules.get("body"):
         text = _vote(text, density_text(tree), LinkCaptions(tree), config, url)
     structured = _json_ld(tree)
-    title = first_text(tree, rules.get("title")) or structured.get("headline") or _title(tree, metadata)
+    title = first_text(tree, rules.get("title")) or structured.get("headline") or _title(tree)
     text, headline, dateline = _strip_chrome(text, title, crawled_at, config.default_tz)
     if headline and title and len(headline) > len(title) and title in headline:
         title = headline  # the visible headline is complete where <title> was cut
     raw_date = (first_text(tree, rules.get("date")) or first_text(tree, _META_DATE)
                 or structured.get("datePublished") or _visible_date(tree, crawled_at, config.default_tz)
-                or dateline or (metadata.date if metadata is not None else None))
+                or dateline or _htmldate(tree, url))
     return {
         "title": title,
         "text": text,
         "published": normalise_date(raw_date, crawled_at, config.default_tz) if raw_date else None,
-        "author": first_text(tree, rules.get("author")) or structured.get("author") or _author(tree, metadata),
-        "site_name": structured.get("publisher") or (metadata.sitename if metadata is not None else None),
+        "author": first_text(tree, rules.get("author")) or structured.get("author") or _author(tree),
+        "site_name": structured.get("publisher") or first_text(tree, _META_SITE),
     }
 
 
@@ -218,16 +220,25 @@ def _string(value) -> str | None:
     return " ".join(value.split()) if isinstance(value, str) and value.strip() else None
 
 
-def _title(tree, metadata) -> str | None:
-    """<h1> if present (portals put the site name into <title>), else trafilatura's title."""
-    h1 = first_text(tree, "//h1")
-    if h1:
-        return h1
-    title = metadata.title if metadata is not None else first_text(tree, "//title")
+def _title(tree) -> str | None:
+    """<h1> if present (portals put the site name into <title>), else og:title,
+    else the longest part of <title> split at its site-name separator."""
+    title = first_text(tree, ["//h1", "//meta[@property='og:title']/@content"])
+    if title:
+        return title
+    title = first_text(tree, "//title")
     if title:
         parts = _TITLE_SEPARATORS.split(title)
         return max(parts, key=len) if len(parts) > 1 else title
     return None
+
+
+def _htmldate(tree, url: str) -> str | None:
+    """Last resort: htmldate's quick search (day precision, no extensive search)."""
+    try:
+        return htmldate.find_date(tree, extensive_search=False, original_date=True, url=url)
+    except (ValueError, TypeError):
+        return None
 
 
 def _visible_date(tree, crawled_at, default_tz) -> str | None:
@@ -240,7 +251,7 @@ def _visible_date(tree, crawled_at, default_tz) -> str | None:
     return None
 
 
-def _author(tree, metadata) -> str | None:
+def _author(tree) -> str | None:
     author = first_text(tree, _META_AUTHOR)
     if author:
         match = _AUTHOR_IN_TEXT.search(author)
@@ -249,4 +260,4 @@ def _author(tree, metadata) -> str | None:
         match = _AUTHOR_IN_TEXT.search(" ".join(element.itertext()))
         if match:
             return match.group(1)
-    return metadata.author if metadata is not None else None
+    return None

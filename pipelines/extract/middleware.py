@@ -12,6 +12,7 @@ from typing import Any
 from scrapy.exceptions import NotConfigured
 
 from pipelines.canonical import content_hash, doc_id
+from pipelines.forum import thread_id_from_url
 from pipelines.extract.article import ArticleConfig
 from pipelines.extract.page import ExtractConfig, ExtractError, detect_lang, extract_page
 
@@ -58,6 +59,7 @@ def page_documents(page: dict, config: ExtractConfig, min_chars: int = 0,
     if result["kind"] != "forum" or not result["posts"]:
         return [], ["empty"]
     documents, drops = [], []
+    thread_id = page.get("thread_id") or thread_id_from_url(page["url"])
     for post in result["posts"]:
         text = post["text"]
         if not text.strip():
@@ -72,7 +74,7 @@ def page_documents(page: dict, config: ExtractConfig, min_chars: int = 0,
             **base, "doc_type": "post", "title": result["title"], "text": text,
             "published": post["published"], "author": post["author"],
             "lang": detect_lang(text, None, config.cjk_ratio) or result["lang"] or page.get("lang"),
-            "content_hash": content_hash(text), "thread_id": page.get("thread_id"),
+            "content_hash": content_hash(text), "thread_id": thread_id,
             "thread_title": result["title"], "post_id": post_id, "floor": post["floor"],
             "quote": post["quote"], "reply_to": post["reply_to"],
         })
@@ -97,6 +99,7 @@ class ExtractMiddleware:
             article=ArticleConfig(
                 fallback=settings.getbool("EXTRACT_FALLBACK", True),
                 fallback_ratio=settings.getfloat("EXTRACT_FALLBACK_RATIO", 0.6),
+                vote_margin=settings.getfloat("EXTRACT_VOTE_MARGIN", 0.15),
                 default_tz=settings.get("EXTRACT_DEFAULT_TZ", "Asia/Shanghai"),
             ),
             cjk_ratio=settings.getfloat("EXTRACT_CJK_RATIO", 0.3),
