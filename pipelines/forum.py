@@ -116,10 +116,13 @@ def segment_posts(page, url: str = "", rules: dict | None = None, crawled_at: da
 
 def _profile(tree, rules: dict | None):
     """The first profile (spider rules first) whose post XPath matches; with its posts."""
-    candidates = []
-    if rules and rules.get("post"):
-        candidates.append({**PROFILES["generic"], **rules})
-    candidates += PROFILES.values()
+    rules = {key: value for key, value in (rules or {}).items() if value}
+    candidates = list(PROFILES.values())
+    if rules.get("post"):
+        candidates.insert(0, {**PROFILES["generic"], **rules})
+    elif rules:  # no post selector: the built-in profiles, with the site's title and extra drops
+        extra = {key: rules[key] for key in ("title",) if key in rules}
+        candidates = [{**p, **extra, "drop": list(p["drop"]) + list(rules.get("drop", []))} for p in candidates]
     for profile in candidates:
         try:
             elements = tree.xpath(profile["post"], namespaces=_REGEX_NS)
@@ -127,7 +130,7 @@ def _profile(tree, rules: dict | None):
             logger.warning("invalid post XPath %r", profile["post"])
             continue
         elements = [e for e in elements if isinstance(e, lxml_html.HtmlElement) and first(e, profile["body"])]
-        minimum = 2 if profile is PROFILES["generic"] else 1  # generic ids are weak evidence alone
+        minimum = 2 if profile["post"] == PROFILES["generic"]["post"] else 1  # generic ids are weak evidence alone
         if len(elements) >= minimum:
             return profile, elements
     return None

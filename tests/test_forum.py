@@ -75,3 +75,10 @@ def test_thread_id_from_url():
     assert thread_id_from_url("https://bbs.x/forum.php?mod=viewthread&tid=77&page=2") == "77"
     assert thread_id_from_url("https://x/viewtopic.php?t=5") == "5"
     assert thread_id_from_url("https://x/news/1.html") is None
+
+
+def test_site_title_and_drop_rules_extend_builtin_profiles():
+    rules = {"title": "//title", "drop": [".//div[@class='quote']"], "body": None}
+    title, posts = segment_posts(html("thread_discuz_gbk.html"), rules=rules)
+    assert title.startswith("亚马逊封号了怎么办？ - 跨境卖家交流")
+    assert posts[1]["quote"] is None and posts[1]["text"].startswith("先别慌")

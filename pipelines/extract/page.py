@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from urllib.parse import urljoin
 
-from pipelines import forum  # module import: pipelines.forum imports this package's dom module
 from pipelines.canonical import canonical_url
 from pipelines.decode import DecodeError, decode_body, header_value
 from pipelines.extract.article import ArticleConfig, extract_article
 from pipelines.extract.dom import LinkCaptions, parse_html
+from pipelines.forum import is_thread, segment_posts
 
 logger = logging.getLogger(__name__)
 
@@ -68,8 +68,8 @@ def extract_page(body: bytes, url: str, headers: dict | None = None, rules: dict
     result["canonical_url"] = _canonical(tree, url)
     tz = config.article.default_tz
     kind = rules.get("kind")  # a spider that knows the page type may say so
-    if kind == "forum" or (kind != "article" and forum.is_thread(tree, rules)):
-        title, posts = forum.segment_posts(tree, url, rules, crawled, tz)
+    if kind == "forum" or (kind != "article" and is_thread(tree, rules)):
+        title, posts = segment_posts(tree, url, rules, crawled, tz)
         joined = "\n".join(p["text"] for p in posts if p["text"])
         result.update(kind="forum", title=title, text=joined, posts=posts,
                       published=posts[0]["published"] if posts else None,
