@@ -15,7 +15,7 @@ Throughput: fetch every HTML page of the demo web over HTTP from a local
 DemoWeb, then extract the fetched bytes with the pipeline and with bare
 ``trafilatura.extract``; both figures come from the same run and bytes.
 
-Run:  .venv/bin/python bench/bench_extract.py [--rounds 3] [--no-throughput]
+Run:  .venv/bin/python bench/bench_extract.py [--rounds 3] [--port 18701] [--no-throughput]
 """
 from __future__ import annotations
 
@@ -189,9 +189,9 @@ def print_scores(title: str, scores: dict) -> None:
                                         for c, w in zip(cells, (10, 10, 14))))
 
 
-def throughput(rounds: int) -> dict:
+def throughput(rounds: int, base_port: int) -> dict:
     """Pages/s for fetch+pipeline and fetch+bare trafilatura over the same fetched bytes."""
-    with DemoWeb(base_port=18701) as web:
+    with DemoWeb(base_port=base_port) as web:
         urls = []
         for site in ("cn-news", "en-news", "forum"):
             routes = json.loads((SITES_DIR / site / "_routes.json").read_text("utf-8"))["routes"]
@@ -236,6 +236,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=3, help="extraction rounds for throughput (median)")
     parser.add_argument("--no-throughput", action="store_true", help="quality only, no demo server")
+    parser.add_argument("--port", type=int, default=18701, help="demo web base port (uses 3 ports)")
     args = parser.parse_args(argv)
     result = evaluate(load_gold())
     print_scores("body-text token F1, demo web gold (mean per document)", result["scores"])
@@ -246,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
           f" floor {meta['floor']} of {meta['posts']}")
     print("lowest pipeline F1:", ", ".join(f"{score:.2f} {url}" for score, url in result["worst"]))
     if not args.no_throughput:
-        t = throughput(args.rounds)
+        t = throughput(args.rounds, args.port)
         crawl_pipe, crawl_bare = t["fetch_s"] + t["pipeline_s"], t["fetch_s"] + t["bare_s"]
         print(f"throughput over {t['pages']} pages ({t['bytes'] / 1e6:.1f} MB), fetch {t['fetch_s']:.2f}s:")
         print(f"  crawl+pipeline            {t['pages'] / crawl_pipe:7.1f} pages/s"
