@@ -82,7 +82,8 @@ def page_file(url: str) -> tuple[Path, dict]:
     match = re.match(r"https?://[^/:]+:(\d+)(/[^?#]*)", url)
     site, path = SITE_BY_PORT[int(match.group(1))], match.group(2)
     routes = json.loads((SITES_DIR / site / "_routes.json").read_text("utf-8"))
-    ctype = routes.get("routes", {}).get(path, {}).get("content_type") or routes["content_types"].get("html", "text/html")
+    ctype = (routes.get("routes", {}).get(path, {}).get("content_type")
+             or routes["content_types"].get("html", "text/html"))
     return SITES_DIR / site / path.lstrip("/"), {"content-type": ctype}
 
 

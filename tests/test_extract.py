@@ -92,3 +92,22 @@ def test_density_fallback_rescues_table_layout_portal():
     with_fallback = extract_page(body, "http://x.test/a.html")
     assert "|" in without["text"] and without["text"].count("\n") < 2
     assert with_fallback["text"] == EXPECTED["article_table_layout_gbk.html"]["text"]
+
+
+def test_site_rules_override_article_extraction():
+    page = """<html><head><title>T</title></head><body><div id="hd">站点导航 首页 新闻</div>
+    <div class="art"><h2 class="tt">规则标题</h2><span class="when">2021年6月3日 14:20</span><span class="by">王喆</span>
+    <div class="txt"><p>第一段正文。</p><div class="ad">广告内容</div><p>第二段正文。</p></div></div></body></html>"""
+    rules = {"title": "//h2[@class='tt']", "body": "//div[@class='txt']", "date": "//span[@class='when']",
+             "author": "//span[@class='by']", "drop": ["//div[@class='ad']"]}
+    got = extract_page(page.encode("utf-8"), "http://x.test/a.html", rules=rules, crawled_at=CRAWL)
+    assert (got["kind"], got["title"], got["text"], got["published"], got["author"]) == (
+        "article", "规则标题", "第一段正文。\n第二段正文。", "2021-06-03T14:20:00+08:00", "王喆")
+
+
+@pytest.mark.parametrize("text,lang", [("亚马逊封号潮 Amazon", "zh"), ("Amazon bans sellers", "en"),
+                                       ("アマゾンのセラー", "ja"), ("아마존 판매자 계정", "ko"), ("", None)])
+def test_detect_lang(text, lang):
+    from pipelines.extract.page import detect_lang
+
+    assert detect_lang(text) == lang

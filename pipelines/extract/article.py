@@ -56,7 +56,8 @@ _AUTHOR_PREFIX = re.compile(r"^(?:by|作者|记者|文)\s*[:：]?\s*", re.I)
 _TITLE_SEPARATORS = re.compile(r"\s*(?:[|｜_–—]|\s-\s)\s*")
 # Credit, copyright and reprint lines that portals append to (or put above) the body.
 BOILERPLATE_LINE = re.compile(
-    r"^[（(【\[]?\s*(?:责任编辑|責任編輯|编辑|編輯|校对|审核|来源|來源|原标题|稿源|文章来源|本文来源|免责声明|版权声明"
+    r"^[（(【\[]?\s*(?:责任编辑|責任編輯|编辑|編輯|校对|审核|来源|來源|原标题|稿源|文章来源|本文来源"
+    r"|免责声明|版权声明"
     r"|图片来源|摄影|(?:完|END))\s*(?:[】\]]\s*.{0,60}|[:：].{0,40})?[）)】\]]?$"
     r"|^.{0,40}(?:版权所有|转载请注明|未经授权|All rights reserved|Copyright\b|©).{0,60}$",
     re.I,
