@@ -111,3 +111,9 @@ def test_detect_lang(text, lang):
     from pipelines.extract.page import detect_lang
 
     assert detect_lang(text) == lang
+
+
+def test_invalid_site_rules_do_not_break_extraction():
+    rules = {"drop": ["//div[", "//div[@class='related']"], "title": "//h1[", "body": "///"}
+    got = extract_page((DATA / "article_gbk.html").read_bytes(), "http://x.test/a.html", rules=rules, crawled_at=CRAWL)
+    assert got["kind"] == "article" and got["text"] == EXPECTED["article_gbk.html"]["text"]

@@ -15,7 +15,7 @@ import trafilatura
 from lxml import etree
 
 from pipelines.dates import normalise_date
-from pipelines.extract.dom import LinkCaptions, element_text, first, first_text
+from pipelines.extract.dom import LinkCaptions, element_text, first, first_text, valid_xpaths
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +78,7 @@ def extract_article(tree, url: str, rules: dict | None, crawled_at: datetime | N
         # metadata pass (htmldate with dateparser) costs as much as extraction.
         document = trafilatura.bare_extraction(
             tree, url=url, with_metadata=False, include_comments=False, include_tables=True,
-            include_images=False, prune_xpath=rules.get("drop"),
+            include_images=False, prune_xpath=valid_xpaths(rules.get("drop")) or None,
         )
         text = (document.text or "") if document is not None else ""
     if config.fallback and not rules.get("body"):
@@ -111,7 +111,7 @@ def _vote(main: str, fallback: str, captions: LinkCaptions, config: ArticleConfi
         return fallback
     main_prose, main_total = _prose(main, captions)
     fallback_prose, fallback_total = _prose(fallback, captions)
-    if (fallback_prose / fallback_total - main_prose / max(main_total, 1) > config.vote_margin
+    if (fallback_prose / max(fallback_total, 1) - main_prose / max(main_total, 1) > config.vote_margin
             and fallback_prose >= 0.8 * main_prose):
         logger.debug("%s: density text is cleaner than trafilatura's", url)
         return fallback

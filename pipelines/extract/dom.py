@@ -86,6 +86,18 @@ def first(element, xpaths) -> list:
     return []
 
 
+def valid_xpaths(xpaths) -> list[str]:
+    """The XPaths (string or list) that compile; a bad site rule must not stop extraction."""
+    valid = []
+    for xpath in [xpaths] if isinstance(xpaths, str) else xpaths or []:
+        try:
+            etree.XPath(xpath)
+        except etree.XPathSyntaxError:
+            continue
+        valid.append(xpath)
+    return valid
+
+
 def first_text(element, xpaths) -> str | None:
     """Text of the first match of ``xpaths`` (attribute values and strings as-is)."""
     for found in first(element, xpaths):
