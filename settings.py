@@ -33,6 +33,7 @@ DOWNLOAD_DELAY = 1.0                        # minimum seconds between requests t
 RETRY_ENABLED = True                        # transient failures get more attempts
 RETRY_TIMES = 2                             # up to three attempts per request
 RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]  # 429 too: the site asked us to slow down
+RETRY_GIVE_UP_LOG_LEVEL = "INFO"            # the spider's errback logs the final failure once, as a warning
 BANWAVE_RETRY_BACKOFF_BASE = 2.0            # seconds before the first retry, doubled for each further one
 BANWAVE_RETRY_BACKOFF_MAX = 60.0            # longest wait before a retry, a larger Retry-After included
 

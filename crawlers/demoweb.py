@@ -111,13 +111,13 @@ class _Handler(BaseHTTPRequestHandler):
         return target
 
     def _send(self, status: int, body: bytes, ctype: str, headers: dict | None = None, pad: int = 0) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body) + pad))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
         try:
+            self.send_response(status)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(body) + pad))
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
+            self.end_headers()
             self.wfile.write(body)
             for _ in range(pad // len(_FILLER)):
                 self.wfile.write(_FILLER)

@@ -3,7 +3,8 @@
 Content lives in content_*.yaml; this script renders it with per-site templates
 into tests/sites/<site>/ and writes gold.jsonl, one expected DOCUMENT per line.
 Run it after editing the content:  .venv/bin/python tests/sites/build.py
-Output is deterministic so regenerated files diff cleanly.
+Output is deterministic so regenerated files diff cleanly. Tests call
+``build(out_dir, edit)`` to render variants (e.g. a thread before it grew).
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import json
 import shutil
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Callable
 
 import yaml
 
@@ -19,6 +21,8 @@ HERE = Path(__file__).resolve().parent
 BASE_PORT = 8701
 CST = timezone(timedelta(hours=8))
 SITES = ("cn-news", "en-news", "forum")
+OUT = HERE  # where the sites are written; build() changes it
+EDIT: Callable[[str, dict], None] = lambda site, data: None  # noqa: E731 - hook for variants
 
 
 def origin(site: str) -> str:
@@ -30,7 +34,7 @@ def esc(text: str) -> str:
 
 
 def write(site: str, path: str, data: str | bytes, encoding: str = "utf-8") -> None:
-    target = HERE / site / path.lstrip("/")
+    target = OUT / site / path.lstrip("/")
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(data if isinstance(data, bytes) else data.encode(encoding))
 
@@ -38,6 +42,12 @@ def write(site: str, path: str, data: str | bytes, encoding: str = "utf-8") -> N
 def write_routes(site: str, routes: dict, **defaults) -> None:
     doc = {"content_types": defaults, "routes": dict(sorted(routes.items()))}
     write(site, "_routes.json", json.dumps(doc, ensure_ascii=False, indent=1) + "\n")
+
+
+def load(site: str, name: str) -> dict:
+    data = yaml.safe_load((HERE / f"{name}.yaml").read_text("utf-8"))
+    EDIT(site, data)
+    return data
 
 
 def gold(site: str, url: str, doc_type: str, title: str, paras: list[str], published: str | None,
@@ -133,7 +143,7 @@ def cn_article(a: dict, others: list[dict], n: int) -> str:
 
 def build_cn(rows: list[dict]) -> None:
     site = "cn-news"
-    data = yaml.safe_load((HERE / "content_cn.yaml").read_text("utf-8"))
+    data = load("cn-news", "content_cn")
     articles = sorted(data["articles"], key=lambda a: a["date"], reverse=True)
     routes = {}
     for n, a in enumerate(articles):
@@ -255,7 +265,7 @@ def en_article(a: dict, others: list[dict], n: int) -> str:
 
 def build_en(rows: list[dict]) -> None:
     site = "en-news"
-    data = yaml.safe_load((HERE / "content_en.yaml").read_text("utf-8"))
+    data = load("en-news", "content_en")
     articles = sorted(data["articles"], key=lambda a: a["date"])
     routes, sitemap_urls = {}, []
     for n, a in enumerate(articles):
@@ -326,7 +336,7 @@ def forum_page(title: str, crumbs: str, body: str, charset: str) -> str:
 
 def build_forum(rows: list[dict]) -> None:
     site = "forum"
-    data = yaml.safe_load((HERE / "content_forum.yaml").read_text("utf-8"))
+    data = load("forum", "content_forum")
     users, boards, ppp = data["users"], data["boards"], 5
     posts_by_pid = {p["pid"]: p for t in data["threads"] for p in t["posts"]}
     routes = {}
@@ -462,16 +472,24 @@ def forum_gold(site: str, path: str, t: dict, p: dict, floor: int, users: dict, 
     return row
 
 
-def main() -> None:
+def build(out: Path = HERE, edit: Callable[[str, dict], None] | None = None) -> list[dict]:
+    """Render all sites into ``out`` (content passed through ``edit`` first); return the gold rows."""
+    global OUT, EDIT
+    OUT, EDIT = Path(out), edit or (lambda site, data: None)
     for site in SITES:
-        shutil.rmtree(HERE / site, ignore_errors=True)
+        shutil.rmtree(OUT / site, ignore_errors=True)
     rows: list[dict] = []
     build_cn(rows)
     build_en(rows)
     build_forum(rows)
-    with open(HERE / "gold.jsonl", "w", encoding="utf-8") as f:
+    with open(OUT / "gold.jsonl", "w", encoding="utf-8") as f:
         for row in rows:
             f.write(json.dumps(row, ensure_ascii=False) + "\n")
+    return rows
+
+
+def main() -> None:
+    rows = build()
     counts = {s: sum(r["site"] == s for r in rows) for s in SITES}
     print("wrote", len(rows), "gold documents:", counts)
 
