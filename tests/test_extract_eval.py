@@ -52,3 +52,21 @@ def test_f1_metric(bench):
     assert bench.f1("亚马逊封号 Amazon bans", "亚马逊封号 amazon bans") == 1.0
     assert bench.f1("", "") == 1.0 and bench.f1(None, "x") == 0.0
     assert bench.f1("亚马逊", "亚马逊封号潮") == pytest.approx(2 * 1 * 0.5 / 1.5)
+
+
+@pytest.mark.parametrize("url", [
+    "http://127.0.0.1:8701/index.html", "http://127.0.0.1:8701/roll/index.html",
+    "http://127.0.0.1:8701/roll/index_3.html", "http://127.0.0.1:8702/index.html",
+    "http://127.0.0.1:8703/forum.php", "http://127.0.0.1:8703/forum-38-1.html", "http://127.0.0.1:8703/forum-39-1.html",
+])
+def test_index_and_board_pages_are_not_documents(bench, url):
+    path, headers = bench.page_file(url)
+    result = bench.run_pipeline(path.read_bytes(), url, headers, bench.ExtractConfig())
+    assert result["kind"] == "other" and result["text"] == "" and result["posts"] == []
+
+
+def test_feeds_and_mislabelled_binary_are_errors(bench):
+    for url in ("http://127.0.0.1:8701/rss/roll.xml", "http://127.0.0.1:8702/sitemap.xml",
+                "http://127.0.0.1:8701/a/20210603/900005.html"):
+        path, headers = bench.page_file(url)
+        assert bench.run_pipeline(path.read_bytes(), url, {}, bench.ExtractConfig()) is None, url

@@ -25,7 +25,8 @@ class ArticleConfig:
     """Extraction knobs, filled from the EXTRACT_* settings by the caller."""
 
     fallback: bool = True          # run the density extractor when trafilatura looks weak
-    fallback_ratio: float = 0.6    # trafilatura text shorter than this share of the fallback's loses
+    fallback_ratio: float = 0.6    # trafilatura with less prose than this share of the fallback's loses
+    fallback_min_chars: int = 80   # the fallback needs this much prose to be considered at all
     vote_margin: float = 0.15      # the fallback also wins when its prose share is this much higher
     default_tz: str = "Asia/Shanghai"
 
@@ -65,6 +66,7 @@ BOILERPLATE_LINE = re.compile(
 # trafilatura renders layout tables as markdown rows, escaping literal pipes
 _TABLE_CELL = re.compile(r"\n|\\?\|")
 _SENTENCE_END = ("。", "！", "？", ".", "!", "?", "”", '"')
+_NOT_BODY = ("comment", "footer", "nav", "sidebar", "related", "recommend", "copyright")
 _BODY_TAGS = {"div", "td", "article", "section", "main"}
 
 
@@ -101,17 +103,18 @@ def extract_article(tree, url: str, rules: dict | None, crawled_at: datetime | N
 
 
 def _vote(main: str, fallback: str, captions: LinkCaptions, config: ArticleConfig, url: str) -> str:
-    """trafilatura's text unless the density text is clearly better: much longer
-    (trafilatura missed the body), or much cleaner (trafilatura kept navigation
-    and link lists, typically from table layouts) at no real loss of prose."""
-    if not fallback:
-        return main
-    if len(fallback) * config.fallback_ratio > len(main):
-        logger.debug("%s: density text (%d chars) beats trafilatura (%d)", url, len(fallback), len(main))
-        return fallback
-    main_prose, main_total = _prose(main, captions)
+    """trafilatura's text unless the density text is clearly better: it must be
+    mostly prose of some length, and then either trafilatura has much less prose
+    (it missed the body) or a much smaller prose share (it kept navigation and
+    link lists, typically from table layouts) at no real loss of prose."""
     fallback_prose, fallback_total = _prose(fallback, captions)
-    if (fallback_prose / max(fallback_total, 1) - main_prose / max(main_total, 1) > config.vote_margin
+    if fallback_prose < config.fallback_min_chars or fallback_prose * 2 < fallback_total:
+        return main  # index pages: the least linky block is the footer
+    main_prose, main_total = _prose(main, captions)
+    if main_prose < config.fallback_ratio * fallback_prose:
+        logger.debug("%s: density text (%d prose chars) beats trafilatura (%d)", url, fallback_prose, main_prose)
+        return fallback
+    if (fallback_prose / fallback_total - main_prose / max(main_total, 1) > config.vote_margin
             and fallback_prose >= 0.8 * main_prose):
         logger.debug("%s: density text is cleaner than trafilatura's", url)
         return fallback
@@ -140,7 +143,7 @@ def density_text(tree) -> str:
     best, best_score = None, 0.0
     for element in body.iter(*_BODY_TAGS):
         marker = f"{element.get('class', '')} {element.get('id', '')}".lower()
-        if any(word in marker for word in ("comment", "footer", "nav", "sidebar", "related", "recommend")):
+        if any(word in marker for word in _NOT_BODY) or element.get("id") in ("ft", "hd"):  # Discuz! ids
             continue
         text_len = sum(len(t.strip()) for t in element.itertext())
         if text_len < 50:
