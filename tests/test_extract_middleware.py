@@ -98,3 +98,10 @@ def test_clean_pipeline_drops_empty_and_counts():
         pipeline.process_item({"doc_type": "post", "text": "\u200b\u3000 \n"})
     assert crawler.stats.get_value("clean/dropped/empty") == 1
     assert pipeline.process_item({"kind": "not-a-document"}) == {"kind": "not-a-document"}
+
+
+def test_thread_page_without_recognisable_posts_is_counted():
+    mw, stats = middleware()
+    page = raw_page("article_gbk.html", "http://x.test/thread-9-1-1.html", "thread")
+    assert list(mw.process_spider_output(None, [page])) == []
+    assert stats.get_value("extract/dropped/no_posts") == 1

@@ -56,8 +56,10 @@ def page_documents(page: dict, config: ExtractConfig, min_chars: int = 0,
             "author": result["author"], "lang": result["lang"] or page.get("lang"),
             "content_hash": content_hash(text),
         }], []
-    if result["kind"] != "forum" or not result["posts"]:
+    if result["kind"] != "forum":
         return [], ["empty"]
+    if not result["posts"]:
+        return [], ["no_posts"]  # a thread page no forum profile understands: needs site rules
     documents, drops = [], []
     thread_id = page.get("thread_id") or thread_id_from_url(page["url"])
     for post in result["posts"]:
