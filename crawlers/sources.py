@@ -8,6 +8,7 @@ the source and the field, e.g.
 """
 from __future__ import annotations
 
+import codecs
 import re
 from pathlib import Path
 from typing import Any, Literal
@@ -45,6 +46,16 @@ class StartPoint(_Model):
     type: Literal["feed", "sitemap", "listing", "board", "search"]
     url: str
     keywords: list[str] = []
+    keyword_encoding: str = "utf-8"  # GBK sites (many Discuz! forums) expect gbk-encoded queries
+
+    @field_validator("keyword_encoding")
+    @classmethod
+    def _known_codec(cls, name: str) -> str:
+        try:
+            codecs.lookup(name)
+        except LookupError:
+            raise ValueError(f"unknown encoding {name!r}") from None
+        return name
 
     @field_validator("url")
     @classmethod
@@ -63,10 +74,10 @@ class StartPoint(_Model):
         return self
 
     def urls(self) -> list[str]:
-        """The concrete URLs: one per keyword (URL-encoded as UTF-8) for search, else the url."""
+        """The concrete URLs: one per keyword (URL-encoded) for search, else the url."""
         if self.type != "search":
             return [self.url]
-        return [self.url.replace("{keyword}", quote(k, safe="")) for k in self.keywords]
+        return [self.url.replace("{keyword}", quote(k, safe="", encoding=self.keyword_encoding)) for k in self.keywords]
 
 
 class Links(_Model):
@@ -253,7 +264,7 @@ def load_sources(path: str | Path) -> list[Source]:
         raise SourcesError(f"{label}: {where}invalid YAML: {getattr(exc, 'problem', None) or exc}") from None
     if not isinstance(data, dict) or not isinstance(data.get("sources"), list):
         raise SourcesError(f"{label}: expected a mapping with a 'sources' list at the top")
-    unknown = set(data) - {"sources"}
+    unknown = {key for key in data if key != "sources" and not str(key).startswith("x-")}  # x-*: YAML anchors
     if unknown:
         raise SourcesError(f"{label}: unknown top-level key {sorted(unknown)[0]!r}")
 
