@@ -90,7 +90,7 @@ def feed_links(response: Response) -> list[str]:
 def sitemap_entries(response: Response) -> tuple[str, list[str]]:
     """("sitemapindex", child sitemaps) or ("urlset", page URLs) of a sitemap or robots.txt."""
     if response.url.endswith("/robots.txt"):
-        return "sitemapindex", list(sitemap_urls_from_robots(response.text, base_url=response.url))
+        return "sitemapindex", list(sitemap_urls_from_robots(response.body, base_url=response.url))
     body = response.body
     if body[:2] == b"\x1f\x8b":
         body = gzip.decompress(body)
