@@ -53,7 +53,8 @@ PROFILES = {
     },
     "generic": {
         "post": "//*[re:test(@id, '^(post|pid|p|reply|msg)[-_]?\\d+$', 'i')]"
-                "[not(ancestor::*[re:test(@id, '^(post|pid|p|reply|msg)[-_]?\\d+$', 'i')])]",
+                "[not(ancestor::*[re:test(@id, '^(post|pid|p|reply|msg)[-_]?\\d+$', 'i')])]"
+                "[not(contains(@class, 'hentry') or contains(@class, 'type-post'))]",  # WordPress articles
         "post_id": r"(\d+)$",
         "body": [".//*[contains(@class, 'message') or contains(@class, 'content') or contains(@class, 'postbody')]"],
         "author": [".//*[contains(@class, 'author') or contains(@class, 'user')]//a",

@@ -117,3 +117,14 @@ def test_invalid_site_rules_do_not_break_extraction():
     rules = {"drop": ["//div[", "//div[@class='related']"], "title": "//h1[", "body": "///"}
     got = extract_page((DATA / "article_gbk.html").read_bytes(), "http://x.test/a.html", rules=rules, crawled_at=CRAWL)
     assert got["kind"] == "article" and got["text"] == EXPECTED["article_gbk.html"]["text"]
+
+
+def test_control_characters_in_text_do_not_break_extraction():
+    """lxml keeps control characters it parsed but refuses them on assignment: never write text back."""
+    from pipelines.extract.dom import element_text, parse_html
+
+    tree = parse_html("<html><body><div><p>a</p>x\x0by</div></body></html>")
+    assert element_text(tree.find(".//p")) == "a"
+    body = (DATA / "thread_discuz_gbk.html").read_bytes().replace("</blockquote></div>".encode(), b"</blockquote></div>\x0b")
+    got = extract_page(body, "http://x.test/t.html", crawled_at=CRAWL)
+    assert got["posts"][1]["quote"] == EXPECTED["thread_discuz_gbk.html"]["posts"][1]["quote"]

@@ -1,5 +1,6 @@
 """Property tests: extraction never crashes, whatever the bytes."""
 from datetime import datetime, timezone
+from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
@@ -33,3 +34,20 @@ def test_arbitrary_bytes(body):
        st.sampled_from([None, {"content-type": "text/html; charset=gbk"}, {"Content-Type": "text/html"}]))
 def test_html_like_input_in_various_encodings(text, encoding, headers):
     check(text.encode(encoding, "replace"), headers)
+
+
+FIXTURES = [p.read_bytes() for p in sorted((Path(__file__).parent / "data" / "extract").glob("*.html"))]
+
+
+BYTES = st.one_of(st.sampled_from([0x01, 0x0B, 0x1F, 0x7F, 0x80, 0xFF, ord("<"), ord(">")]), st.integers(0, 255))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(FIXTURES), st.lists(st.tuples(st.floats(0, 1, exclude_max=True), BYTES), min_size=1, max_size=40),
+       st.floats(0.05, 1))
+def test_corrupted_real_pages(page, edits, keep):
+    """Byte flips (control characters, broken multibyte sequences) and truncation of real pages."""
+    body = bytearray(page)
+    for where, value in edits:
+        body[int(where * len(body))] = value
+    check(bytes(body[: max(1, int(len(body) * keep))]))

@@ -82,3 +82,16 @@ def test_site_title_and_drop_rules_extend_builtin_profiles():
     title, posts = segment_posts(html("thread_discuz_gbk.html"), rules=rules)
     assert title.startswith("亚马逊封号了怎么办？ - 跨境卖家交流")
     assert posts[1]["quote"] is None and posts[1]["text"].startswith("先别慌")
+
+
+def test_wordpress_archive_is_not_a_thread():
+    entries = "".join(f'<article id="post-{i}" class="post-{i} post type-post hentry"><div class="entry-content">'
+                      f"<p>Excerpt {i}</p></div></article>" for i in range(5))
+    assert not is_thread(f"<html><body>{entries}</body></html>")
+
+
+def test_generic_profile_needs_two_posts():
+    one = '<html><body><div id="reply-1"><div class="content">only one</div></div></body></html>'
+    two = one.replace("</body>", '<div id="reply-2"><div class="content">second</div></div></body>')
+    assert not is_thread(one) and is_thread(two)
+    assert [p["text"] for p in segment_posts(two)[1]] == ["only one", "second"]

@@ -40,10 +40,10 @@ def element_text(element, skip=None) -> str:
                 lines.append(line)
             current.clear()
 
-    def walk(node):
+    def walk(node, with_tail=True):
         tag = node.tag if isinstance(node.tag, str) else None
         if tag is None or tag.lower() in _SKIP or (skip and node in skip):
-            if node.tail:
+            if node.tail and with_tail:
                 current.append(node.tail)
             return
         tag = tag.lower()
@@ -60,14 +60,10 @@ def element_text(element, skip=None) -> str:
             walk(child)
         if block:
             newline()
-        if node.tail:
+        if node.tail and with_tail:
             current.append(node.tail)
 
-    tail, element.tail = element.tail, None  # the element's own tail lies outside it
-    try:
-        walk(element)
-    finally:
-        element.tail = tail
+    walk(element, with_tail=False)  # the element's own tail lies outside it
     newline()
     return "\n".join(lines)
 
