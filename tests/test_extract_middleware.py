@@ -105,3 +105,16 @@ def test_thread_page_without_recognisable_posts_is_counted():
     page = raw_page("article_gbk.html", "http://x.test/thread-9-1-1.html", "thread")
     assert list(mw.process_spider_output(None, [page])) == []
     assert stats.get_value("extract/dropped/no_posts") == 1
+
+
+def test_extraction_bug_is_counted_and_output_continues(monkeypatch):
+    import pipelines.extract.middleware as module
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(module, "extract_page", broken)
+    mw, stats = middleware()
+    request = Request("http://x.test/next")
+    assert list(mw.process_spider_output(None, [raw_page("article_gbk.html", "http://x.test/a"), request])) == [request]
+    assert stats.get_value("extract/dropped/internal_error") == 1

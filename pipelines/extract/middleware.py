@@ -122,7 +122,11 @@ class ExtractMiddleware:
         if not is_raw_page(item):
             yield item
             return
-        documents, drops = page_documents(item, self.config, self.min_chars, self.min_post_chars)
+        try:
+            documents, drops = page_documents(item, self.config, self.min_chars, self.min_post_chars)
+        except Exception:  # an extraction bug must not swallow the requests that follow in this output
+            logger.exception("extraction failed for %s", item.get("url"))
+            documents, drops = [], ["internal_error"]
         for reason in drops:
             self.stats.inc_value(f"extract/dropped/{reason}")
             logger.info("dropped %s from %s", reason, item["url"])
