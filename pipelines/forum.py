@@ -108,8 +108,6 @@ def segment_posts(page, url: str = "", rules: dict | None = None, crawled_at: da
     posts = []
     for index, element in enumerate(elements, start=1):
         post = _post(element, profile, crawled_at, default_tz)
-        if post is None:
-            continue
         post["floor"] = post["floor"] or index
         posts.append(post)
     logger.debug("%s: %d posts segmented", url, len(posts))
@@ -138,9 +136,9 @@ def _profile(tree, rules: dict | None):
     return None
 
 
-def _post(element, profile: dict, crawled_at, default_tz) -> dict | None:
+def _post(element, profile: dict, crawled_at, default_tz) -> dict:
     match = re.search(profile["post_id"], element.get("id", ""))
-    post_id = match.group(1) if match else None
+    post_id = match.group(match.lastindex or 0) if match else None  # a site regex may have no group
     body = first(element, profile["body"])[0]
     skip = set()
     for xpath in _COMMON_DROP + list(profile.get("drop") or []):
