@@ -72,7 +72,8 @@ _BODY_TAGS = {"div", "td", "article", "section", "main"}
 
 def extract_article(tree, url: str, rules: dict | None, crawled_at: datetime | None,
                     config: ArticleConfig) -> dict:
-    """Title, text, published, author and site_name of an article page."""
+    """Title, text, published, author and site_name of an article page; text is
+    empty when there is no main text or the page is an index of links."""
     rules = rules or {}
     text = _rule_text(tree, rules) if rules.get("body") else ""
     if not text:
@@ -83,11 +84,15 @@ def extract_article(tree, url: str, rules: dict | None, crawled_at: datetime | N
             include_images=False, prune_xpath=valid_xpaths(rules.get("drop")) or None,
         )
         text = (document.text or "") if document is not None else ""
+    captions = LinkCaptions(tree)
     if config.fallback and not rules.get("body"):
-        text = _vote(text, density_text(tree), LinkCaptions(tree), config, url)
+        text = _vote(text, density_text(tree), captions, config, url)
     structured = _json_ld(tree)
     title = first_text(tree, rules.get("title")) or structured.get("headline") or _title(tree)
     text, headline, dateline = _strip_chrome(text, title, crawled_at, config.default_tz)
+    if not text or is_listing(text, captions):
+        # index or channel page: no document, so no metadata search either
+        return {"title": title, "text": "", "published": None, "author": None, "site_name": None}
     if headline and title and len(headline) > len(title) and title in headline:
         title = headline  # the visible headline is complete where <title> was cut
     raw_date = (first_text(tree, rules.get("date")) or first_text(tree, _META_DATE)
@@ -100,6 +105,16 @@ def extract_article(tree, url: str, rules: dict | None, crawled_at: datetime | N
         "author": first_text(tree, rules.get("author")) or structured.get("author") or _author(tree),
         "site_name": structured.get("publisher") or first_text(tree, _META_SITE),
     }
+
+
+def is_listing(text: str, captions: LinkCaptions) -> bool:
+    """True when most extracted lines are link captions, or mostly one (a dated
+    headline list): an index, channel or board page rather than an article.
+    Lines without letters (counters, separators, bare dates) do not count."""
+    lines = [line for line in text.split("\n") if any(c.isalpha() for c in line)]
+    if len(lines) < 3:
+        return False
+    return sum(map(captions.is_link_line, lines)) / len(lines) > 0.5
 
 
 def _vote(main: str, fallback: str, captions: LinkCaptions, config: ArticleConfig, url: str) -> str:

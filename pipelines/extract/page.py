@@ -10,7 +10,7 @@ from urllib.parse import urljoin
 from pipelines.canonical import canonical_url
 from pipelines.decode import DecodeError, decode_body, header_value
 from pipelines.extract.article import ArticleConfig, extract_article
-from pipelines.extract.dom import LinkCaptions, parse_html
+from pipelines.extract.dom import parse_html
 from pipelines.forum import is_thread, segment_posts
 
 logger = logging.getLogger(__name__)
@@ -79,10 +79,8 @@ def extract_page(body: bytes, url: str, headers: dict | None = None, rules: dict
     article = extract_article(tree, url, rules, crawled, config.article)
     result.update(article)
     result["lang"] = detect_lang(article["text"] or article["title"] or "", tree, config.cjk_ratio)
-    if article["text"] and not _is_listing(article["text"], tree):
+    if article["text"]:
         result["kind"] = "article"
-    else:
-        result["text"] = ""
     return result
 
 
@@ -106,17 +104,6 @@ def detect_lang(text: str, tree=None, cjk_ratio: float = 0.3) -> str | None:
         if sum(1 for c in sample if c.isascii() and c.isalpha()) / letters > 0.5:
             return "en"
     return declared or None
-
-
-def _is_listing(text: str, tree) -> bool:
-    """True when most extracted lines are link captions, or mostly one (a dated
-    headline list): an index, channel or board page rather than an article.
-    Lines without letters (counters, separators, bare dates) do not count."""
-    lines = [line for line in text.split("\n") if any(c.isalpha() for c in line)]
-    if len(lines) < 3:
-        return False
-    captions = LinkCaptions(tree)
-    return sum(map(captions.is_link_line, lines)) / len(lines) > 0.5
 
 
 def _canonical(tree, url: str) -> str:
