@@ -14,7 +14,9 @@ from typing import Any, Callable
 
 import scrapy
 from scrapy import signals
-from scrapy.exceptions import IgnoreRequest, NotConfigured, UsageError
+from scrapy.exceptions import (CannotResolveHostError, DownloadCancelledError, DownloadConnectionRefusedError,
+                               DownloadFailedError, DownloadTimeoutError, IgnoreRequest, NotConfigured,
+                               ResponseDataLossError, UsageError)
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.error import ConnectionRefusedError, DNSLookupError, TCPTimedOutError, TimeoutError
@@ -27,14 +29,7 @@ from crawlers.state import SeenStore, source_dir
 
 logger = logging.getLogger(__name__)
 
-try:  # Scrapy >= 2.13 has its own download exceptions next to Twisted's
-    from scrapy.exceptions import (CannotResolveHostError, DownloadCancelledError, DownloadConnectionRefusedError,
-                                   DownloadFailedError, DownloadTimeoutError, ResponseDataLossError)
-except ImportError:  # pragma: no cover - older Scrapy
-    CannotResolveHostError = DownloadCancelledError = DownloadConnectionRefusedError = DNSLookupError
-    DownloadFailedError = DownloadTimeoutError = ResponseDataLossError = TimeoutError
-
-# failure type -> banwave/errors/<kind>; checked in order
+# failure type -> banwave/errors/<kind>, checked in order; Twisted's errors for other download handlers
 _ERROR_KINDS: list[tuple[tuple[type[BaseException], ...], str]] = [
     ((RedirectLoop,), "redirect_loop"),
     ((DownloadTimeoutError, TimeoutError, TCPTimedOutError), "timeout"),
@@ -126,7 +121,7 @@ class SourceSpider(scrapy.Spider):
         """True for a non-empty HTML page; other responses are counted as errors."""
         ctype = response.headers.get("Content-Type", b"").decode("latin-1").lower()
         looks_html = response.body[:1024].lstrip()[:1] == b"<"
-        if ctype and "html" not in ctype or not ctype and not looks_html:
+        if (ctype and "html" not in ctype) or (not ctype and not looks_html):
             self.count_error("non_html", response.url, ctype)
             return False
         if not response.body.strip():

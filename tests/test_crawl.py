@@ -246,3 +246,43 @@ def test_interrupted_crawl_resumes_to_the_same_items(web, tmp_path, sig):
     assert partial | {d["url"] for d in resumed.docs} == set(gold_for("cn-news"))
     if sig == signal.SIGINT:  # a graceful stop hands on everything it fetched: nothing comes twice
         assert not partial & {d["url"] for d in resumed.docs}
+
+
+# ---------------------------------------------------------------------------- the scrapy command line
+
+def scrapy_cli(*args: str, data_dir: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "BANWAVE_DATA_DIR": str(data_dir), "BANWAVE_ES_URL": "", "BANWAVE_ENV_FILE": ""}
+    return subprocess.run([str(Path(sys.executable).parent / "scrapy"), *args], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=90)
+
+
+def test_scrapy_command_lists_and_crawls_from_the_repo_root(web, tmp_path):
+    assert scrapy_cli("list", data_dir=tmp_path).stdout.split() == ["forum", "news"]
+    out = tmp_path / "cn.jsonl"
+    run = scrapy_cli("crawl", "news", "-a", "source=cn-news", "-s", "BANWAVE_SOURCES=sources.demo.yaml",
+                     "-O", str(out), data_dir=tmp_path)
+    assert run.returncode == 0, run.stderr[-3000:]
+    urls = {json.loads(line)["url"] for line in out.read_text("utf-8").splitlines()}
+    assert urls == set(gold_for("cn-news"))
+    assert (tmp_path / "crawl" / "cn-news" / "seen.sqlite").is_file()
+
+
+def test_bad_sources_file_stops_the_crawl_before_any_request(web, tmp_path):
+    bad = tmp_path / "sources.yaml"
+    bad.write_text((REPO / "sources.demo.yaml").read_text("utf-8").replace("kind: forum", "kind: board"), "utf-8")
+    web.clear_log()
+    run = scrapy_cli("crawl", "news", "-a", "source=cn-news", "-s", f"BANWAVE_SOURCES={bad}", data_dir=tmp_path)
+    assert run.returncode != 0
+    assert "sources.yaml: source 'forum': field 'kind': must be news or forum" in run.stderr
+    assert web.requests == []
+
+
+def test_unreachable_site_is_counted_not_fatal(tmp_path):
+    sources = tmp_path / "sources.yaml"
+    sources.write_text("sources:\n- name: down\n  kind: news\n  start: [{type: feed, url: 'http://127.0.0.1:8799/rss.xml'}]\n"
+                       "  politeness: {download_delay: 0, autothrottle_start_delay: 0, retry_backoff: 0}\n", "utf-8")
+    with DemoWeb(SITES, base_port=8731) as idle:
+        run = crawl(idle, "news", "down", tmp_path, sources)
+    assert run.docs == []
+    assert run.stats["banwave/errors/connection_refused"] == 1
+    assert run.stats["finish_reason"] == "finished"
