@@ -10,8 +10,8 @@ middleware splits it into one document per post.
 
 Incremental rule: a thread never fetched starts at page 1 and follows its
 pagination. A thread fetched before is fetched again only when the board lists
-more pages than were fetched; then its last fetched page (which may have
-gained posts) and the new pages are fetched.
+more pages than were fetched (from page 1 without a gap); then its last
+fetched page (which may have gained posts) and the pages after it are fetched.
 """
 from __future__ import annotations
 

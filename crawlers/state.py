@@ -1,8 +1,8 @@
 """Crawl state that survives between runs: which content pages were already fetched.
 
 One SQLite file per source (``<BANWAVE_DATA_DIR>/crawl/<source>/seen.sqlite``)
-records each article or thread page once its items were handed on, and the
-highest page fetched per forum thread. Listing, feed, sitemap and board pages
+records each article or thread page once its items were handed on, and which
+pages of each forum thread were fetched. Listing, feed, sitemap and board pages
 are never recorded: they are fetched on every run.
 """
 from __future__ import annotations
@@ -19,10 +19,10 @@ CREATE TABLE IF NOT EXISTS pages (
     url TEXT PRIMARY KEY,          -- page URL without fragment
     fetched_at TEXT NOT NULL       -- ISO 8601 UTC
 );
-CREATE TABLE IF NOT EXISTS threads (
-    thread_id TEXT PRIMARY KEY,
-    pages INTEGER NOT NULL,        -- highest thread page fetched
-    updated_at TEXT NOT NULL
+CREATE TABLE IF NOT EXISTS thread_pages (
+    thread_id TEXT NOT NULL,
+    page INTEGER NOT NULL,
+    PRIMARY KEY (thread_id, page)
 );
 """
 
@@ -53,19 +53,26 @@ class SeenStore:
         return self._db.execute("SELECT 1 FROM pages WHERE url = ?", (page_key(url),)).fetchone() is not None
 
     def mark(self, url: str, thread_id: str | None = None, thread_page: int | None = None) -> None:
-        """Record a content page as fetched and handed on (and its thread's page count)."""
+        """Record a content page as fetched and handed on (and which thread page it was)."""
         now = datetime.now(timezone.utc).isoformat(timespec="seconds")
         self._db.execute("INSERT OR REPLACE INTO pages (url, fetched_at) VALUES (?, ?)", (page_key(url), now))
         if thread_id is not None and thread_page is not None:
-            self._db.execute(
-                "INSERT INTO threads (thread_id, pages, updated_at) VALUES (?, ?, ?) "
-                "ON CONFLICT(thread_id) DO UPDATE SET pages = max(pages, excluded.pages), updated_at = excluded.updated_at",
-                (thread_id, thread_page, now))
+            self._db.execute("INSERT OR IGNORE INTO thread_pages (thread_id, page) VALUES (?, ?)",
+                             (thread_id, thread_page))
 
     def thread_pages(self, thread_id: str) -> int:
-        """Highest page fetched of a thread, 0 if never."""
-        row = self._db.execute("SELECT pages FROM threads WHERE thread_id = ?", (thread_id,)).fetchone()
-        return row[0] if row else 0
+        """How many pages of a thread were fetched without a gap from page 1 (0 if none).
+
+        A page that failed in between keeps the count below it, so the next run
+        walks the thread again from there.
+        """
+        pages = self._db.execute("SELECT page FROM thread_pages WHERE thread_id = ? ORDER BY page", (thread_id,))
+        count = 0
+        for (page,) in pages:
+            if page != count + 1:
+                break
+            count = page
+        return count
 
     def count(self) -> int:
         return self._db.execute("SELECT count(*) FROM pages").fetchone()[0]

@@ -75,13 +75,15 @@ def test_seen_store_persists_pages_and_thread_page_counts(tmp_path):
     path = tmp_path / "crawl" / "f" / "seen.sqlite"
     store = SeenStore(path)
     store.mark("http://F.org/thread-1-2-1.html#pid5", "1", 2)
-    store.mark("http://f.org/thread-1-1-1.html", "1", 1)  # an older page never lowers the count
+    store.mark("http://f.org/thread-1-1-1.html", "1", 1)
+    store.mark("http://f.org/thread-2-1-1.html", "2", 1)
+    store.mark("http://f.org/thread-2-3-1.html", "2", 3)  # page 2 failed: thread 2 counts one page
     store.mark("http://f.org/a/1.html")
     store.close()
     again = SeenStore(path)
     assert again.seen("http://f.org/thread-1-2-1.html") and again.seen("http://f.org/a/1.html#top")
     assert not again.seen("http://f.org/a/2.html")
-    assert (again.thread_pages("1"), again.thread_pages("2"), again.count()) == (2, 0, 3)
+    assert (again.thread_pages("1"), again.thread_pages("2"), again.thread_pages("3"), again.count()) == (2, 1, 0, 5)
     assert page_key("HTTP://f.org") == "http://f.org/"
 
 
