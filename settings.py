@@ -70,3 +70,12 @@ EXTRACT_DEFAULT_TZ = "Asia/Shanghai"        # zone for dates printed without an 
 EXTRACT_CJK_RATIO = 0.3                     # share of CJK among letters from which a text is tagged "zh"
 CLEAN_ENABLED = True                        # False: CleanPipeline raises NotConfigured
 CLEAN_TITLE_MAX_CHARS = 200                 # longer titles are cut with an ellipsis
+
+# --- scheduler (scheduler.py, `banwave schedule`; see docs/scheduling.md) --------
+# banwave's own SCHEDULER_* names; Scrapy's SCHEDULER / SCHEDULER_*_QUEUE are its request queue.
+SCHEDULER_CRAWL_TIMEOUT = 3 * 3600          # seconds a crawl may run before its process group is killed
+SCHEDULER_KILL_GRACE = 30                   # seconds between SIGTERM and SIGKILL (compose allows 60 to stop)
+SCHEDULER_MISFIRE_GRACE_TIME = 3600         # a run missed while down still starts if at most this late
+SCHEDULER_MAX_CRAWLS = 4                    # crawl subprocesses running at once, all sources together
+SCHEDULER_TIMEZONE = "UTC"                  # zone of the sources' cron lines
+SCHEDULER_CRAWL_COMMAND = []                # empty: `python -m cli.main crawl`; the source name is appended

@@ -1,0 +1,50 @@
+"""``banwave schedule``: run the crawl scheduler in the foreground, or list its jobs."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from crawlers.sources import SourcesError, load_sources
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "schedule", help="crawl every enabled source on its schedule (foreground; SIGTERM/Ctrl-C stops)",
+        description="Run the scheduler: one job per enabled source of the sources file, each run a "
+                    "`banwave crawl SOURCE` subprocess. Jobs are kept in <data dir>/jobs.sqlite.")
+    parser.add_argument("--list", action="store_true",
+                        help="show the jobs and their next run times (the sources file against the job store), then exit")
+    parser.add_argument("-s", "--set", metavar="NAME=VALUE", action="append", default=[], type=_setting,
+                        help="override a setting, e.g. -s SCHEDULER_CRAWL_TIMEOUT=600 (repeatable)")
+    parser.set_defaults(func=run)
+
+
+def _setting(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name:
+        raise argparse.ArgumentTypeError(f"{text!r} is not NAME=VALUE")
+    return name, value
+
+
+def run(args, env) -> int:
+    import scheduler  # APScheduler and SQLAlchemy load only for this command
+
+    try:
+        sources = load_sources(env.sources)
+    except SourcesError as exc:
+        print(f"banwave: {exc}", file=sys.stderr)
+        return 2
+    settings = scheduler.load_settings(dict(args.set))
+    if not args.list:
+        return scheduler.serve(env, settings, sources)
+    crawl_scheduler = scheduler.CrawlScheduler(env, settings)
+    rows = crawl_scheduler.plan(crawl_scheduler.triggers(sources))
+    if not rows:
+        print(f"no enabled sources in {env.sources}")
+    for row in rows:
+        when = row.next_run.isoformat(sep=" ", timespec="seconds") if row.next_run else "-"
+        print(f"{row.source:24} {row.schedule:40} {when:26} {row.state}")
+    disabled = [s.name for s in sources if not s.enabled]
+    if disabled:
+        print(f"disabled: {', '.join(disabled)}")
+    return 0

@@ -1,0 +1,282 @@
+"""The scheduler: every enabled source crawled on its own cron or interval schedule.
+
+APScheduler 3 with a SQLite job store in the data directory
+(``<BANWAVE_DATA_DIR>/jobs.sqlite``): one job per source, its id the source
+name, stored by reference as ``scheduler:run_crawl`` with args ``[source]``,
+so next run times survive restarts. On start the stored jobs are reconciled
+with the sources file: new sources are added, changed schedules replaced,
+removed or disabled sources' jobs deleted, unchanged jobs keep their next run.
+
+Each run is a subprocess (Twisted's reactor cannot restart in one process):
+``banwave crawl SOURCE`` in a new session, so a run that outlives
+``SCHEDULER_CRAWL_TIMEOUT`` is killed with its whole process group. Jobs
+coalesce and have ``max_instances=1``: runs of one source never overlap.
+Settings (settings.py, "scheduler" section): ``SCHEDULER_CRAWL_TIMEOUT``,
+``SCHEDULER_KILL_GRACE``, ``SCHEDULER_MISFIRE_GRACE_TIME``,
+``SCHEDULER_MAX_CRAWLS``, ``SCHEDULER_TIMEZONE``, ``SCHEDULER_CRAWL_COMMAND``.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Mapping
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import STATE_STOPPED
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from scrapy.settings import Settings
+
+from config import Env
+from crawlers.sources import Source
+
+logger = logging.getLogger(__name__)
+
+JOB_FUNC = "scheduler:run_crawl"
+DEFAULT_CRAWL_COMMAND = [sys.executable, "-m", "cli.main", "crawl"]
+
+# The runner of this process; run_crawl is stored by reference, so it cannot carry one.
+_runner: CrawlRunner | None = None
+
+
+def load_settings(overrides: Mapping[str, str] | None = None) -> Settings:
+    """The project settings (settings.py) with command-line overrides on top."""
+    settings = Settings()
+    settings.setmodule("settings", priority="project")
+    settings.setdict(dict(overrides or {}), priority="cmdline")
+    return settings
+
+
+def run_crawl(source: str) -> int | None:
+    """The job function: crawl ``source`` once in a subprocess; its exit code, None if not run."""
+    if _runner is None:
+        raise RuntimeError("no crawl runner in this process: jobs run only inside a started CrawlScheduler")
+    return _runner.run(source)
+
+
+class CrawlRunner:
+    """Runs crawl subprocesses, kills those that outlive the timeout, and stops them all on shutdown."""
+
+    def __init__(self, command: list[str], timeout: float, kill_grace: float,
+                 extra_env: Mapping[str, str] | None = None, log_dir: Path | None = None):
+        """``extra_env`` is added to the crawls' environment; with ``log_dir`` each crawl's
+        output goes to ``<log_dir>/<source>.log`` instead of this process's stdout/stderr."""
+        self.command, self.timeout, self.kill_grace = command, timeout, kill_grace
+        self.extra_env, self.log_dir = dict(extra_env or {}), log_dir
+        self._running: dict[str, subprocess.Popen] = {}
+        self._lock = threading.Lock()
+        self._stopping = False
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "CrawlRunner":
+        return cls(settings.getlist("SCHEDULER_CRAWL_COMMAND") or DEFAULT_CRAWL_COMMAND,
+                   settings.getfloat("SCHEDULER_CRAWL_TIMEOUT"), settings.getfloat("SCHEDULER_KILL_GRACE"))
+
+    def run(self, source: str) -> int | None:
+        """Crawl ``source`` once; log one line with its outcome; never raise for a failed crawl."""
+        started = time.monotonic()
+        with self._lock:
+            if self._stopping:
+                logger.info("crawl %s: not started, the scheduler is stopping", source)
+                return None
+            log = None
+            try:
+                log = open(self.log_dir / f"{source}.log", "ab") if self.log_dir else None
+                # A new session: the crawl and anything it spawns form one process group to kill,
+                # and a Ctrl-C in the scheduler's terminal reaches the scheduler only.
+                proc = subprocess.Popen([*self.command, source], start_new_session=True, stdin=subprocess.DEVNULL,
+                                        stdout=log, stderr=log, env={**os.environ, **self.extra_env})
+            except OSError as exc:
+                logger.error("crawl %s: cannot start %s: %s", source, self.command[0], exc.strerror or exc)
+                return None
+            finally:
+                if log:
+                    log.close()  # the child has its own descriptor
+            self._running[source] = proc
+        note = ""
+        try:
+            proc.wait(timeout=self.timeout)
+        except subprocess.TimeoutExpired:
+            note = f" (killed at its {self.timeout:g}s timeout)"
+            self._kill(proc)
+        finally:
+            with self._lock:
+                self._running.pop(source, None)
+                stopped = self._stopping
+        if stopped and not note:
+            note = " (stopped with the scheduler)"
+        code = proc.returncode
+        logger.log(logging.INFO if code == 0 else logging.WARNING, "crawl %s: exit %s in %.1fs%s",
+                   source, code, time.monotonic() - started, note)
+        return code
+
+    def stop_all(self) -> None:
+        """Refuse new runs and terminate the running ones (their process groups)."""
+        with self._lock:
+            self._stopping = True
+            running = list(self._running.values())
+        threads = [threading.Thread(target=self._kill, args=(proc,)) for proc in running]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    def _kill(self, proc: subprocess.Popen) -> None:
+        """SIGTERM the group (Scrapy then closes cleanly and can resume), SIGKILL it after the grace."""
+        _signal_group(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=self.kill_grace)
+        except subprocess.TimeoutExpired:
+            pass
+        _signal_group(proc.pid, signal.SIGKILL)  # also reaps children that outlived their leader
+        proc.wait()
+
+
+def _signal_group(pgid: int, signum: int) -> None:
+    try:
+        os.killpg(pgid, signum)
+    except ProcessLookupError:
+        pass  # the whole group is gone already
+
+
+def trigger_for(source: Source, timezone: str) -> BaseTrigger:
+    """The APScheduler trigger of a source's ``schedule`` (cron line or interval)."""
+    if source.schedule.cron:
+        return CronTrigger.from_crontab(source.schedule.cron, timezone=timezone)
+    return IntervalTrigger(minutes=source.schedule.interval_minutes, timezone=timezone)
+
+
+def _same_schedule(job, trigger: BaseTrigger) -> bool:
+    return (job.func_ref == JOB_FUNC and list(job.args) == [job.id] and type(job.trigger) is type(trigger)
+            and str(job.trigger) == str(trigger) and str(job.trigger.timezone) == str(trigger.timezone))
+
+
+class _BackgroundScheduler(BackgroundScheduler):
+    """A BackgroundScheduler that looks at no job once shut down.
+
+    APScheduler 3 wakes its thread in ``shutdown()`` for one more pass over the
+    due jobs: they fail to reach the stopped executor, yet their next run time
+    is advanced, so a run due at shutdown would be lost instead of made up.
+    """
+
+    def _process_jobs(self):
+        return None if self.state == STATE_STOPPED else super()._process_jobs()
+
+
+@dataclass
+class JobRow:
+    """One line of ``banwave schedule --list``."""
+
+    source: str
+    schedule: str
+    next_run: datetime | None
+    state: str  # scheduled, new, changed, removed (at the next start)
+
+
+class CrawlScheduler:
+    """A BackgroundScheduler over the SQLite job store, reconciled with the sources on start."""
+
+    def __init__(self, env: Env, settings: Settings):
+        env.data_dir.mkdir(parents=True, exist_ok=True)
+        self.timezone = settings.get("SCHEDULER_TIMEZONE")
+        self.job_defaults = {"coalesce": True, "max_instances": 1,
+                             "misfire_grace_time": settings.getint("SCHEDULER_MISFIRE_GRACE_TIME")}
+        self.runner = CrawlRunner.from_settings(settings)
+        self.scheduler = _BackgroundScheduler(
+            jobstores={"default": SQLAlchemyJobStore(url=f"sqlite:///{env.data_dir}/jobs.sqlite")},
+            executors={"default": ThreadPoolExecutor(settings.getint("SCHEDULER_MAX_CRAWLS"))},
+            job_defaults=self.job_defaults, timezone=self.timezone)
+
+    def triggers(self, sources: list[Source]) -> dict[str, BaseTrigger]:
+        return {s.name: trigger_for(s, self.timezone) for s in sources if s.enabled}
+
+    def start(self, triggers: Mapping[str, BaseTrigger]) -> dict[str, list[str]]:
+        """Reconcile the stored jobs with ``triggers`` (source -> trigger), then start firing them."""
+        global _runner
+        _runner = self.runner
+        self.scheduler.start(paused=True)  # paused: nothing fires before the store matches the sources
+        changes = self.reconcile(triggers)
+        self.scheduler.resume()
+        return changes
+
+    def reconcile(self, triggers: Mapping[str, BaseTrigger]) -> dict[str, list[str]]:
+        """Add new, replace changed and remove missing jobs; unchanged ones keep their next run time."""
+        changes: dict[str, list[str]] = {"added": [], "replaced": [], "removed": [], "kept": []}
+        stored = {job.id: job for job in self.scheduler.get_jobs()}
+        for job_id in sorted(stored.keys() - triggers.keys()):
+            self.scheduler.remove_job(job_id)
+            changes["removed"].append(job_id)
+        for name, trigger in triggers.items():
+            job = stored.get(name)
+            if job is not None and _same_schedule(job, trigger):
+                self.scheduler.modify_job(name, **self.job_defaults)  # settings may have changed
+                changes["kept"].append(name)
+                continue
+            self.scheduler.add_job(JOB_FUNC, trigger, args=[name], id=name, name=name, replace_existing=True)
+            changes["added" if job is None else "replaced"].append(name)
+        return changes
+
+    def plan(self, triggers: Mapping[str, BaseTrigger]) -> list[JobRow]:
+        """What ``start`` would schedule, read from the job store without changing it."""
+        self.scheduler.start(paused=True)
+        try:
+            stored = {job.id: job for job in self.scheduler.get_jobs()}
+        finally:
+            self.scheduler.shutdown(wait=False)
+        now = datetime.now().astimezone()
+        rows = []
+        for name, trigger in triggers.items():
+            job = stored.get(name)
+            if job is not None and _same_schedule(job, trigger):
+                rows.append(JobRow(name, str(trigger), job.next_run_time, "scheduled"))
+            else:
+                rows.append(JobRow(name, str(trigger), trigger.get_next_fire_time(None, now),
+                                   "new" if job is None else "changed"))
+        rows += [JobRow(job_id, str(job.trigger), None, "removed") for job_id, job in stored.items()
+                 if job_id not in triggers]
+        return sorted(rows, key=lambda r: (r.next_run is None, r.next_run or now, r.source))
+
+    def stop(self) -> None:
+        """Stop firing, terminate running crawls, wait for their jobs to finish."""
+        self.scheduler.pause()
+        self.runner.stop_all()
+        self.scheduler.shutdown(wait=True)
+
+
+def serve(env: Env, settings: Settings, sources: list[Source]) -> int:
+    """Run the scheduler in the foreground until SIGTERM or SIGINT; exit code 0."""
+    stop = threading.Event()
+    crawl_scheduler = CrawlScheduler(env, settings)
+    changes = crawl_scheduler.start(crawl_scheduler.triggers(sources))
+    logger.info("scheduler started: %d job(s); added %s, replaced %s, removed %s",
+                sum(len(changes[k]) for k in ("added", "replaced", "kept")),
+                ", ".join(changes["added"]) or "none", ", ".join(changes["replaced"]) or "none",
+                ", ".join(changes["removed"]) or "none")
+    for job in crawl_scheduler.scheduler.get_jobs():
+        logger.info("job %s: %s, next run %s", job.id, job.trigger, job.next_run_time)
+
+    def on_signal(signum, frame) -> None:
+        logger.info("%s received: stopping the scheduler", signal.Signals(signum).name)
+        stop.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        while not stop.wait(1):  # a timed wait lets the signal handler run promptly
+            pass
+    finally:
+        crawl_scheduler.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    logger.info("scheduler stopped")
+    return 0
