@@ -28,8 +28,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Dev-only launcher: runs N real Elasticsearch nodes (N >= 1) inside this one JVM, bound to
- * 127.0.0.1, with plugins taken from the classpath: netty4 (real HTTP/transport), CjkAnalysisPlugin
- * (the "cjk" analyzer) and RestRootPlugin (GET /). No security, no x-pack, no other modules.
+ * 127.0.0.1, with plugins taken from the classpath: netty4 (real HTTP/transport), CjkAnalysisPlugin and
+ * EnglishAnalysisPlugin
+ * (the "cjk" and "english" analyzers) and RestRootPlugin (GET /). No security, no x-pack, no other modules.
  * Started and stopped by deploy/dev-es/es.sh.
  *
  * <pre>
@@ -51,6 +52,7 @@ public final class DevCluster {
     static {
         PLUGINS.put("transport-netty4", Netty4Plugin.class);
         PLUGINS.put("banwave-cjk-analysis", CjkAnalysisPlugin.class);
+        PLUGINS.put("banwave-english-analysis", EnglishAnalysisPlugin.class);
         PLUGINS.put("banwave-rest-root", RestRootPlugin.class);
     }
 
