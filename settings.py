@@ -45,10 +45,9 @@ DOWNLOAD_WARNSIZE = 2 * 1024 * 1024         # log responses above this size
 DOWNLOAD_TIMEOUT = 30                       # seconds; after the retries counted as banwave/errors/timeout
 REDIRECT_MAX_TIMES = 5                      # longer redirect chains are given up
 DOWNLOADER_MIDDLEWARES = {
-    "crawlers.middlewares.IncrementalMiddleware": 50,            # before robots.txt: skipped pages cost nothing
+    "crawlers.middlewares.IncrementalMiddleware": 650,           # skips fetched pages; sees 3xx before RedirectMiddleware
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,  # replaced by the backoff variant below
     "crawlers.middlewares.BackoffRetryMiddleware": 550,          # Scrapy's retry slot, with waits between attempts
-    "crawlers.middlewares.RedirectLoopMiddleware": 650,          # sees 3xx before RedirectMiddleware (600) follows them
 }
 SPIDER_MIDDLEWARES = {
     "crawlers.middlewares.MarkSeenMiddleware": 10,   # outermost: marks pages seen once their documents are handed on
@@ -79,3 +78,40 @@ SCHEDULER_MISFIRE_GRACE_TIME = 3600         # a run missed while down still star
 SCHEDULER_MAX_CRAWLS = 4                    # crawl subprocesses running at once, all sources together
 SCHEDULER_TIMEZONE = "UTC"                  # zone of the sources' cron lines
 SCHEDULER_CRAWL_COMMAND = []                # empty: `python -m cli.main crawl`; the source name is appended
+
+# --- item pipeline order (the whole flow; see README "Architecture") ------------
+# 1. extract   pipelines.extract.ExtractMiddleware, a SPIDER middleware (SPIDER_MIDDLEWARES above):
+#              one thread page fans out into many post documents, which an item pipeline cannot do
+# 2. clean     normalise text, drop empty documents
+# 3. NLP       entities, figures, relevance, keywords (nlp/)
+# 4. dedupe    story_id for near-duplicate copies of one story
+# 5. index     bulk into <prefix>-docs, spool when Elasticsearch cannot take them
+ITEM_PIPELINES = {
+    "pipelines.clean.CleanPipeline": 200,
+    "pipelines.enrich.EnrichPipeline": 300,
+    "pipelines.dedupe.DedupePipeline": 400,
+    "pipelines.index.IndexPipeline": 900,
+}
+EXTENSIONS = {
+    "pipelines.runs.RunRecorder": 500,      # one record per crawl in <prefix>-runs, after the pipelines closed
+}
+
+# --- dedupe (pipelines/dedupe.py; see docs/indexing.md) -------------------------
+DEDUPE_ENABLED = True                       # False: DedupePipeline raises NotConfigured, no story_id
+DEDUPE_THRESHOLD = 0.5                      # estimated Jaccard of jieba token sets from which two texts are one story
+DEDUPE_PERMUTATIONS = 128                   # MinHash signature length (estimate's std. error ~0.044 at 0.5)
+DEDUPE_BANDS = 32                           # LSH bands of 4 values: pairs at 0.67 meet with p > 0.999
+DEDUPE_MIN_TOKENS = 20                      # texts with fewer distinct tokens are their own story
+
+# --- indexing (pipelines/index.py, bulk.py, delivery.py, spool.py, runs.py) -----
+INDEX_ENABLED = True                        # False: IndexPipeline raises NotConfigured, nothing indexed or spooled
+INDEX_BATCH_DOCS = 200                      # documents per bulk request (bench/bench_index.py)
+INDEX_BATCH_BYTES = 5 * 1024 * 1024         # ... or fewer, once the request body reaches this size
+INDEX_FLUSH_SECONDS = 2.0                   # a partial batch is sent after this long (items wait for it)
+INDEX_MAX_RETRIES = 3                       # attempts after the first for 429, 5xx and connection errors
+INDEX_INITIAL_BACKOFF = 1.0                 # seconds before the first retry, doubled for each further one
+INDEX_MAX_BACKOFF = 30.0                    # longest wait between retries
+INDEX_DOWN_PAUSE = 30.0                     # after a batch found Elasticsearch down, spool without trying this long
+INDEX_SKIP_UNCHANGED = True                 # mget content_hash first; unchanged documents are not rewritten
+INDEX_REPLAY_ON_OPEN = True                 # each crawl first sends what earlier runs spooled
+RUNS_ENABLED = True                         # write a run record per crawl to <prefix>-runs (spooled if ES is down)

@@ -7,7 +7,8 @@ declares the special responses a static file cannot express:
     {"content_types": {"html": "text/html", "xml": "application/xml"},
      "routes": {"/a/x.html": {"status": 500}, ...}}
 
-Route keys: status (send that status), redirect (302 to a path), content_type
+Route keys: status (send that status), redirect (to a path; 302 unless status
+says otherwise), content_type
 (override the header), fail_first + fail_status (first N requests fail, e.g.
 429, then the file is served), delay (seconds before answering), pad_bytes
 (append that many bytes of filler to make a huge page).
@@ -88,10 +89,10 @@ class _Handler(BaseHTTPRequestHandler):
         if hit <= route.get("fail_first", 0):
             return self._send(route.get("fail_status", 503), b"<html><body>Too many requests</body></html>",
                               "text/html", {"Retry-After": "1"})
-        if "status" in route:
-            return self._send(route["status"], b"<html><body><h1>Internal Server Error</h1></body></html>", "text/html")
         if "redirect" in route:
-            return self._send(302, b"", "text/html", {"Location": route["redirect"]})
+            return self._send(route.get("status", 302), b"", "text/html", {"Location": route["redirect"]})
+        if "status" in route:
+            return self._send(route["status"], b"<html><body><h1>Server Error</h1></body></html>", "text/html")
         file = self._file(path)
         if file is None:
             return self._send(404, b"<html><body><h1>404 Not Found</h1></body></html>", "text/html")

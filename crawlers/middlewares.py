@@ -1,10 +1,8 @@
 """Scrapy middlewares for incremental crawling and polite retries.
 
 - IncrementalMiddleware (downloader): content pages already fetched in an
-  earlier run, or already requested in this one, are not downloaded.
-- RedirectLoopMiddleware (downloader): a redirect back into its own chain
-  fails the request as a RedirectLoop (counted), instead of being silently
-  dropped as a duplicate.
+  earlier run, or already requested in this one, are not downloaded; redirect
+  loops fail as RedirectLoop (counted) instead of vanishing as duplicates.
 - MarkSeenMiddleware (spider): records a content page in the SeenStore only
   after every item made from it was handed on (scraped, dropped or errored),
   so a killed crawl loses nothing.
@@ -39,7 +37,13 @@ class RedirectLoop(IgnoreRequest):
 
 
 class IncrementalMiddleware:
-    """Skip content pages fetched in an earlier run or already requested in this one."""
+    """Skip content pages fetched in an earlier run or already requested in this one.
+
+    Sits after RedirectMiddleware (order > 600) so it also sees 3xx responses:
+    a redirect back into its own chain fails as a RedirectLoop, and a content
+    URL that redirects to a page already fetched is recorded as fetched itself,
+    so the next run does not follow the same redirect again.
+    """
 
     def __init__(self, crawler):
         self.crawler = crawler
@@ -49,9 +53,14 @@ class IncrementalMiddleware:
     def from_crawler(cls, crawler):
         return cls(crawler)
 
+    def _store(self, request: Request):
+        if request.meta.get("banwave_role") != "content":
+            return None
+        return getattr(self.crawler.spider, "store", None)
+
     def process_request(self, request: Request) -> None:
-        store = getattr(self.crawler.spider, "store", None)
-        if store is None or request.meta.get("banwave_role") != "content" or request.meta.get("retry_times"):
+        store = self._store(request)
+        if store is None or request.meta.get("retry_times"):
             return None
         stats, key = self.crawler.stats, page_key(request.url)
         if key in self._requested:
@@ -63,17 +72,23 @@ class IncrementalMiddleware:
         self._requested.add(key)
         return None
 
-
-class RedirectLoopMiddleware:
-    """Fail a redirect whose target is already in its redirect chain (sits after RedirectMiddleware)."""
-
     def process_response(self, request: Request, response: Response) -> Response:
         location = response.headers.get("Location")
-        if 300 <= response.status < 400 and location:
-            target = page_key(urljoin(request.url, location.decode("latin-1")))
-            chain = {page_key(u) for u in (*request.meta.get("redirect_urls", ()), request.url)}
-            if target in chain:
-                raise RedirectLoop(f"redirect loop: {request.url} -> {target}")
+        if not (300 <= response.status < 400 and location):
+            return response
+        target = page_key(urljoin(request.url, location.decode("latin-1")))
+        if target in {page_key(u) for u in (*request.meta.get("redirect_urls", ()), request.url)}:
+            raise RedirectLoop(f"redirect loop: {request.url} -> {target}")
+        store = self._store(request)
+        if store is None:
+            return response
+        if store.seen(target):
+            store.mark(request.meta.get("banwave_url", request.url))
+            self.crawler.stats.inc_value("banwave/skipped/seen")
+            raise AlreadyFetched(f"redirects to a page fetched before: {request.url} -> {target}")
+        if target in self._requested:
+            self.crawler.stats.inc_value("banwave/skipped/duplicate")
+            raise AlreadyFetched(f"redirects to a page requested in this run: {request.url} -> {target}")
         return response
 
 
@@ -117,9 +132,10 @@ class MarkSeenMiddleware:
         if response in self._finished and self._pending[response] <= 0:
             del self._pending[response]
             self._finished.discard(response)
-            meta = response.meta
-            self.crawler.spider.store.mark(meta.get("banwave_url", response.url), meta.get("thread_id"),
-                                           meta.get("thread_page"))
+            meta, store = response.meta, self.crawler.spider.store
+            # Both the URL asked for and where it redirected to: either may be linked next time.
+            for url in {meta.get("banwave_url", response.url), response.url}:
+                store.mark(url, meta.get("thread_id"), meta.get("thread_page"))
 
 
 class BackoffRetryMiddleware(RetryMiddleware):

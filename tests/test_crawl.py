@@ -134,6 +134,7 @@ def test_cn_news_gbk_portal(web, tmp_path):
     paths = run.paths("cn-news")
     assert not [p for p in paths if p.startswith(("/a/zt/", "/print/", "/member/"))], "robots.txt disallows these"
     assert paths.count("/a/20210512/310512.html") == 2  # 429 first, then retried and served
+    assert "/a/2021/1020/311020.html" in paths           # the feed's old URL, redirected (301) to the listed one
     stats = run.stats
     assert stats["banwave/errors/http_500"] == 1
     assert stats["banwave/errors/http_404"] == 1

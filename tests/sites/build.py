@@ -193,7 +193,10 @@ def build_cn(rows: list[dict]) -> None:
 
     top = "".join(f'<li><a href="{cn_path(a)}">{esc(a["title"])}</a></li>' for a in articles[:6])
     write(site, "/index.html", cn_page("南岭财经网_财经新闻_跨境电商", f'<div class="main w1000"><h2>要闻</h2><ul>{top}</ul><p><a href="/roll/index.html">更多滚动新闻</a></p></div>', "gbk").encode("gbk"))
-    items = "".join(f"""<item><title>{esc(a["title"])}</title><link>{origin(site)}{cn_path(a)}</link>
+    # The feed still uses the old URL scheme for the newest story; the server redirects it.
+    old = f"/a/{articles[0]['date'][:4]}/{articles[0]['date'][5:10].replace('-', '')}/{articles[0]['id']}.html"
+    routes[old] = {"redirect": cn_path(articles[0]), "status": 301}
+    items = "".join(f"""<item><title>{esc(a["title"])}</title><link>{origin(site)}{old if a is articles[0] else cn_path(a)}</link>
 <description>{esc(a["paras"][0])}</description><pubDate>{rfc822(a)}</pubDate><author>{esc(a["author"])}</author></item>
 """ for a in articles[:10])
     rss = f"""<?xml version="1.0" encoding="gbk"?>
