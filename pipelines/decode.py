@@ -93,7 +93,7 @@ def decode_body(body: bytes, headers: dict | None = None) -> str:
         encoding = normalise_charset(label)
         if encoding is None or encoding in _SINGLE_BYTE:
             continue  # single-byte labels fit any bytes; they are the last resort below
-        text = _try_decode(body, encoding)
+        text = _decode_chinese(body) if encoding in _CHINESE else _try_decode(body, encoding)
         if text is not None:
             return text
         logger.debug("declared charset %s does not fit the bytes", label)
@@ -179,6 +179,41 @@ def _try_decode(body: bytes, encoding: str, tolerant: bool = True) -> str | None
     if _errors.count <= max(2, len(body) * _MAX_ERROR_RATIO):
         return text
     return None
+
+
+_CHINESE = ("gb18030", "big5hkscs")
+# Share of Han characters that must fall in GB2312 for a GB18030 reading to be
+# believed: real simplified text sits ~99% inside it, Big5 bytes read as GBK
+# land outside it about half the time (Big5 trail bytes 0x40-0x7E).
+_MIN_GB2312_SHARE = 0.9
+
+
+def _decode_chinese(body: bytes) -> str | None:
+    """Decode a page labelled GBK-family or Big5, whichever label it carries.
+
+    The two byte ranges overlap so much that either codec "cleanly" decodes
+    the other's bytes into nonsense, so the label alone cannot be trusted.
+    """
+    simplified = _try_decode(body, "gb18030")
+    if simplified is not None and _gb2312_share(simplified) >= _MIN_GB2312_SHARE:
+        return simplified
+    traditional = _try_decode(body, "big5hkscs")
+    return traditional if traditional is not None else simplified
+
+
+def _gb2312_share(text: str, sample: int = 2000) -> float:
+    han = [char for char in text if "\u4e00" <= char <= "\u9fff"][:sample]
+    if not han:
+        return 1.0
+    return sum(1 for char in han if _in_gb2312(char)) / len(han)
+
+
+def _in_gb2312(char: str) -> bool:
+    try:
+        char.encode("gb2312")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _detect(body: bytes) -> str | None:

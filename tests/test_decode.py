@@ -38,6 +38,20 @@ def test_http_header_used_when_page_declares_nothing():
     assert big5 in decode_body(body, {"content-type": b"text/html; charset=big5"})
 
 
+BIG5_TEXT = "亞馬遜封號潮衝擊台灣賣家，業界人士表示這是歷史上規模最大的一次封店潮，許多賣家的資金被凍結。" * 3
+
+
+def test_big5_page_mislabelled_gbk_is_read_as_big5():
+    # Big5 bytes decode "cleanly" as GB18030 into nonsense: the label must not win.
+    body = page("gbk", BIG5_TEXT).encode("big5")
+    assert BIG5_TEXT in decode_body(body, {"content-type": "text/html; charset=gbk"})
+
+
+def test_gbk_page_mislabelled_big5_is_read_as_gbk():
+    body = page("big5").encode("gbk")
+    assert ZH in decode_body(body)
+
+
 def test_bom_wins():
     assert ZH in decode_body(codecs.BOM_UTF8 + page("gbk").encode("utf-8"))
     assert ZH in decode_body(page(None).encode("utf-16"))
