@@ -1,14 +1,15 @@
 """Entities: known names from the alias table, unknown organisations from suffix rules.
 
-Works on the tokens of the shared jieba segmentation (no second pass): Chinese aliases are
-jieba words, so a token lookup finds them; Latin-script aliases and English rule patterns are
+Works on the words of the shared jieba segmentation (no second pass): Chinese aliases are
+added to the jieba dictionary by the Tagger, so a word lookup finds them; Latin-script aliases and English rule patterns are
 regular expressions over the text. Alias matches win over rule matches that overlap them.
 """
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
-from typing import Callable, Sequence
+from dataclasses import dataclass
+from itertools import accumulate
+from typing import Sequence
 
 from nlp.resources import Alias
 
@@ -30,28 +31,45 @@ class Entity:
     name: str
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        return {"type": self.type, "text": self.text, "start": self.start, "end": self.end, "name": self.name}
 
 
-@dataclass(frozen=True)
-class Token:
-    word: str
-    start: int
-    end: int
-    tag: str | None  # jieba dictionary tag; None for words the HMM found
+class Segmentation:
+    """A document's jieba words with their offsets; tags are looked up only where needed.
+
+    Kept as parallel lists rather than one object per word: a long document has tens of
+    thousands of words and building objects for them cost more than the entity search.
+    """
+
+    __slots__ = ("words", "offsets", "_tags")
+
+    def __init__(self, words: list[str], tags: dict[str, str]):
+        self.words = words
+        self.offsets = list(accumulate(map(len, words), initial=0))  # word i spans offsets[i]:offsets[i+1]
+        self._tags = tags
+
+    def tag(self, i: int) -> str | None:
+        """jieba's dictionary tag of word ``i``; None for words only the HMM found."""
+        return self._tags.get(self.words[i])
+
+    def indices_of(self, vocabulary) -> list[int]:
+        """Indices of the words that are in ``vocabulary`` (a set or dict)."""
+        return [i for i, word in enumerate(self.words) if word in vocabulary]
 
 
 def _latin_regex(forms: Sequence[str]) -> re.Pattern | None:
     if not forms:
         return None
     alternation = "|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True))
-    return re.compile(rf"(?<![A-Za-z0-9])(?:{alternation})(?![A-Za-z0-9])")
+    first_chars = re.escape("".join(sorted({f[0] for f in forms})))
+    # the first-character lookahead lets the scan skip positions no alias can start at
+    return re.compile(rf"(?=[{first_chars}])(?<![A-Za-z0-9])(?:{alternation})(?![A-Za-z0-9])")
 
 
 class EntityRecognizer:
     """Find entities in a segmented text; built once from the alias table and rules."""
 
-    def __init__(self, aliases: Sequence[Alias], rules: dict):
+    def __init__(self, aliases: Sequence[Alias], rules: dict, tags: dict[str, str]):
         self._zh_alias: dict[str, Alias] = {}
         self._latin_alias: dict[str, Alias] = {}
         for alias in aliases:
@@ -63,18 +81,15 @@ class EntityRecognizer:
         self._name_stopwords = frozenset(rules["zh_name_stopwords"])
         self._needs_place = frozenset(rules["zh_needs_place"])
         self._max_name_tokens = int(rules["max_name_tokens"])
-        self._en_patterns = [(etype, re.compile(p)) for etype, patterns in rules["en_patterns"].items()
-                             for p in patterns]
+        self._en_patterns = [(rule["type"], tuple(rule["triggers"]), re.compile(rule["pattern"]))
+                             for rule in rules["en_patterns"]]
         self._en_leading = re.compile(r"^(?:(?:%s)\s+)+" % "|".join(map(re.escape, rules["en_leading_stopwords"])))
         self._not_followed = {k: re.compile(v, re.I) for k, v in rules["not_followed_by"].items()}
         self._not_preceded = {k: re.compile(v, re.I) for k, v in rules["not_preceded_by"].items()}
+        # words jieba's dictionary tags as places or people, for the untyped location/person entities
+        self._place_or_person_words = frozenset(w for w, tag in tags.items() if tag in ("ns", "nr"))
 
-    @property
-    def chinese_forms(self) -> dict[str, Alias]:
-        """Chinese surface forms, to be added to the jieba dictionary so they segment whole."""
-        return dict(self._zh_alias)
-
-    def find(self, text: str, tokens: Sequence[Token]) -> list[Entity]:
+    def find(self, text: str, seg: Segmentation) -> list[Entity]:
         """All entity mentions in ``text``, sorted by offset, non-overlapping."""
         taken = bytearray(len(text))  # 1 where an entity already sits
         found: list[Entity] = []
@@ -84,24 +99,23 @@ class EntityRecognizer:
                 taken[entity.start:entity.end] = b"\x01" * (entity.end - entity.start)
                 found.append(entity)
 
-        for entity in self._aliases(text, tokens):
+        for entity in self._aliases(text, seg):
             if self._plausible(text, entity):
                 claim(entity)
-        for entity in sorted(self._rule_matches(text, tokens, taken), key=lambda e: e.start - e.end):
+        for entity in sorted(self._rule_matches(text, seg, taken), key=lambda e: e.start - e.end):
             claim(entity)
-        for entity in self._people_and_places(tokens, taken):
+        for entity in self._people_and_places(seg, taken):
             claim(entity)
         return sorted(found, key=lambda e: e.start)
 
-    def _aliases(self, text: str, tokens: Sequence[Token]):
+    def _aliases(self, text: str, seg: Segmentation):
         if self._latin_re is not None:
             for match in self._latin_re.finditer(text):
                 alias = self._latin_alias[match.group()]
                 yield Entity(alias.type, match.group(), match.start(), match.end(), alias.canonical)
-        for token in tokens:
-            alias = self._zh_alias.get(token.word)
-            if alias is not None:
-                yield Entity(alias.type, token.word, token.start, token.end, alias.canonical)
+        for i in seg.indices_of(self._zh_alias):
+            alias = self._zh_alias[seg.words[i]]
+            yield Entity(alias.type, seg.words[i], seg.offsets[i], seg.offsets[i + 1], alias.canonical)
 
     def _plausible(self, text: str, entity: Entity) -> bool:
         """False when the context says this is not the entity (亚马逊雨林, the Amazon River)."""
@@ -111,14 +125,16 @@ class EntityRecognizer:
         before = self._not_preceded.get(entity.name)
         return before is None or before.search(text, max(0, entity.start - 20), entity.start) is None
 
-    def _rule_matches(self, text: str, tokens: Sequence[Token], taken: bytearray):
-        for i, token in enumerate(tokens):
-            etype = self._suffixes.get(token.word)
-            if etype is not None and not taken[token.start]:
-                entity = self._chinese_name(tokens, i, etype, taken)
-                if entity is not None:
-                    yield Entity(etype, text[entity[0]:entity[1]], entity[0], entity[1], text[entity[0]:entity[1]])
-        for etype, pattern in self._en_patterns:
+    def _rule_matches(self, text: str, seg: Segmentation, taken: bytearray):
+        for i in seg.indices_of(self._suffixes):
+            if not taken[seg.offsets[i]]:
+                start = self._chinese_name_start(seg, i, self._suffixes[seg.words[i]], taken)
+                if start is not None:
+                    end = seg.offsets[i + 1]
+                    yield Entity(self._suffixes[seg.words[i]], text[start:end], start, end, text[start:end])
+        for etype, triggers, pattern in self._en_patterns:
+            if not any(trigger in text for trigger in triggers):
+                continue
             for match in pattern.finditer(text):
                 start, end = match.span("name")
                 lead = self._en_leading.match(text[start:end])
@@ -127,47 +143,37 @@ class EntityRecognizer:
                 if end - start > 3 and " " in text[start:end]:
                     yield Entity(etype, text[start:end], start, end, " ".join(text[start:end].split()))
 
-    def _chinese_name(self, tokens: Sequence[Token], suffix_index: int, etype: str, taken: bytearray):
-        """Walk back from a suffix token over name-like tokens; return (start, end) or None."""
-        name_tokens: list[Token] = []
-        j = suffix_index - 1
-        while j >= 0 and len(name_tokens) < self._max_name_tokens:
-            token = tokens[j]
-            if (token.end != tokens[j + 1].start or taken[token.start] or token.word in self._name_stopwords
-                    or not _name_like(token, self._name_tags)):
+    def _chinese_name_start(self, seg: Segmentation, suffix_index: int, etype: str, taken: bytearray) -> int | None:
+        """Walk back from a suffix word over name-like words; the name's start offset, or None."""
+        first = suffix_index
+        while first > 0 and suffix_index - first < self._max_name_tokens:
+            j = first - 1
+            word, tag = seg.words[j], seg.tag(j)
+            if taken[seg.offsets[j]] or word in self._name_stopwords or not _name_like(word, tag, self._name_tags):
                 break
-            name_tokens.insert(0, token)
-            j -= 1
+            first = j
         wanted = {"ns"} if etype in self._needs_place else _PROPER_TAGS | {None}
-        while name_tokens and name_tokens[0].tag not in wanted:
-            name_tokens.pop(0)
-        if not name_tokens:
-            return None
-        return name_tokens[0].start, tokens[suffix_index].end
+        while first < suffix_index and seg.tag(first) not in wanted:
+            first += 1
+        return seg.offsets[first] if first < suffix_index else None
 
-    def _people_and_places(self, tokens: Sequence[Token], taken: bytearray):
-        for i, token in enumerate(tokens):
-            if taken[token.start]:
+    def _people_and_places(self, seg: Segmentation, taken: bytearray):
+        words, offsets = seg.words, seg.offsets
+        for i in seg.indices_of(self._place_or_person_words):
+            word, start, end = words[i], offsets[i], offsets[i + 1]
+            if taken[start]:
                 continue
-            if token.tag == "ns" and len(token.word) > 1:
-                yield Entity("location", token.word, token.start, token.end, token.word)
-            elif token.tag == "nr" and 2 <= len(token.word) <= 3:
-                before = tokens[i - 1].word if i else ""
-                after = tokens[i + 1].word if i + 1 < len(tokens) else ""
+            tag = seg.tag(i)
+            if tag == "ns" and len(word) > 1:
+                yield Entity("location", word, start, end, word)
+            elif tag == "nr" and 2 <= len(word) <= 3:
+                before = words[i - 1] if i else ""
+                after = words[i + 1] if i + 1 < len(words) else ""
                 if before in _PERSON_CUES_BEFORE or after in _PERSON_CUES_AFTER:
-                    yield Entity("person", token.word, token.start, token.end, token.word)
+                    yield Entity("person", word, start, end, word)
 
 
-def _name_like(token: Token, name_tags: frozenset) -> bool:
-    if token.tag is None:  # found by the HMM: an unknown word, often a name
-        return token.word.strip() != "" and (token.word.isalnum())
-    return token.tag in name_tags
-
-
-def make_tokens(words: Sequence[str], tag_of: Callable[[str], str | None]) -> list[Token]:
-    """Tokens with offsets from a segmentation (the words tile the text)."""
-    tokens, pos = [], 0
-    for word in words:
-        tokens.append(Token(word, pos, pos + len(word), tag_of(word)))
-        pos += len(word)
-    return tokens
+def _name_like(word: str, tag: str | None, name_tags: frozenset) -> bool:
+    if tag is None:  # found by the HMM: an unknown word, often a name
+        return word.isalnum()
+    return tag in name_tags

@@ -8,7 +8,7 @@ A number with none of these (years, dates, ordinals, distances) is not a figure.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 
 from bisect import bisect_right
 
@@ -18,14 +18,17 @@ _CN = CN_NUMERAL_CHARS
 _EN_WORD_NUMBER = (r"(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|"
                    r"fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|"
                    r"eighty|ninety|hundred|thousand)")
+# The lookahead on the first character lets the engine skip most positions without trying
+# every alternative (a third of the scan time on mixed text).
 NUMBER_RE = re.compile(
+    rf"(?=[\d{_CN}数上zotfsenhZOTFSENH])(?:"
     rf"百分之(?P<pct_of>{ARABIC_PATTERN}|[{_CN}点]+)"
     rf"|(?P<den>\d+|[{_CN}]+)分之(?P<num>\d+|[{_CN}]+)"
     rf"|(?P<arabic>(?:{ARABIC_PATTERN})(?:[多余几]?[十百千万亿])*[多余]?)"
     rf"(?:(?P<en_mul>\s?(?:thousand|million|billion|trillion)\b|(?:bn|mn|k|m|K|M)\b))?"
     rf"|(?P<chinese>(?:[数上](?=[十百千万亿]))?[{_CN}]+[多余]?)"
     rf"|(?P<words>\b(?i:{_EN_WORD_NUMBER}(?:[\s-]+(?:and\s+)?{_EN_WORD_NUMBER})*"
-    rf"(?:\s+(?:million|billion))?)\b)"
+    rf"(?:\s+(?:million|billion))?)\b))"
 )
 _ORDINAL_BEFORE = re.compile(r"(?:第|No\.\s?|#|[Nn]umber\s|[Ll]ine\s|[Rr]oute\s)$")
 _PERCENT_AFTER = re.compile(r"\s?(?:%|％|percent\b|per cent\b|个百分点)|成(?![员立功本交为都了长])")
@@ -54,7 +57,9 @@ class Figure:
     counted: str | None
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        return {"kind": self.kind, "text": self.text, "start": self.start, "end": self.end, "value": self.value,
+                "currency": self.currency, "qualifier": self.qualifier, "value_cny": self.value_cny,
+                "counted": self.counted}
 
 
 @dataclass
@@ -103,6 +108,13 @@ class FigureExtractor:
             rf"(?i)(?P<q>{_alternation(self._qualifier_of)})(?:{glue})?\s*$")
         self._qualifier_after = {w: q for q, words in lexicon["qualifier_after"].items() for w in words}
         self._qualifier_after_re = re.compile(_alternation(w for w in self._qualifier_after if len(w) > 1))
+        # Characters that can follow a figure's number (a unit, a noun, a space, a range dash) or
+        # end a currency prefix before it: most numbers in running text (一起, 万一, 2021年)
+        # have neither and are dropped before any further work.
+        self._unit_starts = frozenset(
+            "%％成个 \t" + "至到-－~～—–" + "".join(w[0] for w in self.currency_suffix)
+            + "".join(w[0] for w in self.measures) + "".join(w[0] for w in self.counted) + "百分")
+        self._prefix_ends = frozenset(w[-1] for w in self.currency_prefix) | {" "}
 
     def find(self, text: str, word_starts: list[int] | None = None) -> list[Figure]:
         """All figures in ``text``, in order. ``word_starts`` (sorted token offsets from the
@@ -117,6 +129,9 @@ class FigureExtractor:
 
     def _candidate(self, text: str, match: re.Match, word_starts) -> _Candidate | None:
         start, end = match.span()
+        if (match.group("pct_of") is None and match.group("den") is None and end < len(text)
+                and text[end] not in self._unit_starts and (not start or text[start - 1] not in self._prefix_ends)):
+            return None
         if _ORDINAL_BEFORE.search(text, max(0, start - 7), start):
             return None
         if match.group("arabic") is not None and start and (text[start - 1].isalnum() and text[start - 1].isascii()

@@ -1,7 +1,7 @@
 """Keywords for tag clouds: jieba's TF-IDF, scored on the tokens the tagger already has."""
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Iterable, Mapping
 
 import jieba
 import jieba.analyse
@@ -19,21 +19,25 @@ class KeywordExtractor:
         self.tfidf.tokenizer = tokenizer  # bound to our instance, never jieba's global one
         self.tfidf.stop_words = self.tfidf.stop_words | {w.lower() for w in stopwords}
 
-    def top(self, words: Iterable[str], k: int) -> list[str]:
-        """The ``k`` words with the highest TF-IDF weight (ties keep first-seen order).
-
-        English words are counted case-insensitively and shown as first written."""
+    def top(self, word_counts: Mapping[str, int], k: int, minus: Mapping[str, int] | None = None) -> list[str]:
+        """The ``k`` words with the highest TF-IDF weight (ties keep first-seen order), from
+        the document's word counts less ``minus``. English words count case-insensitively,
+        shown as first written."""
         if k <= 0:
             return []
         stop_words = self.tfidf.stop_words
         freq: dict[str, int] = {}
         shown: dict[str, str] = {}
-        for word in words:
+        minus = minus or {}
+        for word, count in word_counts.items():
+            count -= minus.get(word, 0)
+            if count <= 0:
+                continue
             word = word.strip()
             key = word.lower()
             if len(word) < 2 or key in stop_words or not any(ch.isalpha() for ch in word):
                 continue
-            freq[key] = freq.get(key, 0) + 1
+            freq[key] = freq.get(key, 0) + count
             shown.setdefault(key, word)
         idf, median = self.tfidf.idf_freq, self.tfidf.median_idf
         weights = {key: n * idf.get(shown[key], median) for key, n in freq.items()}

@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 import logging
+from bisect import bisect_right
+from collections import Counter
 from pathlib import Path
 
 import jieba
 import jieba.posseg
 
 from nlp import lang as lang_detect
-from nlp.entities import EntityRecognizer, Token, make_tokens
+from nlp.entities import EntityRecognizer, Segmentation
 from nlp.figures import FigureExtractor
 from nlp.keywords import KeywordExtractor
 from nlp.relevance import RelevanceScorer
@@ -37,49 +39,52 @@ class Tagger:
             self.tokenizer.tmp_dir = str(cache_dir)
         self.tokenizer.initialize()
         self.tokenizer.load_userdict(str(DATA_DIR / "userdict.txt"))
-        self.entities = EntityRecognizer(load_aliases(), load_yaml("entity_rules.yaml"))
-        for form in self.entities.chinese_forms:
-            self.tokenizer.add_word(form, tag=_ALIAS_TAG)
-        # Only the word->tag table is used (a dictionary lookup per token); running posseg's
+        aliases = load_aliases()
+        for alias in aliases:  # Chinese names must segment whole for the entity lookup to see them
+            for form in alias.forms:
+                if not form.isascii():
+                    self.tokenizer.add_word(form, tag=_ALIAS_TAG)
+        # Only the word->tag table is used (a dictionary lookup per word); running posseg's
         # HMM over every document would cost more than the segmentation itself.
         self.postokenizer = jieba.posseg.POSTokenizer(self.tokenizer)
         self._tags = {**self.postokenizer.word_tag_tab, **self.tokenizer.user_word_tag_tab}
+        self.entities = EntityRecognizer(aliases, load_yaml("entity_rules.yaml"), self._tags)
         self.figures = FigureExtractor(load_yaml("figures.yaml"), load_rates())
-        self.relevance = RelevanceScorer(load_yaml("relevance.yaml"))
+        self.relevance = RelevanceScorer(load_yaml("relevance.yaml"), lambda term: self.tokenizer.lcut(term) == [term])
         self.keyword_extractor = KeywordExtractor(self.tokenizer, load_word_list(DATA_DIR / "stopwords.txt"))
         logger.debug("tagger ready: %s dictionary words, %s Chinese aliases",
                      len(self.tokenizer.FREQ), len(self.entities.chinese_forms))
 
-    def tokens(self, text: str) -> list[Token]:
+    def segment(self, text: str) -> Segmentation:
         """The document's jieba segmentation with offsets and dictionary tags."""
-        return make_tokens(self.tokenizer.lcut(text), self._tags.get)
+        return Segmentation(self.tokenizer.lcut(text), self._tags)
 
     def tag(self, text: str, lang: str | None = None, relevance_threshold: float | None = None) -> dict:
         """Tag one document: the interface fields minus "id" (see docs/nlp.md)."""
         if lang not in lang_detect.SUPPORTED:
             lang = lang_detect.detect(text)
-        tokens = self.tokens(text)
-        entities = self.entities.find(text, tokens)
-        figures = self.figures.find(text, [t.start for t in tokens])
-        relevance = self.relevance.score(text, entities)
+        seg = self.segment(text)
+        word_counts = Counter(seg.words)
+        entities = self.entities.find(text, seg)
+        figures = self.figures.find(text, seg.offsets)
+        relevance = self.relevance.score(text, word_counts, entities)
         return {
             "lang": lang,
             "relevant": self.relevance.is_relevant(relevance, relevance_threshold),
             "relevance": relevance,
             "entities": [e.as_dict() for e in entities],
             "figures": [f.as_dict() for f in figures],
-            "keywords": self.keyword_extractor.top(self._keyword_candidates(tokens, figures), self.keywords),
+            "keywords": self.keyword_extractor.top(word_counts, self.keywords, self._figure_words(seg, figures)),
         }
 
-    def _keyword_candidates(self, tokens: list[Token], figures) -> list[str]:
-        """Token words minus the pieces of figures (万多家, 多亿元); counted nouns (卖家) stay."""
-        if not figures:
-            return [t.word for t in tokens]
-        in_figure = bytearray(tokens[-1].end)
+    def _figure_words(self, seg: Segmentation, figures) -> Counter:
+        """Words inside figures (万多家, 多亿元), kept out of keywords; counted nouns (卖家) stay in."""
+        in_figures = Counter()
         for figure in figures:
-            in_figure[figure.start:figure.end] = b"\x01" * (figure.end - figure.start)
-        counted = self.figures.counted
-        return [t.word for t in tokens if not in_figure[t.start] or t.word.lower() in counted]
+            first = bisect_right(seg.offsets, figure.start) - 1
+            last = bisect_right(seg.offsets, figure.end - 1) - 1
+            in_figures.update(w for w in seg.words[first:last + 1] if w.lower() not in self.figures.counted)
+        return in_figures
 
 
 def tag_record(record: object, tagger: Tagger, line_number: int | None = None) -> dict:

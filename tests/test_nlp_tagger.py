@@ -127,7 +127,7 @@ def test_every_chinese_alias_segments_as_one_word(tagger):
     for alias in load_aliases():
         for form in alias.forms:
             if not form.isascii():
-                assert [t.word for t in tagger.tokens(form)] == [form]
+                assert tagger.segment(form).words == [form]
 
 
 def test_the_global_jieba_tokenizer_is_never_used(tagger):
