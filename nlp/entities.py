@@ -1,8 +1,8 @@
 """Entities: known names from the alias table, unknown organisations from suffix rules.
 
-Works on the words of the shared jieba segmentation (no second pass): Chinese aliases are
-added to the jieba dictionary by the Tagger, so a word lookup finds them; Latin-script aliases and English rule patterns are
-regular expressions over the text. Alias matches win over rule matches that overlap them.
+Works on the words of the shared jieba segmentation (no second pass): the Tagger adds Chinese
+aliases to the jieba dictionary, so a word lookup finds them; Latin-script aliases and English
+rule patterns are regular expressions over the text. Alias matches win over overlapping rule matches.
 """
 from __future__ import annotations
 

@@ -52,8 +52,7 @@ class Tagger:
         self.figures = FigureExtractor(load_yaml("figures.yaml"), load_rates())
         self.relevance = RelevanceScorer(load_yaml("relevance.yaml"), lambda term: self.tokenizer.lcut(term) == [term])
         self.keyword_extractor = KeywordExtractor(self.tokenizer, load_word_list(DATA_DIR / "stopwords.txt"))
-        logger.debug("tagger ready: %s dictionary words, %s Chinese aliases",
-                     len(self.tokenizer.FREQ), len(self.entities.chinese_forms))
+        logger.debug("tagger ready: %s dictionary words, %s known entities", len(self.tokenizer.FREQ), len(aliases))
 
     def segment(self, text: str) -> Segmentation:
         """The document's jieba segmentation with offsets and dictionary tags."""
