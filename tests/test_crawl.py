@@ -1,9 +1,10 @@
 """Crawl the offline demo web with the real spiders, through Scrapy's engine.
 
 Each crawl runs in a subprocess (Twisted's reactor cannot restart) with the
-project settings and sources.demo.yaml; a small item pipeline in the runner
-appends every document to a JSON Lines file, flushed per item, so even a
-killed crawl leaves what it handed on. The demo web runs in this process and
+project settings and sources.demo.yaml; the project's item pipelines are
+replaced by a sink that appends every document to a JSON Lines file, flushed
+per item, so even a killed crawl leaves what it handed on (the scrapy command
+line test at the end runs the full pipeline). The demo web runs in this process and
 records every request, which is how "never fetched" is checked.
 """
 from __future__ import annotations
