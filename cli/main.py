@@ -14,7 +14,7 @@ import sys
 import config
 
 # Subcommand modules, in the order `banwave --help` lists them.
-COMMANDS = ["cli.es", "cli.schedule"]
+COMMANDS = ["cli.es", "cli.schedule", "cli.search"]
 
 
 def build_parser() -> argparse.ArgumentParser:
