@@ -5,6 +5,8 @@ import asyncio
 import gzip
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from scrapy import Request
 from scrapy.http import HtmlResponse, Response, TextResponse, XmlResponse
 from scrapy.settings import Settings
@@ -102,3 +104,19 @@ def test_backoff_doubles_honours_retry_after_and_is_capped(monkeypatch, attempt,
     response = Response("http://n.org/", status=429, headers=headers)
     asyncio.run(middleware._wait(Request("http://n.org/", meta={"retry_times": attempt}), response))
     assert waits == [expected]
+
+
+@given(thread=st.integers(1, 10**9), page=st.integers(1, 9999), other=st.integers(1, 9999),
+       host=st.sampled_from(["bbs.example.com", "127.0.0.1:8703"]))
+def test_thread_page_urls_round_trip(thread, page, other, host):
+    rules = LinkRules(forum_source(allow=[r"/thread-(?P<thread>\d+)-(?P<page>\d+)-\d+\.html$"]))
+    link = rules.thread(f"http://{host}/thread-{thread}-{page}-1.html")
+    again = rules.thread(link.page_url(other))
+    assert (link.thread_id, link.page, again.thread_id, again.page) == (str(thread), page, str(thread), other)
+
+
+@given(path=st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7e, exclude_characters="#?"), max_size=30),
+       fragment=st.text(max_size=10))
+def test_page_key_ignores_fragment_and_is_idempotent(path, fragment):
+    url = f"http://Example.org/{path}"
+    assert page_key(f"{url}#{fragment}") == page_key(url) == page_key(page_key(url))
