@@ -43,6 +43,7 @@ def test_english_aliases_map_to_the_chinese_canonical_name(tagger):
 @pytest.mark.parametrize("text", [
     "亚马逊雨林的火点数量增加了三成。", "科考队沿亚马逊河逆流而上。",
     "Deforestation in the Amazon rainforest rose.", "A trip up the Amazon River.", "The Amazon basin is vast.",
+    "Fire activity in the Brazilian Amazon picked up early.",
 ])
 def test_the_rainforest_and_the_river_are_not_the_platform(tagger, text):
     result = tagger.tag(text)
