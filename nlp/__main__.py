@@ -15,7 +15,7 @@ import sys
 
 from nlp.tagger import DEFAULT_KEYWORDS, Tagger, tag_record
 
-logger = logging.getLogger("nlp")
+logger = logging.getLogger(__name__)
 
 
 def _parser() -> argparse.ArgumentParser:
