@@ -14,7 +14,7 @@ import sys
 import config
 
 # Subcommand modules, in the order `banwave --help` lists them.
-COMMANDS = ["cli.es", "cli.schedule", "cli.search"]
+COMMANDS = ["cli.es", "cli.schedule", "cli.search", "cli.report"]
 
 
 def build_parser() -> argparse.ArgumentParser:
