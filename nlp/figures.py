@@ -113,7 +113,7 @@ class FigureExtractor:
         # have neither and are dropped before any further work.
         self._unit_starts = frozenset(
             "%％成个 \t" + "至到-－~～—–" + "".join(w[0] for w in self.currency_suffix)
-            + "".join(w[0] for w in self.measures) + "".join(w[0] for w in self.counted) + "百分")
+            + "".join(w[0] for w in self.measures) + "".join(w[0] for w in self.counted))
         self._prefix_ends = frozenset(w[-1] for w in self.currency_prefix) | {" "}
 
     def find(self, text: str, word_starts: list[int] | None = None) -> list[Figure]:
@@ -184,11 +184,10 @@ class FigureExtractor:
             c.kind, c.currency, c.end = "money", self.currency_suffix[suffix.group().strip()], suffix.end()
             c.unit_end = c.end
             return
-        if match.group("words") is None or match.group().lower() not in ("one", "a"):
-            self._classify_count(text, match, c)
+        self._classify_count(text, match, c)
 
     def _classify_count(self, text: str, match: re.Match, c: _Candidate) -> None:
-        if match.group() in ("一", "one", "One"):
+        if match.group().lower() in ("一", "one"):
             return  # the indefinite 一家 / one seller is not a count
         measure = self._measure_re.match(text, c.end)
         if measure:
