@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timezone
 from typing import Any, Callable
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import signals
@@ -60,7 +61,8 @@ class SourceSpider(scrapy.Spider):
                 raise NotConfigured(f"the {setting} setting is empty")
         chosen = get_source(load_sources(sources_path), source)
         if chosen.kind != cls.kind:
-            raise UsageError(f"source {chosen.name!r} is a {chosen.kind} source: scrapy crawl {chosen.kind} -a source={chosen.name}")
+            raise UsageError(f"source {chosen.name!r} is a {chosen.kind} source: "
+                             f"scrapy crawl {chosen.kind} -a source={chosen.name}")
         if not chosen.enabled:
             raise UsageError(f"source {chosen.name!r} is disabled (enabled: false in {sources_path})")
 
@@ -73,10 +75,10 @@ class SourceSpider(scrapy.Spider):
         if settings.getbool("BANWAVE_RESUME"):
             settings.set("JOBDIR", str(state_dir / "job"), priority="spider")  # -s JOBDIR=... still wins
 
-        spider = super().from_crawler(crawler, *args, source=chosen, store=SeenStore(state_dir / "seen.sqlite"), **kwargs)
+        store = SeenStore(state_dir / "seen.sqlite")
+        spider = super().from_crawler(crawler, *args, source=chosen, store=store, **kwargs)
         spider.rules = LinkRules(chosen)
-        spider.allowed_domains = sorted({u.split("/")[2].split(":")[0] for p in chosen.start for u in p.urls()}
-                                        | set(chosen.domains))
+        spider.allowed_domains = sorted({urlsplit(p.url).hostname for p in chosen.start} | set(chosen.domains))
         crawler.signals.connect(spider._close_store, signal=signals.spider_closed)
         return spider
 
