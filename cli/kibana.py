@@ -1,0 +1,143 @@
+"""``banwave kibana import``: load the dashboards into Kibana through its saved-objects API.
+
+Reads the NDJSON files under ``deploy/kibana/`` (Kibana 8 export format),
+renames the data views ``banwave-docs``/``banwave-runs`` to the configured
+aliases (``BANWAVE_INDEX_PREFIX``), and posts them as one multipart upload to
+``/api/saved_objects/_import?overwrite=true``, so a re-import replaces the
+objects in place. Authentication: ``BANWAVE_KIBANA_API_KEY``, else the
+Elasticsearch basic-auth user. Plain ``urllib``: Kibana is not Elasticsearch,
+and the official client would refuse it.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import sys
+import uuid
+from pathlib import Path
+from urllib.error import HTTPError, URLError
+from urllib.request import Request, urlopen
+
+from config import REPO_ROOT, ConfigError, Env
+
+logger = logging.getLogger(__name__)
+
+OBJECTS_DIR = REPO_ROOT / "deploy" / "kibana"
+IMPORT_PATH = "/api/saved_objects/_import?overwrite=true"
+# data view title in the files -> Env property naming the configured alias
+VIEW_TITLES = {"banwave-docs": "docs_alias", "banwave-runs": "runs_alias"}
+
+
+class KibanaError(RuntimeError):
+    """Kibana is unreachable or refused the import; the message is one line."""
+
+
+def register(subparsers) -> None:
+    kibana = subparsers.add_parser("kibana", help="Kibana dashboards")
+    actions = kibana.add_subparsers(dest="kibana_command", metavar="ACTION", required=True)
+    load = actions.add_parser("import", help="import the saved objects in deploy/kibana into Kibana (overwrite)")
+    load.add_argument("files", nargs="*", type=Path, metavar="FILE",
+                      help="NDJSON files to import (default: deploy/kibana/*.ndjson)")
+    load.set_defaults(func=run_import)
+
+
+def load_objects(files: list[Path], env: Env) -> list[dict]:
+    """Saved objects from NDJSON files, data view titles renamed for the configured prefix."""
+    objects = []
+    for path in files:
+        for number, line in enumerate(path.read_text("utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise KibanaError(f"{path}:{number}: not JSON ({exc.msg})") from None
+            title = item.get("attributes", {}).get("title")
+            if item.get("type") == "index-pattern" and title in VIEW_TITLES:
+                item["attributes"]["title"] = getattr(env, VIEW_TITLES[title])
+            objects.append(item)
+    return objects
+
+
+def multipart(objects: list[dict]) -> tuple[bytes, str]:
+    """The import API's request body: one file field named ``file`` holding NDJSON."""
+    boundary = f"banwave-{uuid.uuid4().hex}"
+    ndjson = "".join(json.dumps(item, ensure_ascii=False) + "\n" for item in objects).encode("utf-8")
+    body = (f"--{boundary}\r\n"
+            'Content-Disposition: form-data; name="file"; filename="banwave.ndjson"\r\n'
+            "Content-Type: application/ndjson\r\n\r\n").encode() + ndjson + f"\r\n--{boundary}--\r\n".encode()
+    return body, f"multipart/form-data; boundary={boundary}"
+
+
+def auth_header(env: Env) -> dict[str, str]:
+    if env.kibana_api_key:
+        return {"Authorization": f"ApiKey {env.kibana_api_key}"}
+    if env.es_username:
+        token = base64.b64encode(f"{env.es_username}:{env.es_password}".encode()).decode()
+        return {"Authorization": f"Basic {token}"}
+    return {}
+
+
+def import_objects(env: Env, objects: list[dict]) -> dict:
+    """POST the objects to Kibana; returns its JSON answer, or raises KibanaError."""
+    if not env.kibana_url:
+        raise ConfigError("BANWAVE_KIBANA_URL is not set: give the Kibana URL, e.g. http://127.0.0.1:5601")
+    body, content_type = multipart(objects)
+    request = Request(env.kibana_url + IMPORT_PATH, data=body, method="POST",
+                      headers={"kbn-xsrf": "true", "Content-Type": content_type, **auth_header(env)})
+    logger.info("importing %s saved objects into %s", len(objects), env.kibana_url)
+    try:
+        with urlopen(request, timeout=env.es_timeout) as response:
+            answer = json.loads(response.read().decode("utf-8"))
+    except HTTPError as exc:
+        raise KibanaError(f"Kibana at {env.kibana_url} answered HTTP {exc.code}: {_message(exc)}") from None
+    except (URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise KibanaError(f"cannot reach Kibana at {env.kibana_url}: {reason}") from None
+    except ValueError:
+        raise KibanaError(f"Kibana at {env.kibana_url} answered something that is not JSON") from None
+    return answer
+
+
+def _message(error: HTTPError) -> str:
+    try:
+        body = json.loads(error.read().decode("utf-8"))
+    except (ValueError, OSError):
+        return error.reason
+    return str(body.get("message") or body.get("error") or error.reason).splitlines()[0]
+
+
+def describe_errors(answer: dict) -> list[str]:
+    """One line per object Kibana did not import."""
+    lines = []
+    for error in answer.get("errors") or []:
+        detail = error.get("error", {})
+        what = detail.get("type", "error")
+        if what == "missing_references":
+            what += ": " + ", ".join(f"{r.get('type')} {r.get('id')}" for r in detail.get("references", []))
+        elif detail.get("message"):
+            what += f": {detail['message']}"
+        title = (error.get("meta") or {}).get("title") or error.get("title") or ""
+        lines.append(f"{error.get('type')} {error.get('id')} {title!r}: {what}")
+    return lines
+
+
+def run_import(args, env) -> int:
+    files = args.files or sorted(OBJECTS_DIR.glob("*.ndjson"))
+    try:
+        objects = load_objects(files, env)
+        answer = import_objects(env, objects)
+    except (KibanaError, OSError) as exc:
+        print(f"banwave: {exc}", file=sys.stderr)
+        return 1
+    errors = describe_errors(answer)
+    for line in errors:
+        print(f"banwave: not imported: {line}", file=sys.stderr)
+    if not answer.get("success") or errors:
+        print(f"banwave: Kibana imported {answer.get('successCount', 0)} of {len(objects)} saved objects",
+              file=sys.stderr)
+        return 1
+    print(f"imported {answer.get('successCount', len(objects))} saved objects into {env.kibana_url} "
+          f"(data views {env.docs_alias}, {env.runs_alias}; existing objects overwritten)")
+    return 0
