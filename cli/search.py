@@ -108,7 +108,8 @@ def print_hits(result: dict, query: str, console: Console) -> None:
     for rank, hit in enumerate(result["hits"], 1):
         console.print()
         line = Text(f"{rank:2}. {(hit.get('published') or '')[:10] or 'undated':10}  ")
-        line.append(f"{hit.get('source') or '?'} ({hit.get('source_kind') or hit.get('doc_type') or '?'})  ", style="cyan")
+        source, kind = hit.get("source") or "?", hit.get("source_kind") or hit.get("doc_type") or "?"
+        line.append(f"{source if source == kind else f'{source} ({kind})'}  ", style="cyan")
         line.append_text(marked_text(hit.get("title_marked") or "(untitled)", "bold yellow", plain))
         console.print(line)
         if hit["snippet"]:

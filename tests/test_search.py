@@ -117,7 +117,7 @@ def test_cli_prints_date_source_title_snippet_entities(cli_env, capsys):
     out = capsys.readouterr().out
     assert out.splitlines()[0].endswith('documents match "Aukey" (top 3); names: 傲基 (seller)')
     first = out.split("\n\n")[1]
-    assert "2021-05-10  forum (forum)  «傲基»、Mpow都被封了" in first  # the title is marked too
+    assert "2021-05-10  forum  «傲基»、Mpow都被封了" in first  # the title is marked too
     assert "«傲基»" in first  # highlight marks when not writing to a terminal
     assert "sellers: 傲基, 帕拓逊" in first
     assert "http://127.0.0.1:8703/thread-1202-1-1.html#pid30031" in first
