@@ -20,15 +20,12 @@ date, kind) never change the score.
 """
 from __future__ import annotations
 
-import logging
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from math import ceil
 
 from nlp.resources import load_aliases
-
-logger = logging.getLogger(__name__)
 
 # entity type -> (flat keyword field of the docs mapping, weight of the whole entity unit)
 ENTITY_FIELDS = {
@@ -241,7 +238,8 @@ def _unit_clause(unit: Unit) -> dict:
 
 
 def required_matches(units: int) -> int:
-    """How many of the query's units a document must match: one of one or two (ranking puts documents with both first), then 60%."""
+    """How many of the query's units a document must match: one of one or two (ranking puts
+    documents with both first), then 60%."""
     return 1 if units <= 2 else ceil(units * 0.6)
 
 

@@ -10,7 +10,6 @@ timeline chart (cli/report_html.py).
 """
 from __future__ import annotations
 
-import logging
 import sys
 from datetime import date
 from pathlib import Path
@@ -19,8 +18,6 @@ from elasticsearch import ApiError, NotFoundError, TransportError
 
 from cli.search import iso_date
 from pipelines.elastic import describe_error, make_client
-
-logger = logging.getLogger(__name__)
 
 KIND_FIELD = "source_kind"
 TOP = 10

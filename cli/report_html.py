@@ -20,7 +20,8 @@ STYLE = """
 body { font-family: system-ui, "Noto Sans CJK SC", "Microsoft YaHei", sans-serif; margin: 24px; color: #222; }
 h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 17px; margin: 28px 0 8px; }
 .meta { color: #666; margin-bottom: 16px; }
-table { border-collapse: collapse; font-size: 14px; } td, th { padding: 4px 10px; border-bottom: 1px solid #e4e4e4; text-align: left; }
+table { border-collapse: collapse; font-size: 14px; }
+td, th { padding: 4px 10px; border-bottom: 1px solid #e4e4e4; text-align: left; }
 th { background: #f4f4f4; } td.n { text-align: right; font-variant-numeric: tabular-nums; }
 .cols { display: flex; gap: 40px; flex-wrap: wrap; } .src { color: #666; font-size: 12px; }
 svg text { font-size: 11px; fill: #444; }

@@ -40,7 +40,8 @@ class StandIn(BaseHTTPRequestHandler):
     def do_POST(self):
         url = urlsplit(self.path)
         body = self.rfile.read(int(self.headers["Content-Length"]))
-        self.server.requests.append({"path": url.path, "query": parse_qs(url.query), "headers": {k.lower(): v for k, v in self.headers.items()}})
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        self.server.requests.append({"path": url.path, "query": parse_qs(url.query), "headers": headers})
         if url.path != "/api/saved_objects/_import":
             return self._answer(404, {"statusCode": 404, "error": "Not Found", "message": "Not Found"})
         if self.server.required_auth and self.headers.get("Authorization") != self.server.required_auth:

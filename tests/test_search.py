@@ -33,7 +33,8 @@ def ranked(index, parser, query, filters=Filters(), size=10):
 
 
 @pytest.mark.parametrize("query, first, also_top5", [
-    ("封店", {"/a/20210815/310815.html", "/a/20210512/310512.html"}, {"/a/20210815/310815.html", "/a/20210512/310512.html"}),
+    ("封店", {"/a/20210815/310815.html", "/a/20210512/310512.html"},
+     {"/a/20210815/310815.html", "/a/20210512/310512.html"}),
     ("亚马逊封号", {"/a/20210603/310603.html", "/a/20210723/310723.html", "/a/20211020/311020.html",
                  "/a/20210925/310925.html"}, {"/a/20210603/310603.html", "/a/20210723/310723.html"}),
     ("store closures", {"/news/2021/08/19/sellers-diversify-walmart-shopify.html",
