@@ -212,7 +212,8 @@ def build_dashboard(id_: str, title: str, description: str, panels: list[tuple],
     panel_list, references = [], []
     for number, (item, x, y, w, h) in enumerate(panels):
         index = str(number)
-        panel_list.append({"type": item["type"], "panelIndex": index, "panelRefName": f"panel_{index}",
+        panel_list.append({"version": TYPE_VERSIONS["dashboard"], "type": item["type"], "panelIndex": index,
+                           "panelRefName": f"panel_{index}",
                            "gridData": {"x": x, "y": y, "w": w, "h": h, "i": index},
                            "embeddableConfig": {"enhancements": {}}})
         references.append({"id": item["id"], "type": item["type"], "name": f"{index}:panel_{index}"})
