@@ -1,9 +1,11 @@
-"""The demo web's documents, tagged and indexed, for the search/report tests and bench.
+"""The demo web's documents in an index, for the search/report tests and bench_search.
 
-Built from tests/sites/gold.jsonl (every document a crawl of the demo web
-yields) run through the real NLP Tagger and ``derived_fields``, so the index
-holds what the crawl pipeline would write. Documents keep the gold URL; judged
-queries identify documents by URL path (cli.relevance.url_key).
+The tests search the real crawl of the demo web (conftest's ``demo_index``) and
+read its documents back with ``indexed_documents``. The bench, which should not
+need a crawl, indexes tests/sites/gold.jsonl (every document that crawl yields)
+run through the real NLP Tagger and ``derived_fields``: what the crawl pipeline
+writes. Judged queries identify documents by URL path (cli.relevance.url_key),
+so the demo web's port does not matter.
 """
 from __future__ import annotations
 
@@ -49,6 +51,11 @@ def index_documents(client: Elasticsearch, prefix: str, documents: list[dict]) -
     alias = f"{prefix}-docs"
     bulk(client, ({"_index": alias, "_id": doc["id"], "_source": doc} for doc in documents), refresh="wait_for")
     return alias
+
+
+def indexed_documents(client: Elasticsearch, alias: str) -> list[dict]:
+    """Every document's _source (the demo web has about a hundred)."""
+    return [hit["_source"] for hit in client.search(index=alias, size=10_000)["hits"]["hits"]]
 
 
 @contextmanager

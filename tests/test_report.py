@@ -1,4 +1,4 @@
-"""`banwave report` on the demo web's documents, and its HTML page in headless Chromium."""
+"""`banwave report` on the crawled demo web (conftest's demo_index), and its HTML page in headless Chromium."""
 from __future__ import annotations
 
 import re
@@ -16,15 +16,17 @@ from cli.main import main
 from cli.relevance import url_key
 from cli.report import format_cny, gather, print_report
 from cli.report_html import FORUM_COLOUR, NEWS_COLOUR, render
-from searchdata import gold_index
+from pipelines.elastic import make_client
+from searchdata import indexed_documents
 
 CHROMIUM_INSTALL = "apt-get update && apt-get install -y chromium"
 
 
 @pytest.fixture(scope="module")
-def index(es_url):
-    with gold_index(es_url) as (client, alias, documents):
-        yield client, alias, documents
+def index(demo_index):
+    client = make_client(demo_index)
+    yield client, demo_index.docs_alias, indexed_documents(client, demo_index.docs_alias)
+    client.close()
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +79,7 @@ def test_printed_summary(report, capsys):
     assert "Documents per day (+08:00)" in out and "Top sellers" in out
     assert re.search(r"2021-07-23  █+ \d+ \(news \d+, forum \d+\)", out)
     assert "1,000亿元 (100.0 bn)  reported by" in out
-    assert "http://127.0.0.1:8702/news/2021/07/23/shenzhen-association-loss-estimate.html" in out
+    assert "/news/2021/07/23/shenzhen-association-loss-estimate.html" in out
 
 
 def test_format_cny():
@@ -86,11 +88,10 @@ def test_format_cny():
     assert format_cny(3000) == "3,000元"
 
 
-def test_cli_writes_self_contained_html(index, es_url, monkeypatch, tmp_path, capsys):
-    _, alias, _ = index
+def test_cli_writes_self_contained_html(demo_index, monkeypatch, tmp_path, capsys):
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("BANWAVE_ES_URL", es_url)
-    monkeypatch.setenv("BANWAVE_INDEX_PREFIX", alias.removesuffix("-docs"))
+    monkeypatch.setenv("BANWAVE_ES_URL", demo_index.es_url)
+    monkeypatch.setenv("BANWAVE_INDEX_PREFIX", demo_index.index_prefix)
     assert main(["report", "--since", "2021-05-01", "--html", "wave.html"]) == 0
     assert "HTML report written to wave.html" in capsys.readouterr().out
     page = (tmp_path / "wave.html").read_text("utf-8")

@@ -1,4 +1,5 @@
-"""Search relevance on the judged query set (tests/data/search/judged.yaml): nDCG@10 >= 0.9."""
+"""Search relevance on the judged query set (tests/data/search/judged.yaml) over the crawled
+demo web (conftest's demo_index): nDCG@10 >= 0.9."""
 from __future__ import annotations
 
 import json
@@ -8,7 +9,8 @@ import pytest
 from cli.query import Filters, QueryParser
 from cli.relevance import evaluate, load_judged, mean, ndcg, precision, url_key
 from cli.search import search
-from searchdata import GOLD, gold_index
+from pipelines.elastic import make_client
+from searchdata import GOLD
 
 TARGET_NDCG = 0.9
 
@@ -31,11 +33,14 @@ def test_judged_set_names_demo_documents():
         assert set(item.grades.values()) <= {1, 2, 3} and max(item.grades.values()) >= 2, item.query
 
 
-def test_judged_queries_reach_target(es_url):
-    parser = QueryParser()
-    with gold_index(es_url) as (client, alias, _):
+def test_judged_queries_reach_target(demo_index):
+    parser, alias = QueryParser(), demo_index.docs_alias
+    client = make_client(demo_index)
+    try:
         scores = evaluate(lambda q: [h["url"] for h in search(client, alias, q, Filters(), 10, parser)["hits"]],
                           load_judged())
+    finally:
+        client.close()
     overall = mean(score.ndcg10 for score in scores)
     table = "\n".join(f"{s.ndcg10:.3f} {s.p5:.2f} {s.query}" for s in scores)
     assert overall >= TARGET_NDCG, f"nDCG@10 {overall:.3f} < {TARGET_NDCG}\n{table}"
