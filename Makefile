@@ -8,9 +8,14 @@ export BANWAVE_TEST_ES_URL ?= http://127.0.0.1:$(or $(BANWAVE_DEV_ES_PORT),9200)
 
 .PHONY: install demo test es-start es-stop bench
 
-# Python deps into a venv, and the Elasticsearch jars into the cache (both only once).
+# Root installs Debian packages directly; others through sudo.
+SUDO    := $(if $(filter 0,$(shell id -u)),,sudo)
+
+# Python deps into a venv, the Elasticsearch jars into the cache, and Debian's
+# Chromium for the report screenshot test (each only once).
 install: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
+	command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[test,bench]"
