@@ -65,3 +65,109 @@ def es(es_env) -> Elasticsearch:
     client = make_client(es_env)
     yield client
     client.close()
+
+
+# ---------------------------------------------------------------------------- crawling into Elasticsearch
+# (indexing engineer's fixtures; tests/test_e2e.py, test_faults.py and the search tests use them)
+
+import subprocess as _subprocess
+import sys as _sys
+from pathlib import Path as _Path
+
+REPO = _Path(__file__).resolve().parent.parent
+DEMO_BASE_PORT = 8711   # first try; not 8701, where test_crawl.py serves the demo web
+
+
+@pytest.fixture(scope="session")
+def demo_web():
+    """The offline demo web (tests/sites) for the whole session, on three free ports from 8711 up.
+
+    Several test sessions may run at once on one machine, so the first free
+    port triple wins; ``demo_web.base_port`` tells which.
+    """
+    from crawlers.demoweb import DemoWeb, DemoWebError
+
+    for base_port in range(DEMO_BASE_PORT, DEMO_BASE_PORT + 90, 3):
+        try:
+            web = DemoWeb(REPO / "tests" / "sites", base_port=base_port).start()
+            break
+        except DemoWebError:
+            continue
+    else:
+        pytest.fail("no three free ports for the demo web between 8711 and 8800", pytrace=False)
+    yield web
+    web.stop()
+
+
+@pytest.fixture(scope="session")
+def demo_sources(demo_web, tmp_path_factory) -> _Path:
+    """sources.demo.yaml pointed at the session's demo web."""
+    path = tmp_path_factory.mktemp("sources") / "sources.yaml"
+    path.write_text(demo_url(demo_web, (REPO / "sources.demo.yaml").read_text("utf-8")), "utf-8")
+    return path
+
+
+def demo_url(web, text: str) -> str:
+    """A tests/sites URL (gold.jsonl, sources.demo.yaml) as served by ``web``."""
+    for i in range(3):
+        text = text.replace(f"127.0.0.1:{8701 + i}", f"127.0.0.1:{web.base_port + i}")
+    return text
+
+
+def crawl_environ(es_url: str, prefix: str, data_dir, sources) -> dict:
+    """Environment for a `banwave` subprocess (no .env file, INFO logs)."""
+    import os
+
+    return {**os.environ, "BANWAVE_ES_URL": es_url, "BANWAVE_INDEX_PREFIX": prefix,
+            "BANWAVE_DATA_DIR": str(data_dir), "BANWAVE_SOURCES": str(sources),
+            "BANWAVE_LOG_LEVEL": "INFO", "BANWAVE_ENV_FILE": ""}
+
+
+def banwave(args: list[str], environ: dict, timeout: float = 240, check: bool = True) -> _subprocess.CompletedProcess:
+    """Run the `banwave` command in a subprocess (each crawl needs a fresh reactor)."""
+    proc = _subprocess.run([_sys.executable, "-m", "cli.main", *args], cwd=REPO, env=environ, capture_output=True,
+                           text=True, timeout=timeout)
+    if check:
+        assert proc.returncode == 0, f"banwave {' '.join(args)} -> {proc.returncode}\n{proc.stdout}\n{proc.stderr[-4000:]}"
+    return proc
+
+
+def delete_prefix(es_url: str, prefix: str) -> None:
+    client = Elasticsearch(es_url, request_timeout=30)
+    try:
+        client.indices.delete(index=f"{prefix}-*", ignore_unavailable=True, allow_no_indices=True)
+        client.options(ignore_status=404).indices.delete_index_template(name=f"{prefix}-*")
+    finally:
+        client.close()
+
+
+@pytest.fixture(scope="session")
+def demo_index(es_url, demo_sources, tmp_path_factory) -> config.Env:
+    """The whole demo web crawled once through the real spiders and pipelines (`banwave crawl --all`).
+
+    Unique index prefix on the shared dev Elasticsearch, own data dir; yields the
+    Env (docs and runs refreshed, searchable). The crawl's stdout is in
+    ``<data_dir>/crawl.out``. Deleted at the end of the session.
+    """
+    prefix = f"t{uuid.uuid4().hex[:10]}"
+    data_dir = tmp_path_factory.mktemp("demo-index") / "data"
+    environ = crawl_environ(es_url, prefix, data_dir, demo_sources)
+    proc = banwave(["crawl", "--all"], environ)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    (data_dir / "crawl.out").write_text(proc.stdout, "utf-8")
+    env = config.load({k: v for k, v in environ.items() if k.startswith("BANWAVE_")},
+                      env_file=REPO / "tests" / "no.env")
+    client = Elasticsearch(es_url, request_timeout=30)
+    client.indices.refresh(index=f"{prefix}-*")
+    client.close()
+    yield env
+    delete_prefix(es_url, prefix)
+
+
+def index_docs(client: Elasticsearch, index: str) -> dict[str, dict]:
+    """Every document of an index or alias by _id, with _source, _seq_no, _version and _primary_term."""
+    client.indices.refresh(index=index)
+    hits = client.search(index=index, size=10000, seq_no_primary_term=True, version=True,
+                         query={"match_all": {}})["hits"]["hits"]
+    return {hit["_id"]: {"_source": hit["_source"], "_seq_no": hit["_seq_no"], "_version": hit["_version"]}
+            for hit in hits}

@@ -1,0 +1,50 @@
+"""``banwave index``: the spool and dead letters of the index stage.
+
+    banwave index status    # spool and dead-letter counts (by target and by reason)
+    banwave index replay    # send the spool; remove only what Elasticsearch acknowledged
+
+``replay`` exits 1 when lines stay in the spool (Elasticsearch still
+unreachable or refusing them for a transient reason), else 0.
+"""
+from __future__ import annotations
+
+import sys
+from collections import Counter
+
+from cli.crawl import project_settings
+from pipelines.index import build_delivery
+from pipelines.spool import Spool
+
+
+def register(subparsers) -> None:
+    index = subparsers.add_parser("index", help="spool and dead letters of the index stage")
+    actions = index.add_subparsers(dest="index_command", metavar="ACTION", required=True)
+    status = actions.add_parser("status", help="spool and dead-letter counts")
+    status.set_defaults(func=run_status)
+    replay = actions.add_parser("replay", help="send the spool to Elasticsearch, keep what it did not take")
+    replay.set_defaults(func=run_replay)
+
+
+def run_status(args, env) -> int:
+    spool = Spool(env.data_dir)
+    targets = Counter(action.index for action in spool.read())
+    by_target = ", ".join(f"{n} for {index}" for index, n in sorted(targets.items()))
+    print(f"spool: {sum(targets.values())} line(s){f' ({by_target})' if by_target else ''} in {spool.path}")
+    reasons = spool.dead_letter_reasons()
+    by_reason = ", ".join(f"{n} {reason}" for reason, n in reasons.most_common())
+    print(f"dead letters: {sum(reasons.values())} document(s){f' ({by_reason})' if by_reason else ''} "
+          f"in {spool.dead_letter_path}")
+    return 0
+
+
+def run_replay(args, env) -> int:
+    env.require_es()
+    settings = project_settings()
+    delivery = build_delivery(settings, env)
+    result = delivery.replay(settings.getint("INDEX_BATCH_DOCS"))
+    print(f"replayed: {result.sent} sent, {result.unchanged} unchanged, {result.dead_lettered} dead-lettered, "
+          f"{result.left} left in {delivery.spool.path}")
+    if result.left:
+        print("banwave: some lines stay in the spool; run `banwave index replay` again later", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,150 @@
+"""Sending batches to Elasticsearch and sorting every document's outcome.
+
+``BulkSender.send(actions)`` writes ``(index, id, doc)`` actions with
+``helpers.streaming_bulk`` and returns an :class:`Outcome` that puts each
+action in exactly one of four lists:
+
+- ``indexed``: acknowledged by Elasticsearch;
+- ``unchanged``: a document with this id and the same ``content_hash`` is
+  already in the index, so it is not rewritten (one ``mget`` of the batch's
+  stored hashes before writing; painless upserts are not available everywhere,
+  see docs/indexing.md);
+- ``transient``: not taken for a reason that passes (unreachable, timeout,
+  429 after the helper's own retries, 5xx, missing alias): spool and retry later;
+- ``permanent``: rejected for what the document is (mapping conflict,
+  malformed value): dead-letter with the reason.
+
+Connection errors and 5xx are retried here with exponential backoff; 429s are
+retried by ``streaming_bulk`` itself (``max_retries``, ``initial_backoff``).
+Bulk requests use ``require_alias`` so a missing alias never auto-creates an
+index with a guessed mapping.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+from elasticsearch import ApiError, Elasticsearch, TransportError
+from elasticsearch.helpers import streaming_bulk
+
+from pipelines.elastic import describe_error
+
+logger = logging.getLogger(__name__)
+
+Action = tuple[str, str, dict]  # (index or alias, _id, document)
+TRANSIENT_STATUSES = frozenset({404, 408, 429, 500, 502, 503, 504})  # 404: alias missing until `banwave es setup`
+
+
+@dataclass
+class Outcome:
+    indexed: list[Action] = field(default_factory=list)
+    unchanged: list[Action] = field(default_factory=list)
+    transient: list[tuple[Action, str]] = field(default_factory=list)
+    permanent: list[tuple[Action, str]] = field(default_factory=list)
+
+    def merge(self, other: "Outcome") -> None:
+        for name in ("indexed", "unchanged", "transient", "permanent"):
+            getattr(self, name).extend(getattr(other, name))
+
+
+@dataclass
+class BulkSender:
+    client: Elasticsearch
+    chunk_docs: int = 500
+    chunk_bytes: int = 10 * 1024 * 1024
+    max_retries: int = 3
+    initial_backoff: float = 1.0
+    max_backoff: float = 30.0
+    skip_unchanged: bool = True
+
+    def send(self, actions: list[Action], retries: int | None = None) -> Outcome:
+        """Write the actions, retrying transient failures ``retries`` times (default max_retries)."""
+        retries = self.max_retries if retries is None else retries
+        outcome = Outcome()
+        todo = actions
+        for attempt in range(retries + 1):
+            if attempt:
+                delay = min(self.max_backoff, self.initial_backoff * 2 ** (attempt - 1))
+                logger.info("retrying %s document(s) in %.1fs: %s", len(todo), delay, outcome.transient[-1][1])
+                time.sleep(delay)
+            result = self._attempt(todo)
+            outcome.indexed += result.indexed
+            outcome.unchanged += result.unchanged
+            outcome.permanent += result.permanent
+            todo = [action for action, _ in result.transient]
+            if not todo:
+                return outcome
+            outcome.transient = result.transient  # only the last attempt's reasons stay
+        return outcome
+
+    def _attempt(self, actions: list[Action]) -> Outcome:
+        outcome = Outcome()
+        try:
+            stored = self._stored_hashes(actions) if self.skip_unchanged else {}
+        except (ApiError, TransportError) as exc:
+            outcome.transient = [(action, describe_error(exc)) for action in actions]
+            return outcome
+        to_write = []
+        for action in actions:
+            index, doc_id, doc = action
+            known = stored.get((index, doc_id))
+            if known is not None and known == doc.get("content_hash"):
+                outcome.unchanged.append(action)
+            else:
+                to_write.append(action)
+        pending: dict[str, list[Action]] = {}
+        for action in to_write:
+            pending.setdefault(action[1], []).append(action)
+        try:
+            for ok, info in streaming_bulk(
+                self.client, ({"_op_type": "index", "_index": i, "_id": d, "_source": doc} for i, d, doc in to_write),
+                chunk_size=self.chunk_docs, max_chunk_bytes=self.chunk_bytes, raise_on_error=False,
+                raise_on_exception=False, max_retries=self.max_retries, initial_backoff=self.initial_backoff,
+                max_backoff=self.max_backoff, require_alias=True,
+            ):
+                result = next(iter(info.values()))
+                action = pending[result["_id"]].pop(0)
+                if ok:
+                    outcome.indexed.append(action)
+                else:
+                    status, reason = _error(result)
+                    target = outcome.transient if _is_transient(status) else outcome.permanent
+                    target.append((action, f"{status} {reason}"))
+                    if target is outcome.transient:  # permanent ones are logged where they are dead-lettered
+                        logger.info("document %s not indexed yet: %s %s", action[1], status, reason)
+        except (ApiError, TransportError) as exc:  # the whole chunk failed (connection, non-429 status)
+            reason = describe_error(exc)
+            outcome.transient += [(action, reason) for actions_left in pending.values() for action in actions_left]
+        return outcome
+
+    def _stored_hashes(self, actions: list[Action]) -> dict[tuple[str, str], str]:
+        """content_hash of the already indexed documents among the actions, by (index, id)."""
+        by_index: dict[str, list[str]] = {}
+        for index, doc_id, doc in actions:
+            if doc.get("content_hash"):
+                by_index.setdefault(index, []).append(doc_id)
+        stored = {}
+        for index, ids in by_index.items():
+            for start in range(0, len(ids), self.chunk_docs):
+                response = self.client.mget(index=index, ids=ids[start:start + self.chunk_docs],
+                                            source_includes=["content_hash"])
+                for doc in response["docs"]:
+                    if doc.get("found"):  # a per-document error (shard unavailable) means: write it
+                        stored[(index, doc["_id"])] = doc["_source"].get("content_hash")
+        return stored
+
+
+def _error(result: dict) -> tuple[object, str]:
+    error = result.get("error")
+    if isinstance(error, dict):
+        reason = f"{error.get('type')}: {error.get('reason')}"
+        cause = error.get("caused_by")
+        if isinstance(cause, dict) and cause.get("reason"):
+            reason += f" ({cause['reason']})"
+        return result.get("status"), reason
+    return result.get("status"), str(error)
+
+
+def _is_transient(status: object) -> bool:
+    return not isinstance(status, int) or status in TRANSIENT_STATUSES

@@ -1,0 +1,113 @@
+"""End to end on the real dev Elasticsearch: the demo web crawled by `banwave crawl`.
+
+``demo_index`` (conftest) crawls all three demo sources once through the real
+spiders and pipelines; these tests check what landed in ``<prefix>-docs`` and
+``<prefix>-runs`` against tests/sites/gold.jsonl, then re-crawl and check that
+nothing was duplicated or rewritten.
+"""
+from __future__ import annotations
+
+import json
+import uuid
+from collections import Counter
+
+import pytest
+from elasticsearch import Elasticsearch
+
+from conftest import REPO, banwave, crawl_environ, delete_prefix, demo_url, index_docs
+
+GOLD = [json.loads(line) for line in (REPO / "tests" / "sites" / "gold.jsonl").read_text("utf-8").splitlines()]
+
+pytestmark = pytest.mark.es
+
+
+@pytest.fixture
+def client(es_url):
+    client = Elasticsearch(es_url, request_timeout=30)
+    yield client
+    client.close()
+
+
+def test_every_gold_document_indexed_once(demo_index, demo_web, client):
+    docs = index_docs(client, demo_index.docs_alias)
+    by_url = {doc["_source"]["url"]: doc["_source"] for doc in docs.values()}
+    assert len(by_url) == len(docs) == len(GOLD), "one document per article or post, no duplicates"
+    assert sorted(by_url) == sorted(demo_url(demo_web, gold["url"]) for gold in GOLD)
+    for gold in GOLD:
+        source = by_url[demo_url(demo_web, gold["url"])]
+        assert source["title"] == gold["title"]
+        assert source["doc_type"] == gold["doc_type"]
+        assert (source.get("post_id"), source.get("floor")) == (gold["post_id"], gold["floor"])
+    for doc_id, doc in docs.items():
+        assert doc["_source"]["id"] == doc_id  # the item's stable id is the _id
+        assert doc["_source"]["content_hash"] and doc["_source"]["indexed_at"]
+
+
+def test_entities_figures_and_stories_searchable(demo_index, client):
+    alias = demo_index.docs_alias
+    aggs = client.search(index=alias, size=0, aggs={
+        "sellers": {"terms": {"field": "sellers", "size": 50}},
+        "platforms": {"terms": {"field": "platforms", "size": 20}},
+        "stores": {"max": {"field": "stores_max"}},
+        "loss": {"max": {"field": "loss_cny"}},
+        "stories": {"cardinality": {"field": "story_id"}},
+        "figures": {"terms": {"field": "figures.kind"}},
+    })["aggregations"]
+    sellers = {b["key"] for b in aggs["sellers"]["buckets"]}
+    assert {"傲基", "帕拓逊", "泽宝"} <= sellers
+    assert "Amazon" in {b["key"] for b in aggs["platforms"]["buckets"]}
+    assert aggs["stores"]["value"] >= 50000          # "5万多家店铺" / "50,000 stores"
+    assert aggs["loss"]["value"] > 0
+    assert {"count", "money"} <= {b["key"] for b in aggs["figures"]["buckets"]}
+    # The demo web has no syndicated copies: every document is its own story.
+    docs = index_docs(client, alias)
+    assert aggs["stories"]["value"] == len(docs)
+    assert all(doc["_source"]["story_id"] == doc_id for doc_id, doc in docs.items())
+    hits = client.search(index=alias, query={"match": {"text": "封号"}}, size=1)["hits"]["total"]["value"]
+    assert hits > 0, "Chinese full text is searchable through the cjk analyzer"
+
+
+def test_run_records(demo_index, client):
+    client.indices.refresh(index=demo_index.runs_alias)
+    runs = [hit["_source"] for hit in client.search(index=demo_index.runs_alias, size=100)["hits"]["hits"]]
+    by_source = {run["source"]: run for run in runs}
+    assert sorted(by_source) == ["cn-news", "en-news", "forum"] and len(runs) == 3
+    expected = Counter(gold["site"] for gold in GOLD)
+    for name, run in by_source.items():
+        assert run["status"] in ("ok", "partial")
+        assert run["items"] == run["indexed"] == expected[name]
+        assert run["spooled"] == run["dead_lettered"] == run["unchanged"] == 0
+        assert run["started_at"] <= run["finished_at"] and run["pages"] > 0
+        assert run["errors_total"] == sum(run["errors"].values())
+        assert sorted(run["errors"]) == run["error_kinds"]
+    assert by_source["cn-news"]["errors"] == {"http_404": 1, "http_500": 1, "non_html": 1, "redirect_loop": 1}
+    assert by_source["forum"]["status"] == "ok" and by_source["forum"]["source_kind"] == "forum"
+    out = (demo_index.data_dir / "crawl.out").read_text("utf-8").splitlines()
+    assert [line.split(":")[0] for line in out] == ["cn-news", "en-news", "forum"]  # one summary line each
+    assert f"{expected['forum']} indexed" in out[2]
+
+
+def test_recrawl_neither_duplicates_nor_rewrites(es_url, demo_sources, tmp_path, client):
+    prefix = f"t{uuid.uuid4().hex[:10]}"
+    try:
+        environ = crawl_environ(es_url, prefix, tmp_path / "data", demo_sources)
+        first = banwave(["crawl", "cn-news"], environ)
+        before = index_docs(client, f"{prefix}-docs")
+        assert len(before) == Counter(g["site"] for g in GOLD)["cn-news"]
+        assert "22 indexed" in first.stdout
+
+        again = banwave(["crawl", "cn-news"], environ)   # same crawl state: content pages are skipped
+        assert "0 items" in again.stdout
+
+        fresh = crawl_environ(es_url, prefix, tmp_path / "fresh", demo_sources)
+        refetched = banwave(["crawl", "cn-news"], fresh)  # new crawl state: every page fetched again
+        assert "22 items, 0 indexed, 22 unchanged" in refetched.stdout
+        after = index_docs(client, f"{prefix}-docs")
+        assert after.keys() == before.keys()
+        for doc_id, doc in after.items():  # unchanged content hash: not rewritten
+            assert (doc["_seq_no"], doc["_version"]) == (before[doc_id]["_seq_no"], before[doc_id]["_version"])
+        client.indices.refresh(index=f"{prefix}-runs")
+        runs = client.search(index=f"{prefix}-runs", size=10, sort=[{"started_at": "asc"}])["hits"]["hits"]
+        assert [(r["_source"]["indexed"], r["_source"]["unchanged"]) for r in runs] == [(22, 0), (0, 0), (0, 22)]
+    finally:
+        delete_prefix(es_url, prefix)
