@@ -11,7 +11,10 @@ from __future__ import annotations
 import sys
 from collections import Counter
 
+from elasticsearch import ApiError, TransportError
+
 from cli.crawl import project_settings
+from pipelines.elastic import ElasticError, describe_error, setup_indices
 from pipelines.index import build_delivery
 from pipelines.spool import Spool
 
@@ -41,6 +44,13 @@ def run_replay(args, env) -> int:
     env.require_es()
     settings = project_settings()
     delivery = build_delivery(settings, env)
+    client = delivery.sender.client
+    try:
+        if not client.indices.exists_alias(name=env.docs_alias):  # spooled before the cluster was set up
+            setup_indices(client, env.index_prefix)
+    except (ElasticError, ApiError, TransportError) as exc:
+        print(f"banwave: {describe_error(exc)}", file=sys.stderr)
+        return 1
     result = delivery.replay(settings.getint("INDEX_BATCH_DOCS"))
     print(f"replayed: {result.sent} sent, {result.unchanged} unchanged, {result.dead_lettered} dead-lettered, "
           f"{result.left} left in {delivery.spool.path}")
