@@ -101,7 +101,7 @@ def run_crawl(args, env) -> int:
             except Exception as exc:  # noqa: BLE001 - one source failing to start must not stop the others
                 failures[source.name] = str(exc) or type(exc).__name__
                 logger.error("source %s: crawl failed: %s", source.name, failures[source.name])
-            if crawler.stats.get_value("finish_reason") == "shutdown":
+            if _stats(crawler).get("finish_reason") == "shutdown":
                 break  # Ctrl-C / SIGTERM: do not start the next source
 
     done = crawl_all()
@@ -111,13 +111,21 @@ def run_crawl(args, env) -> int:
 
     failed = False
     for source, crawler in crawlers:
-        stats = crawler.stats.get_stats() if crawler.stats else {}
+        stats = _stats(crawler)
         if not stats and source.name not in failures:
             continue  # not started (interrupted before its turn)
         line = summary(source.name, stats, failures.get(source.name))
         failed |= source.name in failures or status(stats) == "failed"
         print(line, flush=True)
     return 1 if failed else 0
+
+
+def _stats(crawler) -> dict:
+    """The crawl's stats; empty for a crawler that never started (its stats do not exist yet)."""
+    try:
+        return crawler.stats.get_stats()
+    except (AttributeError, RuntimeError):
+        return {}
 
 
 def _stop_reactor(_) -> None:

@@ -111,3 +111,22 @@ def test_recrawl_neither_duplicates_nor_rewrites(es_url, demo_sources, tmp_path,
         assert [(r["_source"]["indexed"], r["_source"]["unchanged"]) for r in runs] == [(22, 0), (0, 0), (0, 22)]
     finally:
         delete_prefix(es_url, prefix)
+
+
+def test_crawl_exit_codes(tmp_path):
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(
+        "sources:\n"
+        "- name: gone\n  kind: news\n  start: [{type: feed, url: 'http://127.0.0.1:9/rss.xml'}]\n"
+        "  politeness: {download_delay: 0, autothrottle_start_delay: 0, download_timeout: 1, retry_backoff: 0}\n"
+        "- name: paused\n  kind: news\n  enabled: false\n  start: [{type: feed, url: 'http://127.0.0.1:9/x.xml'}]\n",
+        "utf-8")
+    environ = crawl_environ("", "tcodes", tmp_path / "data", sources)
+    down = banwave(["crawl", "--all", "-s", "RETRY_TIMES=0"], environ, check=False)
+    assert down.returncode == 1, down.stderr[-2000:]
+    assert down.stdout.startswith("gone: failed, 0 pages") and "connection_refused" in down.stdout
+    assert "paused:" not in down.stdout, "--all crawls enabled sources only"
+    unknown = banwave(["crawl", "nosuch"], environ, check=False)
+    assert unknown.returncode == 2 and "no source named 'nosuch'" in unknown.stderr
+    disabled = banwave(["crawl", "paused"], environ, check=False)
+    assert disabled.returncode == 1 and "paused: failed: source 'paused' is disabled" in disabled.stdout
