@@ -24,6 +24,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -77,6 +78,7 @@ class CrawlRunner:
         self._running: dict[str, subprocess.Popen] = {}
         self._lock = threading.Lock()
         self._stopping = False
+        self.outcomes: Counter[str] = Counter()  # ok, failed, killed, stopped, not started
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "CrawlRunner":
@@ -89,6 +91,7 @@ class CrawlRunner:
         with self._lock:
             if self._stopping:
                 logger.info("crawl %s: not started, the scheduler is stopping", source)
+                self.outcomes["not started"] += 1
                 return None
             log = None
             try:
@@ -99,26 +102,28 @@ class CrawlRunner:
                                         stdout=log, stderr=log, env={**os.environ, **self.extra_env})
             except OSError as exc:
                 logger.error("crawl %s: cannot start %s: %s", source, self.command[0], exc.strerror or exc)
+                self.outcomes["not started"] += 1
                 return None
             finally:
                 if log:
                     log.close()  # the child has its own descriptor
             self._running[source] = proc
-        note = ""
+        timed_out = False
         try:
             proc.wait(timeout=self.timeout)
         except subprocess.TimeoutExpired:
-            note = f" (killed at its {self.timeout:g}s timeout)"
+            timed_out = True
             self._kill(proc)
         finally:
             with self._lock:
                 self._running.pop(source, None)
                 stopped = self._stopping
-        if stopped and not note:
-            note = " (stopped with the scheduler)"
         code = proc.returncode
+        outcome = "killed" if timed_out else "ok" if code == 0 else "stopped" if stopped else "failed"
+        self.outcomes[outcome] += 1
+        note = {"killed": f" (killed at its {self.timeout:g}s timeout)", "stopped": " (stopped with the scheduler)"}
         logger.log(logging.INFO if code == 0 else logging.WARNING, "crawl %s: exit %s in %.1fs%s",
-                   source, code, time.monotonic() - started, note)
+                   source, code, time.monotonic() - started, note.get(outcome, ""))
         return code
 
     def stop_all(self) -> None:
@@ -252,6 +257,7 @@ class CrawlScheduler:
         self.scheduler.pause()
         self.runner.stop_all()
         self.scheduler.shutdown(wait=True)
+        logger.info("crawl runs: %s", ", ".join(f"{n} {kind}" for kind, n in self.runner.outcomes.items()) or "none")
 
 
 def serve(env: Env, settings: Settings, sources: list[Source]) -> int:

@@ -37,11 +37,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import config  # noqa: E402
-from cli.demo import DEMO_SOURCES, _demo_sources  # noqa: E402
-from crawlers.demoweb import SITES, DemoWeb  # noqa: E402
+from cli.demo import demo_sources  # noqa: E402
+from crawlers.demoweb import DemoWeb  # noqa: E402
 from pipelines.elastic import make_client, setup_indices  # noqa: E402
 
-SOURCES = ["cn-news", "en-news", "forum"]
 STAGES = ["extract", "clean", "NLP", "dedupe", "index"]
 
 
@@ -101,7 +100,7 @@ def run_staged(es_url: str, port: int, data_dir: Path, prefix: str) -> tuple[flo
     env = config.load({"BANWAVE_ES_URL": es_url, "BANWAVE_INDEX_PREFIX": prefix, "BANWAVE_DATA_DIR": str(data_dir)},
                       env_file=os.devnull)
     setup_indices(make_client(env), prefix)
-    sources_file, _ = _demo_sources(env, port)
+    sources_file, names = demo_sources(env, port)
     timers = Timers()
     timers.wrap(middleware, "page_documents", "extract")
     timers.wrap(CleanPipeline, "process_item", "clean")
@@ -110,7 +109,7 @@ def run_staged(es_url: str, port: int, data_dir: Path, prefix: str) -> tuple[flo
     timers.wrap(Delivery, "deliver", "index")
     overrides = [f"BANWAVE_ES_URL={es_url}", f"BANWAVE_INDEX_PREFIX={prefix}", f"BANWAVE_DATA_DIR={data_dir}",
                  "LOG_LEVEL=WARNING"]
-    args = Namespace(sources=SOURCES, all=False, sources_file=str(sources_file), set=overrides)
+    args = Namespace(sources=names, all=False, sources_file=str(sources_file), set=overrides)
     with DemoWeb(base_port=port):
         began = time.perf_counter()
         code = crawl.run_crawl(args, env)
@@ -128,7 +127,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the bench indices (deleted by default)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    assert len(SITES) == 3 and DEMO_SOURCES.is_file()
     tag = uuid.uuid4().hex[:8]
     with tempfile.TemporaryDirectory(prefix="bench-demo-") as tmp:
         demo_wall, summary = run_demo(args.port, Path(tmp) / "demo", f"bench-demo-{tag}")
@@ -141,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
                 client.indices.delete_index_template(name=f"{prefix}-*", ignore=[404])
 
     print(f"banwave demo end to end: {demo_wall:.1f}s wall for {summary['documents']} documents "
-          f"(Elasticsearch {es_url}, index setup, demo web, 3 crawls at once, summary)")
+          f"(Elasticsearch {es_url}, index setup, demo web, {len(summary['runs'])} crawls at once, summary)")
     for source, run in sorted(summary["runs"].items()):
         print(f"  crawl {source:8} {run.get('duration_s', 0):6.1f}s  {run.get('pages', 0):4} pages  "
               f"{run.get('indexed', 0):4} indexed  ({run.get('status')})")

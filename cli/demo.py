@@ -15,7 +15,7 @@ import logging
 import subprocess
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 from elasticsearch import ApiError, Elasticsearch, TransportError
@@ -23,6 +23,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from cli import report
 from config import REPO_ROOT, Env
 from crawlers.demoweb import GENERATED_BASE_PORT, SITES, DemoWeb, DemoWebError
 from crawlers.sources import SourcesError, load_sources
@@ -60,7 +61,7 @@ def run(args, env: Env) -> int:
             task = progress.add_task("index setup", total=1, status="banwave es setup")
             steps = setup_indices(client, env.index_prefix)
             progress.update(task, completed=1, status=f"{env.docs_alias}, {env.runs_alias} ({len(steps)} steps)")
-            sources_file, names = _demo_sources(env, args.port)
+            sources_file, names = demo_sources(env, args.port)
             task = progress.add_task("demo web", total=1, status="starting")
             logging.getLogger("crawlers.demoweb").setLevel(logging.WARNING)  # its ports are on the progress line
             web = DemoWeb(base_port=args.port).start()
@@ -73,8 +74,11 @@ def run(args, env: Env) -> int:
     except (DemoError, DemoWebError, ElasticError, SourcesError) as exc:
         console.print(f"[red]banwave demo: {exc}")
         return 1
+    except (ApiError, TransportError) as exc:
+        console.print(f"[red]banwave demo: Elasticsearch at {env.es_url}: {describe_error(exc)}")
+        return 1
     print_summary(console, summary)
-    print_report(console, client, env)
+    print_wave_report(console, client, env)
     if args.summary_json:
         args.summary_json.write_text(json.dumps(summary, ensure_ascii=False, indent=1), "utf-8")
     for line in failures:
@@ -105,7 +109,7 @@ def _elasticsearch(env: Env, progress: Progress) -> tuple[Env, bool]:
     return env, started
 
 
-def _demo_sources(env: Env, port: int) -> tuple[Path, list[str]]:
+def demo_sources(env: Env, port: int) -> tuple[Path, list[str]]:
     """The demo sources file (ports rewritten for another base port) and its source names."""
     path = DEMO_SOURCES
     if port != GENERATED_BASE_PORT:
@@ -139,23 +143,27 @@ def _crawl_all(env: Env, client: Elasticsearch, sources_file: Path, names: list[
     def watch() -> None:  # documents show up in the index while the crawls run
         while not done.wait(1):
             for name in names:
+                try:
+                    new = _count(client, env, name) - before[name]
+                except (ApiError, TransportError):
+                    continue  # only the progress line misses an update; the crawls spool meanwhile
                 if not progress.tasks[tasks[name]].finished:
-                    progress.update(tasks[name], status=f"{_count(client, env, name) - before[name]} new documents")
+                    progress.update(tasks[name], status=f"{new} new documents")
 
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
     failures = []
     try:
         with ThreadPoolExecutor(len(names)) as pool:
-            started = {name: time.monotonic() for name in names}
-            futures = {name: pool.submit(runner.run, name) for name in names}
-            for name, future in futures.items():
-                code = future.result()
+            began = time.monotonic()
+            futures = {pool.submit(runner.run, name): name for name in names}
+            for future in as_completed(futures):
+                name, code = futures[future], future.result()
                 client.indices.refresh(index=env.docs_alias)
                 new = _count(client, env, name) - before[name]
                 ok = code == 0
                 progress.update(tasks[name], completed=1 if ok else 0, status=(
-                    f"{new} new documents in {time.monotonic() - started[name]:.1f}s" if ok else f"[red]exit {code}"))
+                    f"{new} new documents in {time.monotonic() - began:.1f}s" if ok else f"[red]exit {code}"))
                 if not ok:
                     failures.append(f"crawl {name} failed (exit {code}); its log: {log_dir / f'{name}.log'}")
     except KeyboardInterrupt:
@@ -242,12 +250,12 @@ def print_summary(console: Console, summary: dict) -> None:
         names = ", ".join(f"{name} ({count})" for name, count in summary[field]) or "none found"
         console.print(f"[bold]{title}:[/] {names}")
     if summary["losses"]:
-        table = Table("CNY", "as written", "source", "title", title="Largest loss figures")
+        table = Table("CNY", "as written", "source", "title", title="Largest loss figures", title_justify="left")
         for loss in summary["losses"]:
-            table.add_row(f"{loss['loss_cny']:,.0f}", loss["text"] or "", loss["source"], loss["title"] or "")
+            table.add_row(report.format_cny(loss["loss_cny"]), loss["text"] or "", loss["source"], loss["title"] or "")
         console.print(table)
     if summary["top_stories"]:
-        table = Table("documents", "story", title="Stories told by more than one document")
+        table = Table("documents", "story", title="Stories told by more than one document", title_justify="left")
         for story in summary["top_stories"]:
             table.add_row(str(story["documents"]), story["title"] or story["story_id"])
         console.print(table)
@@ -260,12 +268,10 @@ def _run_line(run: dict | None) -> str:
             f"{run.get('errors_total', 0)} errors")
 
 
-def print_report(console: Console, client: Elasticsearch, env: Env) -> None:
+def print_wave_report(console: Console, client: Elasticsearch, env: Env) -> None:
     """The wave report of ``banwave report``, over the whole index."""
-    from cli.report import ReportError, gather, print_report as print_wave
-
     console.rule("banwave report")
     try:
-        print_wave(gather(client, env.docs_alias))
-    except ReportError as exc:
+        report.print_report(report.gather(client, env.docs_alias))
+    except report.ReportError as exc:
         console.print(f"[red]banwave report: {exc}")

@@ -134,6 +134,7 @@ def test_jobs_fire_and_runs_of_one_source_never_overlap(env, tmp_path, started, 
         assert all(kind == ("start" if i % 2 == 0 else "end") for i, kind in enumerate(kinds)), kinds
     # a failing crawl (exit 3) is one logged line, and the scheduler went on running it
     assert any("crawl a: exit 3 in" in r.getMessage() for r in caplog.records)
+    assert crawl_scheduler.runner.outcomes["failed"] >= 4  # two finished runs per source at least
 
 
 def test_restart_keeps_unchanged_jobs_and_reconciles_the_rest(env, tmp_path, started):
@@ -226,6 +227,7 @@ def test_stop_all_terminates_running_crawls_and_refuses_new_ones(tmp_path):
     thread.join(30)
     assert codes == [-15]  # SIGTERM was enough
     assert runner.run("b") is None and fake.starts("b") == 0
+    assert runner.outcomes == {"stopped": 1, "not started": 1}
 
 
 def test_a_crawl_command_that_cannot_start_is_one_logged_line(caplog):

@@ -131,7 +131,7 @@ def test_sigterm_stops_the_scheduler_and_its_running_crawl(tmp_path):
     assert code == 0, log
     assert "SIGTERM received: stopping the scheduler" in log
     assert "crawl alpha: exit -15 in" in log and "(stopped with the scheduler)" in log
-    assert "scheduler stopped" in log
+    assert "crawl runs: 1 stopped" in log and "scheduler stopped" in log
     assert not alive(crawl_pid)
     wait_for(lambda: not alive(child), timeout=10, what="the crawl's child to die with its process group")
     assert fake.starts("beta") == 0
