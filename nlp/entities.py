@@ -3,10 +3,12 @@
 Works on the words of the shared jieba segmentation (no second pass): the Tagger adds Chinese
 aliases to the jieba dictionary, so a word lookup finds them; Latin-script aliases and English
 rule patterns are regular expressions over the text. Alias matches win over overlapping rule matches.
+Unknown names are canonicalised by ``NameNormaliser``.
 """
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 from itertools import accumulate
 from typing import Sequence
@@ -18,6 +20,10 @@ _PROPER_TAGS = frozenset({"ns", "nt", "nz", "nr", "nrt", "nrfg", "j", "eng"})
 # Words around a person name that make a jieba "nr" tag believable (发言人王某表示, 王某称).
 _PERSON_CUES_BEFORE = frozenset({"董事长", "总经理", "创始人", "CEO", "负责人", "发言人", "记者", "会长", "秘书长", "局长", "厅长"})
 _PERSON_CUES_AFTER = frozenset({"表示", "称", "说", "认为", "指出", "透露", "介绍", "坦言", "回应"})
+# A firm's name starts with a proper-looking word or one only the HMM found (most trade names).
+_SELLER_START_TAGS = _PROPER_TAGS | {None}
+# Types whose bodies have branches named after the parent (中国国际商会深圳商会).
+_BRANCH_TYPES = frozenset({"association", "government"})
 
 
 @dataclass(frozen=True)
@@ -76,46 +82,65 @@ class EntityRecognizer:
             for form in alias.forms:
                 (self._latin_alias if form.isascii() else self._zh_alias)[form] = alias
         self._latin_re = _latin_regex(list(self._latin_alias))
-        self._suffixes: dict[str, str] = rules["zh_suffixes"]
         self._name_tags = frozenset(rules["zh_name_tags"])
         self._name_stopwords = frozenset(rules["zh_name_stopwords"])
         self._needs_place = frozenset(rules["zh_needs_place"])
         self._max_name_tokens = int(rules["max_name_tokens"])
-        self._en_patterns = [(rule["type"], tuple(rule["triggers"]), re.compile(rule["pattern"]))
-                             for rule in rules["en_patterns"]]
+        self._not_type = {etype: re.compile("|".join(map(re.escape, words)))
+                          for etype, words in rules["not_type_words"].items()}
+        self._zh_patterns = _compile_patterns(rules["zh_patterns"])
+        self._en_patterns = _compile_patterns(rules["en_patterns"])
         self._en_leading = re.compile(r"^(?:(?:%s)\s+)+" % "|".join(map(re.escape, rules["en_leading_stopwords"])))
+        self._en_not_followed = re.compile(rules["en_not_followed_by"])
         self._not_followed = {k: re.compile(v, re.I) for k, v in rules["not_followed_by"].items()}
         self._not_preceded = {k: re.compile(v, re.I) for k, v in rules["not_preceded_by"].items()}
+        self._canonical = NameNormaliser(rules["legal_suffixes"])
+        places = frozenset(w for w, tag in tags.items() if tag == "ns")
+        # word -> (type, whole): suffix words end a name that extends to the left; "whole" words
+        # are dictionary organisations (tag nt) that already start with a place, such as 美国商务部
+        whole = _dictionary_names(tags, places, rules["zh_dictionary_name_suffixes"],
+                                  rules["zh_dictionary_name_exclude"])
+        self._heads: dict[str, tuple[str, bool]] = {
+            **whole, **{word: (etype, False) for word, etype in rules["zh_suffixes"].items()}}
         # words jieba's dictionary tags as places or people, for the untyped location/person entities
-        self._place_or_person_words = frozenset(w for w, tag in tags.items() if tag in ("ns", "nr"))
+        self._place_or_person_words = places | frozenset(w for w, tag in tags.items() if tag == "nr")
+        # every word any step looks for: one pass over the document's words finds them all
+        self._vocabulary = frozenset(self._zh_alias) | frozenset(self._heads) | self._place_or_person_words
 
     def find(self, text: str, seg: Segmentation) -> list[Entity]:
         """All entity mentions in ``text``, sorted by offset, non-overlapping."""
         taken = bytearray(len(text))  # 1 where an entity already sits
         found: list[Entity] = []
+        hits = seg.indices_of(self._vocabulary)
 
-        def claim(entity: Entity) -> None:
-            if not any(taken[entity.start:entity.end]):
-                taken[entity.start:entity.end] = b"\x01" * (entity.end - entity.start)
-                found.append(entity)
+        def claim(entity: Entity) -> bool:
+            if any(taken[entity.start:entity.end]):
+                return False
+            taken[entity.start:entity.end] = b"\x01" * (entity.end - entity.start)
+            found.append(entity)
+            return True
 
-        for entity in self._aliases(text, seg):
+        for entity in self._aliases(text, seg, hits):
             if self._plausible(text, entity):
                 claim(entity)
-        for entity in sorted(self._rule_matches(text, seg, taken), key=lambda e: e.start - e.end):
-            claim(entity)
-        for entity in self._people_and_places(seg, taken):
+        longest_first = sorted(self._rule_matches(text, seg, hits, taken), key=lambda e: e.start - e.end)
+        discovered = [e for e in longest_first if claim(e)]
+        if discovered:
+            found = _join_branches(text, found)
+            found += self._later_mentions(text, seg, discovered, found, taken)
+        for entity in self._people_and_places(seg, hits, taken):
             claim(entity)
         return sorted(found, key=lambda e: e.start)
 
-    def _aliases(self, text: str, seg: Segmentation):
+    def _aliases(self, text: str, seg: Segmentation, hits: list[int]):
         if self._latin_re is not None:
             for match in self._latin_re.finditer(text):
                 alias = self._latin_alias[match.group()]
                 yield Entity(alias.type, match.group(), match.start(), match.end(), alias.canonical)
-        for i in seg.indices_of(self._zh_alias):
-            alias = self._zh_alias[seg.words[i]]
-            yield Entity(alias.type, seg.words[i], seg.offsets[i], seg.offsets[i + 1], alias.canonical)
+        for i in hits:
+            alias = self._zh_alias.get(seg.words[i])
+            if alias is not None:
+                yield Entity(alias.type, seg.words[i], seg.offsets[i], seg.offsets[i + 1], alias.canonical)
 
     def _plausible(self, text: str, entity: Entity) -> bool:
         """False when the context says this is not the entity (亚马逊雨林, the Amazon River)."""
@@ -125,43 +150,105 @@ class EntityRecognizer:
         before = self._not_preceded.get(entity.name)
         return before is None or before.search(text, max(0, entity.start - 20), entity.start) is None
 
-    def _rule_matches(self, text: str, seg: Segmentation, taken: bytearray):
-        for i in seg.indices_of(self._suffixes):
-            if not taken[seg.offsets[i]]:
-                start = self._chinese_name_start(seg, i, self._suffixes[seg.words[i]], taken)
-                if start is not None:
-                    end = seg.offsets[i + 1]
-                    yield Entity(self._suffixes[seg.words[i]], text[start:end], start, end, text[start:end])
-        for etype, triggers, pattern in self._en_patterns:
-            if not any(trigger in text for trigger in triggers):
+    def _rule_matches(self, text: str, seg: Segmentation, hits: list[int], taken: bytearray):
+        for i in hits:
+            head = self._heads.get(seg.words[i])
+            if head is None or taken[seg.offsets[i]]:
                 continue
+            etype, whole = head
+            start = seg.offsets[i] if whole else self._chinese_name_start(seg, i, etype, taken)
+            if start is not None:
+                yield from self._typed(etype, text, start, seg.offsets[i + 1])
+        for etype, _, pattern in _triggered(self._zh_patterns, text):
+            for match in pattern.finditer(text):
+                yield from self._typed(etype, text, *match.span("name"))
+        for etype, _, pattern in _triggered(self._en_patterns, text):
             for match in pattern.finditer(text):
                 start, end = match.span("name")
                 lead = self._en_leading.match(text[start:end])
                 if lead:
                     start += lead.end()
-                if end - start > 3 and " " in text[start:end]:
-                    yield Entity(etype, text[start:end], start, end, " ".join(text[start:end].split()))
+                if end - start > 3 and " " in text[start:end] and not self._en_not_followed.match(text, end):
+                    yield from self._typed(etype, text, start, end)
+
+    def _typed(self, etype: str, text: str, start: int, end: int):
+        """The rule match as an Entity, unless its words say it is another kind of body (物流, 足球协会)."""
+        surface = text[start:end]
+        excluded = self._not_type.get(etype)
+        if excluded is None or not excluded.search(surface):
+            yield Entity(etype, surface, start, end, self._canonical(surface))
 
     def _chinese_name_start(self, seg: Segmentation, suffix_index: int, etype: str, taken: bytearray) -> int | None:
-        """Walk back from a suffix word over name-like words; the name's start offset, or None."""
+        """Walk back from a suffix word over name-like words; the name's start offset, or None.
+
+        Associations and government bodies start with a place; firms start with a proper-looking
+        word and must have one that is not a place. Place names are the left edge: once the walk
+        has passed one it goes on only over further places (广东省 深圳市 龙华区 商务局), never
+        into the words before them.
+        """
         first = suffix_index
+        in_place = False
         while first > 0 and suffix_index - first < self._max_name_tokens:
             j = first - 1
             word, tag = seg.words[j], seg.tag(j)
             if taken[seg.offsets[j]] or word in self._name_stopwords or not _name_like(word, tag, self._name_tags):
                 break
+            if in_place and tag != "ns":
+                break
+            in_place = tag == "ns"
             first = j
-        wanted = {"ns"} if etype in self._needs_place else _PROPER_TAGS | {None}
-        while first < suffix_index and seg.tag(first) not in wanted:
-            first += 1
+        if etype in self._needs_place:
+            while first < suffix_index and seg.tag(first) != "ns":
+                first += 1
+        else:
+            while first < suffix_index and seg.tag(first) not in _SELLER_START_TAGS:
+                first += 1
+            # a firm needs a trade name: 深圳市明辉科技, but not 美国科技 (巨头) or 深圳电子科技
+            if all(seg.tag(k) == "ns" for k in range(first, suffix_index)):
+                return None
         return seg.offsets[first] if first < suffix_index else None
 
-    def _people_and_places(self, seg: Segmentation, taken: bytearray):
+    def _later_mentions(self, text: str, seg: Segmentation, discovered: list[Entity], found: list[Entity],
+                        taken: bytearray) -> list[Entity]:
+        """Find a discovered Chinese seller again where the rules cannot: its short form, and a
+        quoted name (名为“优创时代”) repeated without its quotes.
+
+        News names a firm in full once and then by its name without the place and legal form
+        (深圳市明辉科技有限公司 … 明辉科技). Within one document that short form is the same
+        firm; across documents it is not (two cities may each have a 明辉科技), so the short
+        form gets the full name's canonical name only here. Rule matches equal to a short form
+        are renamed in place; other occurrences are added.
+        """
+        names: dict[str, str] = {}
+        for entity in discovered:
+            if entity.type == "seller" and not entity.text.isascii():
+                names.setdefault(entity.text, entity.name)
+                short = entity.name[_place_prefix_length(seg, entity.start, entity.end):]
+                if len(short) >= 3:
+                    names.setdefault(short, entity.name)
+        if not names:
+            return []
+        for k, entity in enumerate(found):
+            full_name = names.get(entity.text, entity.name)
+            if entity.type == "seller" and entity.name == entity.text and full_name != entity.name:
+                found[k] = Entity("seller", entity.text, entity.start, entity.end, full_name)
+        added = []
+        boundaries = set(seg.offsets)  # whole words only: 明辉科技 is not inside 光明辉科技园
+        for surface, name in names.items():
+            at = text.find(surface)
+            while at >= 0:
+                end = at + len(surface)
+                if at in boundaries and end in boundaries and not any(taken[at:end]):
+                    taken[at:end] = b"\x01" * len(surface)
+                    added.append(Entity("seller", surface, at, end, name))
+                at = text.find(surface, at + len(surface))
+        return added
+
+    def _people_and_places(self, seg: Segmentation, hits: list[int], taken: bytearray):
         words, offsets = seg.words, seg.offsets
-        for i in seg.indices_of(self._place_or_person_words):
+        for i in hits:
             word, start, end = words[i], offsets[i], offsets[i + 1]
-            if taken[start]:
+            if taken[start] or word not in self._place_or_person_words:
                 continue
             tag = seg.tag(i)
             if tag == "ns" and len(word) > 1:
@@ -171,6 +258,75 @@ class EntityRecognizer:
                 after = words[i + 1] if i + 1 < len(words) else ""
                 if before in _PERSON_CUES_BEFORE or after in _PERSON_CUES_AFTER:
                     yield Entity("person", word, start, end, word)
+
+
+class NameNormaliser:
+    """Canonical name of an unknown organisation: its surface text, whitespace collapsed and
+    the legal form dropped (有限公司, 有限责任公司, Co., Ltd., Inc.), so that 深圳市明辉科技有限公司
+    and 深圳市明辉科技 share a name. Nothing else is removed: the place prefix tells apart firms
+    of the same trade name in different cities, and 股份 (华南数码股份) is part of a stock name."""
+
+    def __init__(self, legal_suffixes: dict):
+        self._zh = tuple(sorted(legal_suffixes["zh"], key=len, reverse=True))
+        self._en = re.compile(legal_suffixes["en"])
+
+    def __call__(self, surface: str) -> str:
+        if surface.isascii():
+            name = self._en.sub("", " ".join(surface.split()))
+            return name or surface
+        for suffix in self._zh:
+            if surface.endswith(suffix) and len(surface) > len(suffix):
+                return surface[:-len(suffix)]
+        return surface
+
+
+def _compile_patterns(rules: list[dict]) -> list[tuple[str, tuple[str, ...], re.Pattern]]:
+    return [(rule["type"], tuple(rule["triggers"]), re.compile(rule["pattern"])) for rule in rules]
+
+
+def _triggered(patterns, text: str):
+    """The patterns one of whose trigger words is in ``text`` (a substring test is far cheaper than the scan)."""
+    return [rule for rule in patterns if any(trigger in text for trigger in rule[1])]
+
+
+def _dictionary_names(tags: dict[str, str], places: frozenset, suffixes: dict[str, str], exclude: list[str]) -> dict:
+    """jieba dictionary organisations (tag nt) that start with a place and end in a suffix:
+    whole names such as 美国商务部 or 上海市公安局, which the segmentation keeps as one word."""
+    ends = tuple(sorted(suffixes, key=len, reverse=True))
+    excluded_ends = tuple(exclude)
+    names = {}
+    for word, tag in tags.items():
+        if tag != "nt" or not word.endswith(ends) or word.endswith(excluded_ends):
+            continue
+        if any(word[:n] in places for n in range(2, min(len(word) - 1, 6))):
+            names[word] = (suffixes[next(e for e in ends if word.endswith(e))], True)
+    return names
+
+
+def _place_prefix_length(seg: Segmentation, start: int, end: int) -> int:
+    """Characters of the place words (tag ns) that begin the span ``start:end``."""
+    i = bisect_right(seg.offsets, start) - 1
+    if seg.offsets[i] != start:  # a quoted name may start inside a word: no place prefix to strip
+        return 0
+    while i < len(seg.words) and seg.offsets[i + 1] < end and seg.tag(i) == "ns":
+        i += 1
+    return seg.offsets[i] - start
+
+
+def _join_branches(text: str, found: list[Entity]) -> list[Entity]:
+    """A body named right after its parent body of the same type is one branch name:
+    中国国际商会 + 深圳商会 -> 中国国际商会深圳商会 (the Shenzhen chamber of the CCOIC)."""
+    found = sorted(found, key=lambda e: e.start)
+    joined: list[Entity] = []
+    for entity in found:
+        previous = joined[-1] if joined else None
+        if (previous is not None and previous.end == entity.start and previous.type == entity.type
+                and entity.type in _BRANCH_TYPES and entity.name == entity.text and not entity.text.isascii()):
+            surface = text[previous.start:entity.end]
+            joined[-1] = Entity(entity.type, surface, previous.start, entity.end, surface)
+        else:
+            joined.append(entity)
+    return joined
 
 
 def _name_like(word: str, tag: str | None, name_tags: frozenset) -> bool:

@@ -52,17 +52,19 @@ def test_the_rainforest_and_the_river_are_not_the_platform(tagger, text):
 
 
 @pytest.mark.parametrize("text, expected", [
-    ("杭州市跨境电子商务协会呼吁会员停止刷单。", ("association", "杭州市跨境电子商务协会")),
-    ("据东莞市商务局统计，影响很大。", ("government", "东莞市商务局")),
-    ("义乌市人民政府出台扶持办法。", ("government", "义乌市人民政府")),
-    ("深圳市晨曦科技有限公司负责人坦言", ("seller", "深圳市晨曦科技有限公司")),
-    ("The Hangzhou Bureau of Commerce said so.", ("government", "Hangzhou Bureau of Commerce")),
-    ("The Fujian Cross-Border E-Commerce Association said so.", ("association", "Fujian Cross-Border E-Commerce Association")),
-    ("Shenzhen Ruixin Technology Co., Ltd. said so.", ("seller", "Shenzhen Ruixin Technology Co., Ltd.")),
+    ("杭州市跨境电子商务协会呼吁会员停止刷单。", ("association", "杭州市跨境电子商务协会", "杭州市跨境电子商务协会")),
+    ("据东莞市商务局统计，影响很大。", ("government", "东莞市商务局", "东莞市商务局")),
+    ("义乌市人民政府出台扶持办法。", ("government", "义乌市人民政府", "义乌市人民政府")),
+    ("深圳市晨曦科技有限公司负责人坦言", ("seller", "深圳市晨曦科技有限公司", "深圳市晨曦科技")),
+    ("The Hangzhou Bureau of Commerce said so.",
+     ("government", "Hangzhou Bureau of Commerce", "Hangzhou Bureau of Commerce")),
+    ("The Fujian Cross-Border E-Commerce Association said so.",
+     ("association", "Fujian Cross-Border E-Commerce Association", "Fujian Cross-Border E-Commerce Association")),
+    ("Shenzhen Ruixin Technology Co., Ltd. said so.",
+     ("seller", "Shenzhen Ruixin Technology Co., Ltd.", "Shenzhen Ruixin Technology")),
 ])
 def test_rules_find_names_missing_from_the_alias_table(tagger, text, expected):
-    etype, surface = expected
-    assert (etype, surface, surface) in names(tagger.tag(text))
+    assert expected in names(tagger.tag(text))
 
 
 def test_a_generic_association_without_a_place_is_not_a_name(tagger):

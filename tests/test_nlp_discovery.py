@@ -1,0 +1,106 @@
+"""Discovery of names missing from the alias table: boundaries, types, canonical names."""
+import pytest
+
+from nlp import Tagger
+from nlp.entities import EntityRecognizer
+from nlp.resources import load_yaml
+
+
+@pytest.fixture(scope="module")
+def tagger():
+    return Tagger()
+
+
+def names(tagger, text, types=("seller", "association", "government")):
+    return [(e["type"], e["text"], e["name"]) for e in tagger.tag(text)["entities"] if e["type"] in types]
+
+
+@pytest.mark.parametrize("text, expected", [
+    # the left edge: a verb, a particle or a conjunction before the place
+    ("卖家走访了深圳市明辉科技有限公司。", ("seller", "深圳市明辉科技有限公司", "深圳市明辉科技")),
+    ("公司叫东莞市锐达电子有限公司，主营耳机。", ("seller", "东莞市锐达电子有限公司", "东莞市锐达电子")),
+    ("板块中的华源股份大跌。", ("seller", "华源股份", "华源股份")),
+    # trade names jieba tags as adjectives or morphemes, places inside a place chain
+    ("杭州宏远贸易集团旗下品牌被下架。", ("seller", "杭州宏远贸易集团", "杭州宏远贸易集团")),
+    ("厦门市蓝海鲸电子商务有限公司被封。", ("seller", "厦门市蓝海鲸电子商务有限公司", "厦门市蓝海鲸电子商务")),
+    ("深圳市龙华区商务局开通绿色通道。", ("government", "深圳市龙华区商务局", "深圳市龙华区商务局")),
+    ("中山市小榄镇人民政府组织培训。", ("government", "中山市小榄镇人民政府", "中山市小榄镇人民政府")),
+    ("广州市跨境电商行业协会召开座谈会。", ("association", "广州市跨境电商行业协会", "广州市跨境电商行业协会")),
+    ("厦门市市场监督管理局提醒卖家。", ("government", "厦门市市场监督管理局", "厦门市市场监督管理局")),
+    ("一家名为“优创时代”的大卖也被封了。", ("seller", "优创时代", "优创时代")),
+])
+def test_chinese_names_end_at_a_suffix_and_start_at_a_place_or_trade_name(tagger, text, expected):
+    assert expected in names(tagger, text)
+
+
+def test_two_names_joined_by_a_verb_stay_two(tagger):
+    assert names(tagger, "晋江市商务局会同晋江市电子商务协会调研。") == [
+        ("government", "晋江市商务局", "晋江市商务局"), ("association", "晋江市电子商务协会", "晋江市电子商务协会")]
+
+
+def test_a_branch_named_after_its_parent_is_one_body(tagger):
+    assert names(tagger, "中国国际商会深圳商会提供法律咨询。") == [
+        ("association", "中国国际商会深圳商会", "中国国际商会深圳商会")]
+
+
+def test_a_dictionary_organisation_that_starts_with_a_place_is_a_name(tagger):
+    # 美国商务部 is one jieba word, so the 商务部 alias (China's ministry) must not claim it
+    assert names(tagger, "美国商务部发布报告。") == [("government", "美国商务部", "美国商务部")]
+
+
+@pytest.mark.parametrize("text", [
+    "有关协会表示将继续关注。", "多个行业协会联合发声。", "卖家希望政府出面。", "记者从市商务局了解到。",
+    "美国科技巨头纷纷表态。", "深圳科技创新能力很强。", "这家集团旗下有多个品牌。",
+    "上海科技馆举办科普活动。", "深圳市第二人民医院调整门诊时间。", "广州城足球俱乐部主场迎战对手。",
+    "上海市足球协会公布赛程。", "深圳市速通国际物流有限公司称货量下滑。",
+    "Asked about it, the association said nothing.", "Manchester United Football Club confirmed the signing.",
+    "The National Basketball Association announced its schedule.",
+    "Researchers at the Department of Computer Science at Zhejiang University published it.",
+    "Ledger\nHome   Retail   Markets\nTechnology",
+])
+def test_generic_words_and_other_kinds_of_bodies_are_not_names(tagger, text):
+    assert names(tagger, text) == []
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("The Federation of Hong Kong Industries urged Amazon to act.",
+     ("association", "Federation of Hong Kong Industries", "Federation of Hong Kong Industries")),
+    ("The Bureau of Industry and Security is not involved.",
+     ("government", "Bureau of Industry and Security", "Bureau of Industry and Security")),
+    ("Shenzhen Customs said goods would be inspected.", ("government", "Shenzhen Customs", "Shenzhen Customs")),
+    ("Hangzhou Yilian Network Technology Co Ltd said so.",
+     ("seller", "Hangzhou Yilian Network Technology Co Ltd", "Hangzhou Yilian Network Technology")),
+    ("Yiwu Sunshine Imp. & Exp. Co., Ltd. posted it.",
+     ("seller", "Yiwu Sunshine Imp. & Exp. Co., Ltd.", "Yiwu Sunshine Imp. & Exp.")),
+    ("Jiangsu Hengyuan Group said none of its stores were hit.",
+     ("seller", "Jiangsu Hengyuan Group", "Jiangsu Hengyuan Group")),
+])
+def test_english_patterns(tagger, text, expected):
+    assert expected in names(tagger, text)
+
+
+def test_the_legal_form_is_not_part_of_the_canonical_name(tagger):
+    full = names(tagger, "深圳市明辉科技有限公司被封。")
+    short = names(tagger, "深圳市明辉科技被封。")
+    assert full[0][2] == short[0][2] == "深圳市明辉科技"
+    assert names(tagger, "华南数码股份有限公司公告。")[0][2] == "华南数码股份"  # the stock name keeps 股份
+
+
+def test_a_short_form_maps_to_the_full_name_within_one_document_only(tagger):
+    text = "深圳市明辉科技有限公司（以下简称“明辉科技”）被封，明辉科技负责人称正在申诉。"
+    assert names(tagger, text) == [("seller", "深圳市明辉科技有限公司", "深圳市明辉科技"),
+                                   ("seller", "明辉科技", "深圳市明辉科技"), ("seller", "明辉科技", "深圳市明辉科技")]
+    # alone, the short form is its own name: another city may have its own 明辉科技
+    assert names(tagger, "明辉科技负责人称正在申诉。") == [("seller", "明辉科技", "明辉科技")]
+
+
+def test_a_quoted_name_is_found_again_without_its_quotes(tagger):
+    assert names(tagger, "一家名为“优创时代”的大卖被封，优创时代的老板说损失很大。") == [
+        ("seller", "优创时代", "优创时代"), ("seller", "优创时代", "优创时代")]
+
+
+def test_rules_alone_find_unknown_names(tagger):
+    rules_only = EntityRecognizer([], load_yaml("entity_rules.yaml"), tagger._tags)
+    text = "福建省电子商务协会提醒会员，杭州市商务局也发布了通知。"
+    found = [(e.type, e.text) for e in rules_only.find(text, tagger.segment(text))]
+    assert ("association", "福建省电子商务协会") in found and ("government", "杭州市商务局") in found
