@@ -17,6 +17,7 @@ Settings (settings.py, "scheduler" section): ``SCHEDULER_CRAWL_TIMEOUT``,
 """
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import signal
@@ -162,6 +163,16 @@ def trigger_for(source: Source, timezone: str) -> BaseTrigger:
     return IntervalTrigger(minutes=source.schedule.interval_minutes, timezone=timezone)
 
 
+def describe(trigger: BaseTrigger) -> str:
+    """A trigger as the sources file writes it: ``cron 15 * * * *`` or ``every 0:30:00``."""
+    if isinstance(trigger, CronTrigger):
+        fields = {field.name: str(field) for field in trigger.fields}
+        return "cron " + " ".join(fields[name] for name in ("minute", "hour", "day", "month", "day_of_week"))
+    if isinstance(trigger, IntervalTrigger):
+        return f"every {trigger.interval}"
+    return str(trigger)
+
+
 def _same_schedule(job, trigger: BaseTrigger) -> bool:
     return (job.func_ref == JOB_FUNC and list(job.args) == [job.id] and type(job.trigger) is type(trigger)
             and str(job.trigger) == str(trigger) and str(job.trigger.timezone) == str(trigger.timezone))
@@ -244,11 +255,11 @@ class CrawlScheduler:
         for name, trigger in triggers.items():
             job = stored.get(name)
             if job is not None and _same_schedule(job, trigger):
-                rows.append(JobRow(name, str(trigger), job.next_run_time, "scheduled"))
+                rows.append(JobRow(name, describe(trigger), job.next_run_time, "scheduled"))
             else:
-                rows.append(JobRow(name, str(trigger), trigger.get_next_fire_time(None, now),
+                rows.append(JobRow(name, describe(trigger), trigger.get_next_fire_time(None, now),
                                    "new" if job is None else "changed"))
-        rows += [JobRow(job_id, str(job.trigger), None, "removed") for job_id, job in stored.items()
+        rows += [JobRow(job_id, describe(job.trigger), None, "removed") for job_id, job in stored.items()
                  if job_id not in triggers]
         return sorted(rows, key=lambda r: (r.next_run is None, r.next_run or now, r.source))
 
@@ -260,8 +271,31 @@ class CrawlScheduler:
         logger.info("crawl runs: %s", ", ".join(f"{n} {kind}" for kind, n in self.runner.outcomes.items()) or "none")
 
 
+class SchedulerBusy(RuntimeError):
+    """Another scheduler runs on this data directory; the message is one line."""
+
+
+def _hold_lock(env: Env):
+    """Lock the data directory for this process's lifetime: two schedulers on one job store
+    would both run every job."""
+    env.data_dir.mkdir(parents=True, exist_ok=True)
+    lock = open(env.data_dir / "scheduler.lock", "a+")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock.seek(0)
+        holder = lock.read().strip() or "?"
+        lock.close()
+        raise SchedulerBusy(f"another scheduler (pid {holder}) runs on {env.data_dir}") from None
+    lock.truncate(0)
+    lock.write(str(os.getpid()))
+    lock.flush()
+    return lock
+
+
 def serve(env: Env, settings: Settings, sources: list[Source]) -> int:
     """Run the scheduler in the foreground until SIGTERM or SIGINT; exit code 0."""
+    lock = _hold_lock(env)
     stop = threading.Event()
     crawl_scheduler = CrawlScheduler(env, settings)
     changes = crawl_scheduler.start(crawl_scheduler.triggers(sources))
@@ -270,7 +304,7 @@ def serve(env: Env, settings: Settings, sources: list[Source]) -> int:
                 ", ".join(changes["added"]) or "none", ", ".join(changes["replaced"]) or "none",
                 ", ".join(changes["removed"]) or "none")
     for job in crawl_scheduler.scheduler.get_jobs():
-        logger.info("job %s: %s, next run %s", job.id, job.trigger, job.next_run_time)
+        logger.info("job %s: %s, next run %s", job.id, describe(job.trigger), job.next_run_time)
 
     def on_signal(signum, frame) -> None:
         logger.info("%s received: stopping the scheduler", signal.Signals(signum).name)
@@ -284,5 +318,6 @@ def serve(env: Env, settings: Settings, sources: list[Source]) -> int:
         crawl_scheduler.stop()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+    lock.close()
     logger.info("scheduler stopped")
     return 0

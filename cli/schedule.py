@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 
 from crawlers.sources import SourcesError, load_sources
@@ -36,14 +37,19 @@ def run(args, env) -> int:
         return 2
     settings = scheduler.load_settings(dict(args.set))
     if not args.list:
-        return scheduler.serve(env, settings, sources)
+        try:
+            return scheduler.serve(env, settings, sources)
+        except scheduler.SchedulerBusy as exc:
+            print(f"banwave: {exc}", file=sys.stderr)
+            return 1
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # its start/shutdown lines are noise here
     crawl_scheduler = scheduler.CrawlScheduler(env, settings)
     rows = crawl_scheduler.plan(crawl_scheduler.triggers(sources))
     if not rows:
         print(f"no enabled sources in {env.sources}")
     for row in rows:
         when = row.next_run.isoformat(sep=" ", timespec="seconds") if row.next_run else "-"
-        print(f"{row.source:24} {row.schedule:40} {when:26} {row.state}")
+        print(f"{row.source:24} {row.schedule:24} {when:26} {row.state}")
     disabled = [s.name for s in sources if not s.enabled]
     if disabled:
         print(f"disabled: {', '.join(disabled)}")

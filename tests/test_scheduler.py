@@ -117,6 +117,7 @@ def test_triggers_follow_the_sources_schedules(env, tmp_path):
     assert isinstance(triggers["a"], CronTrigger) and triggers["a"].fields[6].expressions[0].first == 15
     assert str(triggers["a"].timezone) == "UTC"
     assert isinstance(triggers["b"], IntervalTrigger) and triggers["b"].interval == timedelta(minutes=30)
+    assert [scheduler.describe(triggers[name]) for name in "ab"] == ["cron 15 * * * *", "every 0:30:00"]
 
 
 def test_jobs_fire_and_runs_of_one_source_never_overlap(env, tmp_path, started, caplog):

@@ -89,8 +89,9 @@ def test_list_shows_each_enabled_source_with_its_next_run(tmp_path):
     result = banwave("schedule", "--list", env=environ(tmp_path, sources))
     assert result.returncode == 0, result.stderr
     rows = {line.split()[0]: line for line in result.stdout.splitlines()}
-    assert rows["alpha"].split()[1] == "interval[0:30:00]" and rows["alpha"].endswith("new")
-    assert "hour='3', minute='15'" in rows["beta"] and " 03:15:00" in rows["beta"]
+    assert rows["alpha"].split()[1:3] == ["every", "0:30:00"] and rows["alpha"].endswith("new")
+    assert "cron 15 3 * * *" in rows["beta"] and " 03:15:00" in rows["beta"]
+    assert "apscheduler" not in result.stderr
     assert rows["disabled:"] == "disabled: gamma"
 
     make_due(environ(tmp_path, sources), sources, "alpha")
@@ -125,6 +126,9 @@ def test_sigterm_stops_the_scheduler_and_its_running_crawl(tmp_path):
         child = wait_for(lambda: next((int(e[0][5:]) for e in fake.events("alpha") if e[0].startswith("child")), 0),
                          what="the due job's crawl to start (it was stored due)")
         crawl_pid = int(fake.events("alpha")[0][2])
+        second = banwave("schedule", env=env)  # the same data dir, hence the same job store
+        assert second.returncode == 1
+        assert second.stderr == f"banwave: another scheduler (pid {schedule.proc.pid}) runs on {tmp_path / 'data'}\n"
     finally:
         code = schedule.stop(signal.SIGTERM)
     log = schedule.text()
