@@ -20,6 +20,7 @@ import config
 import scheduler
 from crawlers.demoweb import DemoWeb
 from crawlers.sources import load_sources
+from pipelines.spool import Spool
 from test_scheduler import Fake, alive, wait_for
 
 REPO = Path(__file__).resolve().parent.parent
@@ -142,7 +143,7 @@ def test_sigterm_stops_the_scheduler_and_its_running_crawl(tmp_path):
 
 
 @pytest.mark.es
-def test_a_scheduled_run_crawls_the_demo_web_into_elasticsearch(tmp_path, es_env, es):
+def test_a_scheduled_run_replays_the_spool_and_crawls_the_demo_web_into_elasticsearch(tmp_path, es_env, es):
     port = 8761  # not the demo web's default: other suites may serve it at the same time
     text = (REPO / "sources.demo.yaml").read_text("utf-8")
     for i in range(3):
@@ -153,6 +154,10 @@ def test_a_scheduled_run_crawls_the_demo_web_into_elasticsearch(tmp_path, es_env
                   BANWAVE_DATA_DIR=str(es_env.data_dir))
     assert banwave("es", "setup", env=env).returncode == 0
     make_due(env, sources, "cn-news")
+    # What an earlier run could not index: the scheduled run's crawl replays it first.
+    spool = Spool(es_env.data_dir)
+    spool.append([(es_env.docs_alias, "spooled-1", {"id": "spooled-1", "source": "earlier", "title": "封店"})],
+                 "Elasticsearch unreachable")
     with DemoWeb(base_port=port) as web:
         schedule = Schedule(env, tmp_path / "schedule.log")
         try:
@@ -164,5 +169,6 @@ def test_a_scheduled_run_crawls_the_demo_web_into_elasticsearch(tmp_path, es_env
     assert web.paths("cn-news") and not web.paths("en-news") and not web.paths("forum")
     es.indices.refresh(index=f"{es_env.index_prefix}-*")
     assert es.count(index=es_env.docs_alias, query={"term": {"source": "cn-news"}})["count"] > 0
+    assert spool.count() == 0 and es.exists(index=es_env.docs_alias, id="spooled-1")
     runs = es.search(index=es_env.runs_alias, query={"term": {"source": "cn-news"}})["hits"]["hits"]
     assert [hit["_source"]["status"] for hit in runs] in (["ok"], ["partial"])  # one scheduled run, one record
