@@ -50,15 +50,19 @@ class Delivery:
         self._file(outcome)
         reached = outcome.indexed or outcome.unchanged or outcome.permanent
         if outcome.transient and not reached:
-            if not self._down:
-                logger.warning("Elasticsearch is not taking documents (%s): %s document(s) spooled to %s; the crawl "
-                               "goes on and spools until it answers again; `banwave index replay` sends the spool",
-                               outcome.transient[0][1], len(outcome.transient), self.spool.path)
-            self._down, self._down_until = True, time.monotonic() + self.pause
+            self.mark_down(outcome.transient[0][1], len(outcome.transient))
         elif self._down:
             self._down = False
             logger.info("Elasticsearch answers again; indexing resumed")
         return outcome
+
+    def mark_down(self, reason: str, spooled: int = 0) -> None:
+        """Spool without trying for ``pause`` seconds; the first time, say so in one WARNING."""
+        if not self._down:
+            logger.warning("Elasticsearch is not taking documents (%s): %s spooled to %s; the crawl goes on and "
+                           "spools until it answers again; `banwave index replay` sends the spool", reason,
+                           f"{spooled} document(s)" if spooled else "documents are", self.spool.path)
+        self._down, self._down_until = True, time.monotonic() + self.pause
 
     def _spool_all(self, actions: list[Action], reason: str) -> Outcome:
         outcome = Outcome(transient=[(action, reason) for action in actions])

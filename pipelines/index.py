@@ -21,9 +21,11 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import weakref
 from datetime import datetime, timezone
 from pathlib import Path
 
+from elasticsearch import ApiError, TransportError
 from itemadapter import ItemAdapter
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import maybe_deferred_to_future
@@ -33,7 +35,7 @@ from twisted.python.threadpool import ThreadPool
 import config
 from pipelines.bulk import Action, BulkSender
 from pipelines.delivery import Delivery
-from pipelines.elastic import ElasticError, make_client, setup_indices
+from pipelines.elastic import ElasticError, describe_error, make_client, setup_indices
 from pipelines.spool import Spool
 
 logger = logging.getLogger(__name__)
@@ -47,6 +49,16 @@ def env_from_settings(settings) -> config.Env:
     return dataclasses.replace(env, es_url=settings.get("BANWAVE_ES_URL") or "",
                                index_prefix=settings.get("BANWAVE_INDEX_PREFIX") or env.index_prefix,
                                data_dir=Path(settings.get("BANWAVE_DATA_DIR") or env.data_dir))
+
+
+_deliveries: "weakref.WeakKeyDictionary[object, Delivery]" = weakref.WeakKeyDictionary()
+
+
+def crawler_delivery(crawler) -> Delivery:
+    """The crawl's one Delivery, shared by IndexPipeline and RunRecorder: one "down" state, one warning."""
+    if crawler not in _deliveries:
+        _deliveries[crawler] = build_delivery(crawler.settings, env_from_settings(crawler.settings))
+    return _deliveries[crawler]
 
 
 def build_delivery(settings, env: config.Env) -> Delivery:
@@ -99,8 +111,7 @@ class IndexPipeline:
         for name in ("INDEX_BATCH_DOCS", "INDEX_BATCH_BYTES"):
             if settings.getint(name) < 1:
                 raise NotConfigured(f"{name} must be at least 1")
-        env = env_from_settings(settings)
-        return cls(crawler, env, build_delivery(settings, env), settings.getint("INDEX_BATCH_DOCS"),
+        return cls(crawler, env_from_settings(settings), crawler_delivery(crawler), settings.getint("INDEX_BATCH_DOCS"),
                    settings.getint("INDEX_BATCH_BYTES"), settings.getfloat("INDEX_FLUSH_SECONDS"),
                    settings.getbool("INDEX_REPLAY_ON_OPEN"))
 
@@ -121,10 +132,11 @@ class IndexPipeline:
             if not client.indices.exists_alias(name=self.alias):
                 for line in setup_indices(client, self.env.index_prefix):
                     logger.info("%s", line)
-        except ElasticError as exc:
+        except ElasticError as exc:  # refused: batches will be spooled with the reason
             logger.warning("cannot set up %s now: %s", self.alias, exc)
-        except Exception as exc:  # noqa: BLE001 - unreachable: the first batch will find out and spool
-            logger.debug("alias check failed: %s", exc)
+        except (ApiError, TransportError) as exc:  # unreachable: no replay, spool without waiting
+            self.delivery.mark_down(describe_error(exc))
+            return
         if self.replay_on_open and self.delivery.spool.count():
             result = self.delivery.replay(self.batch_docs)
             logger.info("spool replayed: %s sent, %s unchanged, %s dead-lettered, %s left",

@@ -18,7 +18,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import threads
 
-from pipelines.index import build_delivery, env_from_settings
+from pipelines.index import crawler_delivery, env_from_settings
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +31,8 @@ def run_status(stats: dict, reason: str) -> str:
     """``ok``; ``partial``: ran, some requests failed; ``failed``: interrupted, the site never
     answered (errors and no response at all), or a batch was neither indexed nor spooled."""
     errors = stats.get("banwave/errors", 0)
-    if reason not in COMPLETED or stats.get("index/lost_batches") or (errors and not stats.get("response_received_count")):
+    never_answered = errors and not stats.get("response_received_count")
+    if reason not in COMPLETED or stats.get("index/lost_batches") or never_answered:
         return "failed"
     return "partial" if errors else "ok"
 
@@ -84,8 +85,7 @@ class RunRecorder:
             raise NotConfigured("RUNS_ENABLED is False")
         if not settings.get("BANWAVE_DATA_DIR"):
             raise NotConfigured("the BANWAVE_DATA_DIR setting is empty")
-        env = env_from_settings(settings)
-        return cls(crawler, build_delivery(settings, env), env.runs_alias)
+        return cls(crawler, crawler_delivery(crawler), env_from_settings(settings).runs_alias)
 
     def spider_opened(self, spider) -> None:
         self.started_at = datetime.now(timezone.utc)

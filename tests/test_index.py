@@ -47,7 +47,8 @@ def test_index_then_skip_unchanged(delivery, es, es_env):
     assert len(after) == 7, "same _id: updated, not duplicated"
     for doc_id in ("doc0", "doc1", "doc2", "doc4"):
         assert (after[doc_id]["_seq_no"], after[doc_id]["_version"]) == (before[doc_id]["_seq_no"], 1)
-    assert after["doc3"]["_version"] == 2 and after["doc3"]["_source"]["text"].startswith("亚马逊封号潮又有新进展")
+    assert after["doc3"]["_version"] == 2
+    assert after["doc3"]["_source"]["text"].startswith("亚马逊封号潮又有新进展")
 
 
 def test_mapping_conflict_is_dead_lettered_with_reason(delivery, es_env, caplog):
@@ -129,3 +130,18 @@ def test_no_url_means_spool_only(tmp_path):
     outcome = delivery.deliver([("t-docs", "doc0", doc(0))])
     assert outcome.transient == [(("t-docs", "doc0", doc(0)), NO_ELASTICSEARCH)]
     assert delivery.spool.count() == 1
+
+
+def test_crawl_with_elasticsearch_down_from_the_start(demo_sources, es_env, es):
+    environ = crawl_environ("http://127.0.0.1:9", es_env.index_prefix, es_env.data_dir, demo_sources)
+    out = banwave(["crawl", "en-news"], environ)
+    assert "15 items, 0 indexed, 0 unchanged, 15 spooled" in out.stdout
+    ours = [line for line in out.stderr.splitlines() if " WARNING pipelines." in line or " ERROR pipelines." in line]
+    assert "Elasticsearch is not taking documents (cannot reach Elasticsearch" in ours[0]
+    assert "15 document(s) of this crawl are in the spool" in ours[-1] and len(ours) == 2
+
+    environ["BANWAVE_ES_URL"] = es_env.es_url  # the next crawl replays first
+    again = banwave(["crawl", "en-news"], environ)
+    assert "0 items" in again.stdout and "spool replayed: 16 sent" in again.stderr
+    assert len(index_docs(es, es_env.docs_alias)) == 15
+    assert len(index_docs(es, es_env.runs_alias)) == 2

@@ -8,7 +8,8 @@ from pipelines.spool import Spool
 
 
 def actions(n: int, start: int = 0, index: str = "t-docs") -> list[tuple[str, str, dict]]:
-    return [(index, f"id{i}", {"id": f"id{i}", "text": f"正文 {i}", "content_hash": f"h{i}"}) for i in range(start, start + n)]
+    return [(index, f"id{i}", {"id": f"id{i}", "text": f"正文 {i}", "content_hash": f"h{i}"})
+            for i in range(start, start + n)]
 
 
 def test_append_read_and_count(tmp_path):
