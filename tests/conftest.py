@@ -78,23 +78,26 @@ REPO = _Path(__file__).resolve().parent.parent
 DEMO_BASE_PORT = 8711   # first try; not 8701, where test_crawl.py serves the demo web
 
 
-@pytest.fixture(scope="session")
-def demo_web():
-    """The offline demo web (tests/sites) for the whole session, on three free ports from 8711 up.
+def start_demo_web(root: _Path = REPO / "tests" / "sites"):
+    """A started DemoWeb for ``root`` on the first three free ports from 8711 up (stop() it).
 
     Several test sessions may run at once on one machine, so the first free
-    port triple wins; ``demo_web.base_port`` tells which.
+    port triple wins; ``web.base_port`` tells which.
     """
     from crawlers.demoweb import DemoWeb, DemoWebError
 
     for base_port in range(DEMO_BASE_PORT, DEMO_BASE_PORT + 90, 3):
         try:
-            web = DemoWeb(REPO / "tests" / "sites", base_port=base_port).start()
-            break
+            return DemoWeb(root, base_port=base_port).start()
         except DemoWebError:
             continue
-    else:
-        pytest.fail("no three free ports for the demo web between 8711 and 8800", pytrace=False)
+    pytest.fail("no three free ports for the demo web between 8711 and 8800", pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def demo_web():
+    """The offline demo web (tests/sites) for the whole session."""
+    web = start_demo_web()
     yield web
     web.stop()
 

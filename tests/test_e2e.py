@@ -8,6 +8,7 @@ nothing was duplicated or rewritten.
 from __future__ import annotations
 
 import json
+import shutil
 import uuid
 from collections import Counter
 
@@ -130,3 +131,42 @@ def test_crawl_exit_codes(tmp_path):
     assert unknown.returncode == 2 and "no source named 'nosuch'" in unknown.stderr
     disabled = banwave(["crawl", "paused"], environ, check=False)
     assert disabled.returncode == 1 and "paused: failed: source 'paused' is disabled" in disabled.stdout
+
+
+def test_syndicated_copy_gets_the_original_story(es_url, tmp_path, client):
+    """A copy of an article under another URL, with a republication note, is one story with it."""
+    from conftest import start_demo_web
+
+    sites = tmp_path / "sites"
+    shutil.copytree(REPO / "tests" / "sites", sites)
+    news = sites / "en-news" / "news" / "2021"
+    original = news / "05" / "10" / "aukey-products-pulled-from-amazon.html"
+    copy = news / "05" / "12" / "aukey-chargers-pulled-republished.html"
+    copy.parent.mkdir(parents=True, exist_ok=True)
+    html = original.read_text("utf-8").replace(
+        "05/10/aukey-products-pulled-from-amazon.html", "05/12/aukey-chargers-pulled-republished.html")
+    html = html.replace("<p>Aukey, a Chinese maker", "<p>This story first appeared in The Commerce Ledger and is "
+                        "republished with permission.</p>\n<p>Aukey, a Chinese maker", 1)
+    copy.write_text(html, "utf-8")
+    sitemap = sites / "en-news" / "sitemaps" / "news-2021-h1.xml"
+    sitemap.write_text(sitemap.read_text("utf-8").replace("</urlset>", (
+        "<url><loc>http://127.0.0.1:8702/news/2021/05/12/aukey-chargers-pulled-republished.html</loc>"
+        "<lastmod>2021-05-12</lastmod></url>\n</urlset>")), "utf-8")
+
+    web = start_demo_web(sites)
+    prefix = f"t{uuid.uuid4().hex[:10]}"
+    try:
+        sources = tmp_path / "sources.yaml"
+        sources.write_text(demo_url(web, (REPO / "sources.demo.yaml").read_text("utf-8")), "utf-8")
+        out = banwave(["crawl", "en-news"], crawl_environ(es_url, prefix, tmp_path / "data", sources))
+        assert "16 indexed" in out.stdout
+        docs = {d["_source"]["url"]: d["_source"] for d in index_docs(client, f"{prefix}-docs").values()}
+        first = docs[demo_url(web, "http://127.0.0.1:8702/news/2021/05/10/aukey-products-pulled-from-amazon.html")]
+        second = docs[demo_url(web, "http://127.0.0.1:8702/news/2021/05/12/aukey-chargers-pulled-republished.html")]
+        assert first["id"] != second["id"] and first["content_hash"] != second["content_hash"]
+        assert first["story_id"] == second["story_id"] in (first["id"], second["id"])
+        stories = {d["story_id"] for d in docs.values()}
+        assert len(stories) == len(docs) - 1, "no other document joined a story"
+    finally:
+        web.stop()
+        delete_prefix(es_url, prefix)
