@@ -43,10 +43,6 @@ class Outcome:
     transient: list[tuple[Action, str]] = field(default_factory=list)
     permanent: list[tuple[Action, str]] = field(default_factory=list)
 
-    def merge(self, other: "Outcome") -> None:
-        for name in ("indexed", "unchanged", "transient", "permanent"):
-            getattr(self, name).extend(getattr(other, name))
-
 
 @dataclass
 class BulkSender:
@@ -72,10 +68,10 @@ class BulkSender:
             outcome.indexed += result.indexed
             outcome.unchanged += result.unchanged
             outcome.permanent += result.permanent
+            outcome.transient = result.transient  # what is still not taken after this attempt
             todo = [action for action, _ in result.transient]
             if not todo:
-                return outcome
-            outcome.transient = result.transient  # only the last attempt's reasons stay
+                break
         return outcome
 
     def _attempt(self, actions: list[Action]) -> Outcome:

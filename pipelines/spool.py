@@ -155,13 +155,6 @@ class Spool:
     def count(self) -> int:
         return len(self._lines())
 
-    def dead_letter_count(self) -> int:
-        try:
-            with open(self.dead_letter_path, "rb") as f:
-                return sum(1 for line in f if line.endswith(b"\n"))
-        except FileNotFoundError:
-            return 0
-
     def dead_letter_reasons(self) -> Counter:
         """Dead-lettered documents counted by reason (the first words, before any detail)."""
         reasons: Counter = Counter()
