@@ -75,7 +75,7 @@ import sys as _sys
 from pathlib import Path as _Path
 
 REPO = _Path(__file__).resolve().parent.parent
-DEMO_BASE_PORT = 8711   # first try; not 8701, where test_crawl.py serves the demo web
+DEMO_BASE_PORT = 8801   # first try; clear of the fixed ports test_crawl.py and test_demoweb.py use (8701-8733)
 
 
 def start_demo_web(root: _Path = REPO / "tests" / "sites"):
