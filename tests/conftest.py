@@ -52,7 +52,7 @@ def es_env(es_url, tmp_path, monkeypatch) -> config.Env:
     client = Elasticsearch(es_url, request_timeout=30)
     try:
         client.indices.delete(index=f"{prefix}-*", ignore_unavailable=True, allow_no_indices=True)
-        client.indices.delete_index_template(name=f"{prefix}-*", ignore=[404])
+        client.options(ignore_status=404).indices.delete_index_template(name=f"{prefix}-*")
     finally:
         client.close()
 
