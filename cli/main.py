@@ -35,6 +35,9 @@ def configure_logging(level: str) -> None:
         # The transport logs every retried connection failure with a full
         # traceback; banwave reports those failures itself in one line.
         logging.getLogger("elastic_transport").setLevel(logging.ERROR)
+        # jieba attaches its own stderr handler at import and chats at DEBUG
+        # while loading its dictionary; only its warnings are worth showing.
+        logging.getLogger("jieba").setLevel(logging.WARNING)
 
 
 def main(argv: list[str] | None = None) -> int:
