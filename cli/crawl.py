@@ -91,6 +91,9 @@ def run_crawl(args, env) -> int:
 
     process = CrawlerProcess(settings)
     crawlers = [(source, process.create_crawler(source.kind)) for source in chosen]
+    # Scrapy's logging defaults and jieba put their loggers at DEBUG, which the root handler would print.
+    for name in ("scrapy", "jieba"):
+        logging.getLogger(name).setLevel(settings.get("LOG_LEVEL"))
     failures: dict[str, str] = {}
 
     @defer.inlineCallbacks

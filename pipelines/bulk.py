@@ -10,14 +10,15 @@ action in exactly one of four lists:
   stored hashes before writing; painless upserts are not available everywhere,
   see docs/indexing.md);
 - ``transient``: not taken for a reason that passes (unreachable, timeout,
-  429 after the helper's own retries, 5xx, missing alias): spool and retry later;
+  429/5xx after the retries, missing alias): spool and retry later;
 - ``permanent``: rejected for what the document is (mapping conflict,
   malformed value): dead-letter with the reason.
 
-Connection errors and 5xx are retried here with exponential backoff; 429s are
-retried by ``streaming_bulk`` itself (``max_retries``, ``initial_backoff``).
-Bulk requests use ``require_alias`` so a missing alias never auto-creates an
-index with a guessed mapping.
+Two retry layers, each with the same exponential backoff and ``max_retries``:
+``streaming_bulk`` retries documents answered with 429, 502, 503 or 504
+(``retry_on_status``); ``send`` retries the documents that got no answer at
+all (connection refused, timeout). Bulk requests use ``require_alias`` so a
+missing alias never auto-creates an index with a guessed mapping.
 """
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ logger = logging.getLogger(__name__)
 
 Action = tuple[str, str, dict]  # (index or alias, _id, document)
 TRANSIENT_STATUSES = frozenset({404, 408, 429, 500, 502, 503, 504})  # 404: alias missing until `banwave es setup`
+RETRY_STATUSES = (429, 502, 503, 504)  # retried by streaming_bulk before they count as transient
 
 
 @dataclass
@@ -55,32 +57,32 @@ class BulkSender:
     skip_unchanged: bool = True
 
     def send(self, actions: list[Action], retries: int | None = None) -> Outcome:
-        """Write the actions, retrying transient failures ``retries`` times (default max_retries)."""
+        """Write the actions; those without any answer are sent again ``retries`` times (default max_retries)."""
         retries = self.max_retries if retries is None else retries
         outcome = Outcome()
-        todo = actions
+        unanswered = [(action, "") for action in actions]
         for attempt in range(retries + 1):
             if attempt:
                 delay = min(self.max_backoff, self.initial_backoff * 2 ** (attempt - 1))
-                logger.info("retrying %s document(s) in %.1fs: %s", len(todo), delay, outcome.transient[-1][1])
+                logger.info("retrying %s document(s) in %.1fs: %s", len(unanswered), delay, unanswered[0][1])
                 time.sleep(delay)
-            result = self._attempt(todo)
+            result, unanswered = self._attempt([action for action, _ in unanswered])
             outcome.indexed += result.indexed
             outcome.unchanged += result.unchanged
             outcome.permanent += result.permanent
-            outcome.transient = result.transient  # what is still not taken after this attempt
-            todo = [action for action, _ in result.transient]
-            if not todo:
+            outcome.transient += result.transient
+            if not unanswered:
                 break
+        outcome.transient += unanswered
         return outcome
 
-    def _attempt(self, actions: list[Action]) -> Outcome:
+    def _attempt(self, actions: list[Action]) -> tuple[Outcome, list[tuple[Action, str]]]:
+        """One try: the outcome of every answered action, and the actions that got no answer."""
         outcome = Outcome()
         try:
             stored = self._stored_hashes(actions) if self.skip_unchanged else {}
         except (ApiError, TransportError) as exc:
-            outcome.transient = [(action, describe_error(exc)) for action in actions]
-            return outcome
+            return outcome, [(action, describe_error(exc)) for action in actions]
         to_write = []
         for action in actions:
             index, doc_id, doc = action
@@ -97,7 +99,7 @@ class BulkSender:
                 self.client, ({"_op_type": "index", "_index": i, "_id": d, "_source": doc} for i, d, doc in to_write),
                 chunk_size=self.chunk_docs, max_chunk_bytes=self.chunk_bytes, raise_on_error=False,
                 raise_on_exception=False, max_retries=self.max_retries, initial_backoff=self.initial_backoff,
-                max_backoff=self.max_backoff, require_alias=True,
+                max_backoff=self.max_backoff, retry_on_status=RETRY_STATUSES, require_alias=True,
             ):
                 result = next(iter(info.values()))
                 action = pending[result["_id"]].pop(0)
@@ -109,10 +111,10 @@ class BulkSender:
                     target.append((action, f"{status} {reason}"))
                     if target is outcome.transient:  # permanent ones are logged where they are dead-lettered
                         logger.info("document %s not indexed yet: %s %s", action[1], status, reason)
-        except (ApiError, TransportError) as exc:  # the whole chunk failed (connection, non-429 status)
+        except (ApiError, TransportError) as exc:  # no answer (connection, timeout) for the rest of the batch
             reason = describe_error(exc)
-            outcome.transient += [(action, reason) for actions_left in pending.values() for action in actions_left]
-        return outcome
+            return outcome, [(action, reason) for actions_left in pending.values() for action in actions_left]
+        return outcome, []
 
     def _stored_hashes(self, actions: list[Action]) -> dict[tuple[str, str], str]:
         """content_hash of the already indexed documents among the actions, by (index, id)."""

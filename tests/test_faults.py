@@ -88,9 +88,19 @@ def comparable(docs: dict[str, dict]) -> dict[str, dict]:
     return {doc_id: {k: v for k, v in doc["_source"].items() if k not in VOLATILE} for doc_id, doc in docs.items()}
 
 
-def start_crawl(args: list[str], environ: dict) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "cli.main", "crawl", *args], cwd=REPO, env=environ,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+def start_crawl(args: list[str], environ: dict, log) -> subprocess.Popen:
+    """`banwave crawl` in the background; its log goes to the file ``log`` (a pipe nobody reads would fill up)."""
+    with open(log, "w") as stderr:
+        proc = subprocess.Popen([sys.executable, "-m", "cli.main", "crawl", *args], cwd=REPO, env=environ,
+                                stdout=subprocess.PIPE, stderr=stderr, text=True)
+    proc.log = log
+    return proc
+
+
+def said(proc: subprocess.Popen) -> str:
+    """Summary lines and the end of the log, for failure messages."""
+    out, _ = proc.communicate()
+    return f"{out}\n{proc.log.read_text(errors='replace')[-6000:]}"
 
 
 def count(client: Elasticsearch, index: str) -> int:
@@ -106,15 +116,18 @@ def wait_for(condition, proc: subprocess.Popen | None = None, timeout: float = 1
     deadline = time.monotonic() + timeout
     while not condition():
         if proc is not None and proc.poll() is not None:
-            out, err = proc.communicate()
-            raise AssertionError(f"the crawl ended before the fault could be injected:\n{out}\n{err[-3000:]}")
-        assert time.monotonic() < deadline, "timed out waiting"
+            raise AssertionError(f"the crawl ended before the fault could be injected:\n{said(proc)}")
+        if time.monotonic() > deadline:
+            if proc is not None:
+                proc.kill()
+                raise AssertionError(f"timed out waiting; the crawl said:\n{said(proc)}")
+            raise AssertionError("timed out waiting")
         time.sleep(0.05)
 
 
 def finish(proc: subprocess.Popen) -> str:
-    out, err = proc.communicate(timeout=300)
-    assert proc.returncode == 0, f"{out}\n{err[-4000:]}"
+    out, _ = proc.communicate(timeout=300)
+    assert proc.returncode == 0, f"{out}\n{proc.log.read_text(errors='replace')[-4000:]}"
     return out
 
 
@@ -128,7 +141,7 @@ def test_elasticsearch_stopped_mid_crawl_then_replayed(own_es, reference, demo_s
     data_dir = tmp_path / "data"
     environ = crawl_environ(own_es.url, prefix, data_dir, demo_sources)
     client = Elasticsearch(own_es.url, request_timeout=10, max_retries=0)
-    proc = start_crawl(["--all", *FAST], environ)
+    proc = start_crawl(["--all", *FAST], environ, tmp_path / "crawl.log")
     wait_for(lambda: count(client, f"{prefix}-docs") >= 4, proc)   # the first batch is in
     own_es.stop()
     spool_file = data_dir / "spool" / "spool.jsonl"
@@ -153,7 +166,8 @@ def test_crawl_killed_mid_batch_loses_nothing_and_writes_nothing_twice(es_url, r
     environ = crawl_environ(es_url, prefix, tmp_path / "data", demo_sources)
     client = Elasticsearch(es_url, request_timeout=30)
     try:
-        proc = start_crawl(["forum", "-s", "INDEX_BATCH_DOCS=10", "-s", "INDEX_FLUSH_SECONDS=5"], environ)
+        proc = start_crawl(["forum", "-s", "INDEX_BATCH_DOCS=10", "-s", "INDEX_FLUSH_SECONDS=5"], environ,
+                           tmp_path / "crawl.log")
         wait_for(lambda: count(client, f"{prefix}-docs") >= 10, proc)
         proc.kill()  # SIGKILL: no close_spider, no flush, batches in flight
         proc.wait()
@@ -176,7 +190,7 @@ def test_node_stopped_mid_crawl_loses_no_document(own_cluster, reference, demo_s
     prefix = f"t{uuid.uuid4().hex[:10]}"
     environ = crawl_environ(own_cluster.url, prefix, tmp_path / "data", demo_sources)
     client = Elasticsearch(own_cluster.url, request_timeout=30, max_retries=0)
-    proc = start_crawl(["--all", *FAST], environ)
+    proc = start_crawl(["--all", *FAST], environ, tmp_path / "crawl.log")
     wait_for(lambda: count(client, f"{prefix}-docs") >= 4, proc)
     shards = client.cat.shards(index=f"{prefix}-docs-v1", format="json")
     nodes = {row["prirep"]: row["node"] for row in shards if row["state"] == "STARTED"}

@@ -8,7 +8,7 @@ from pipelines.runs import build_record, run_status
 
 
 class FlakySender(BulkSender):
-    """A BulkSender whose attempts fail transiently for the first ``failures`` calls."""
+    """A BulkSender whose first ``failures`` attempts get an answer for one document only."""
 
     def __init__(self, failures: int):
         super().__init__(client=None, max_retries=2, initial_backoff=0)
@@ -17,8 +17,8 @@ class FlakySender(BulkSender):
     def _attempt(self, actions):
         self.attempts.append([a[1] for a in actions])
         if len(self.attempts) <= self.failures:
-            return Outcome(indexed=actions[:1], transient=[(a, "503 unavailable") for a in actions[1:]])
-        return Outcome(indexed=list(actions))
+            return Outcome(indexed=actions[:1]), [(a, "cannot reach Elasticsearch") for a in actions[1:]]
+        return Outcome(indexed=list(actions)), []
 
 
 ACTIONS = [("t-docs", f"d{i}", {"id": f"d{i}"}) for i in range(3)]
@@ -39,7 +39,7 @@ def test_gives_up_after_max_retries():
     assert [a[1] for a in outcome.indexed] == ["d0", "d1", "d2"]
     outcome = FlakySender(failures=10).send(ACTIONS, retries=0)
     assert [a[1] for a in outcome.indexed] == ["d0"]
-    assert outcome.transient == [(ACTIONS[1], "503 unavailable"), (ACTIONS[2], "503 unavailable")]
+    assert outcome.transient == [(ACTIONS[1], "cannot reach Elasticsearch"), (ACTIONS[2], "cannot reach Elasticsearch")]
 
 
 def test_run_record_from_stats():
