@@ -79,7 +79,7 @@ DEMO_BASE_PORT = 8801   # first try; clear of the fixed ports test_crawl.py and 
 
 
 def start_demo_web(root: _Path = REPO / "tests" / "sites"):
-    """A started DemoWeb for ``root`` on the first three free ports from 8711 up (stop() it).
+    """A started DemoWeb for ``root`` on the first three free ports from DEMO_BASE_PORT up (stop() it).
 
     Several test sessions may run at once on one machine, so the first free
     port triple wins; ``web.base_port`` tells which.
@@ -91,7 +91,7 @@ def start_demo_web(root: _Path = REPO / "tests" / "sites"):
             return DemoWeb(root, base_port=base_port).start()
         except DemoWebError:
             continue
-    pytest.fail("no three free ports for the demo web between 8711 and 8800", pytrace=False)
+    pytest.fail(f"no three free ports for the demo web from {DEMO_BASE_PORT} to {DEMO_BASE_PORT + 89}", pytrace=False)
 
 
 @pytest.fixture(scope="session")
