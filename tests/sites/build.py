@@ -83,7 +83,15 @@ def cn_date(a: dict) -> tuple[str, str]:
 
 
 def cn_path(a: dict) -> str:
-    return f"/a/{a['date'][:10].replace('-', '')}/{a['id']}.html"
+    column = f"{a['column']['path']}/" if "column" in a else ""
+    return f"/a/{column}{a['date'][:10].replace('-', '')}/{a['id']}.html"
+
+
+def republished(copy: dict, original: dict) -> dict:
+    """A copy of ``original`` as another column republishes it: the editor's note and an intro line
+    above the original's paragraphs, its own URL, date, headline and column."""
+    return {**original, **{k: v for k, v in copy.items() if k not in ("of", "note", "intro")},
+            "paras": [copy["note"], copy["intro"], *original["paras"]], "variant": None}
 
 
 def cn_page(title: str, body: str, charset: str | None, description: str = "") -> str:
@@ -112,6 +120,8 @@ def cn_page(title: str, body: str, charset: str | None, description: str = "") -
 
 def cn_article(a: dict, others: list[dict], n: int) -> str:
     shown, _ = cn_date(a)
+    column = a.get("column", {"name": "滚动新闻"})
+    crumbs = " &gt; ".join(f'<a href="/roll/index.html">{c}</a>' for c in (column["name"], column.get("sub")) if c)
     paras = [f"<p>　　{esc(p)}</p>" for p in a["paras"]]
     if n % 3 == 0 and len(paras) > 2:  # some articles carry an in-text ad
         paras.insert(2, CN_AD.format(kind="inline", n=n, text=CN_AD_TEXTS[n % 3]))
@@ -122,11 +132,11 @@ def cn_article(a: dict, others: list[dict], n: int) -> str:
     comment_box = (f'<div class="comments" id="comments"><h3>网友评论（{2 if comments else 0}）</h3>{comments}'
                    '<form action="/member/comment.php" method="post"><textarea name="c"></textarea><input type="submit" value="发表评论" /></form></div>')
     body = f"""{CN_AD.format(kind="banner", n=n + 100, text=CN_AD_TEXTS[(n + 1) % 3])}
-<div class="position w1000">当前位置：<a href="/">首页</a> &gt; <a href="/roll/index.html">滚动新闻</a> &gt; 正文</div>
+<div class="position w1000">当前位置：<a href="/">首页</a> &gt; {crumbs} &gt; 正文</div>
 <div class="main w1000"><div class="left">
 <div class="article">
 <h1>{esc(a["title"])}</h1>
-<div class="info"><span class="time">{shown}</span> <span class="source">来源：南岭财经网</span> <span class="author">作者：{esc(a["author"])}</span> <a href="/print/{a["id"]}.html" class="print">打印</a> <a href="#comments">评论</a></div>
+<div class="info"><span class="time">{shown}</span> <span class="source">来源：{a.get("source", "南岭财经网")}</span> <span class="author">作者：{esc(a["author"])}</span> <a href="/print/{a["id"]}.html" class="print">打印</a> <a href="#comments">评论</a></div>
 <div class="content" id="artibody">
 {chr(10).join(paras)}
 <p class="editor">（责任编辑：张立）</p>
@@ -161,6 +171,16 @@ def build_cn(rows: list[dict]) -> None:
         rows.append(gold(site, origin(site) + cn_path(a), "article", a["title"], a["paras"], published,
                          a["author"], a["relevant"]))
 
+    # Republished copies: another column, another frame (related links, source line, note, intro).
+    by_id = {a["id"]: a for a in articles}
+    copies = []
+    for i, c in enumerate(data.get("republished", [])):
+        a = republished(c, by_id[c["of"]])
+        copies.append(a)
+        write(site, cn_path(a), cn_article(a, [by_id[o] for o in c["related"]], len(articles) + i).encode("gbk"))
+        rows.append(gold(site, origin(site) + cn_path(a), "article", a["title"], a["paras"], cn_date(a)[1],
+                         a["author"], a["relevant"], story_of=origin(site) + cn_path(by_id[c["of"]])))
+
     # Broken or off-limits links mixed into the listing.
     broken = [
         ("/a/zt/20210701/900001.html", "【专题】聚焦跨境电商合规（会员专享）"),
@@ -176,7 +196,8 @@ def build_cn(rows: list[dict]) -> None:
     write(site, broken[3][0], b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8)
     routes[broken[3][0]] = {"content_type": "image/png"}
 
-    listing = [(cn_path(a), a["title"], cn_date(a)[0].split(" ")[0]) for a in articles]
+    listing = [(cn_path(a), a["title"], cn_date(a)[0].split(" ")[0])
+               for a in sorted(articles + copies, key=lambda a: a["date"], reverse=True)]
     for i, (path, title) in enumerate(broken):
         listing.insert(3 + i * 4, (path, title, "2021年6月"))
     per_page, pages = 10, (len(listing) + 9) // 10
@@ -289,6 +310,16 @@ def build_en(rows: list[dict]) -> None:
             d = datetime.strptime(a["date"], "%Y-%m-%d %H:%M").replace(tzinfo=timezone.utc)
             rows.append(gold(site, origin(site) + en_path(a), "article", a["title"], a["paras"],
                              d.isoformat(), a["author"], a["relevant"]))
+    by_slug = {a["slug"]: a for a in articles}
+    for i, c in enumerate(data.get("republished", [])):  # syndicated under another section, one paragraph more
+        original = by_slug[c["of"]]
+        a = {**original, **{k: v for k, v in c.items() if k not in ("of", "note")},
+             "paras": [*original["paras"], c["note"]]}
+        write(site, en_path(a), en_article(a, [by_slug[o] for o in c["related"]], len(articles) + i))
+        sitemap_urls.append((en_path(a), a["date"]))
+        d = datetime.strptime(a["date"], "%Y-%m-%d %H:%M").replace(tzinfo=timezone.utc)
+        rows.append(gold(site, origin(site) + en_path(a), "article", a["title"], a["paras"], d.isoformat(),
+                         a["author"], a["relevant"], story_of=origin(site) + en_path(original)))
     sitemap_urls.append(("/news/2021/12/01/withdrawn-story.html", "2021-12-01 09:00"))  # 404
     halves = {"/sitemaps/news-2021-h1.xml": [u for u in sitemap_urls if u[1] < "2021-07"],
               "/sitemaps/news-2021-h2.xml": [u for u in sitemap_urls if u[1] >= "2021-07"]}
@@ -341,6 +372,13 @@ def build_forum(rows: list[dict]) -> None:
     site = "forum"
     data = load("forum", "content_forum")
     users, boards, ppp = data["users"], data["boards"], 5
+    news = {a["id"]: a for a in yaml.safe_load((HERE / "content_cn.yaml").read_text("utf-8"))["articles"]}
+    for t in data["threads"]:  # a post reposting a cn-news article: its first line, the article, its last line
+        for p in t["posts"]:
+            if "repost_of" in p:
+                article = news[p["repost_of"]]
+                p["text"] = [p["text"][0], *article["paras"], *p["text"][1:]]
+                p["story_of"] = origin("cn-news") + cn_path(article)
     posts_by_pid = {p["pid"]: p for t in data["threads"] for p in t["posts"]}
     routes = {}
     for t in data["threads"]:
@@ -472,6 +510,8 @@ def forum_gold(site: str, path: str, t: dict, p: dict, floor: int, users: dict, 
                floor=floor, quote=q[2] if q else None, reply_to=str(p["quote"]) if q else None)
     if relative:
         row["published_relative"] = relative
+    if "story_of" in p:
+        row["story_of"] = p["story_of"]
     return row
 
 
