@@ -3,21 +3,30 @@
 MinHash (Broder 1997) over the document's jieba tokens estimates the Jaccard
 similarity of two token sets; two documents are the same story when it is at
 least ``DEDUPE_THRESHOLD`` (0.5). Measured on the demo web (docs/indexing.md):
-different articles on the same subject share at most 0.21 of their tokens, a
+different articles on the same subject share at most 0.19 of their tokens, a
 syndicated copy with another frame (source line, editor credit, a dropped or
-added sentence, no headline) at least 0.67. SimHash was tried first: on these
-50–120-token texts framed copies were up to 14 bits from the original while
-distinct articles came within 12, so no bit distance separates them.
+added sentence, no headline, a repost's own lines) at least 0.61. SimHash was
+tried first: on these 50–120-token texts framed copies were up to 14 bits from
+the original while distinct articles came within 12, so no bit distance
+separates them.
 Translations are different texts and stay different stories.
 
 Signatures live in SQLite under ``<BANWAVE_DATA_DIR>/dedupe/``, shared by all
 sources and runs, so a copy found next week joins this week's story. Candidates
 come from LSH banding (``DEDUPE_BANDS`` bands of the signature: a pair at
-Jaccard 0.67 shares a band with probability > 0.999, at 0.21 with 0.06) and are
+Jaccard 0.61 shares a band with probability 0.99, at 0.21 with 0.06) and are
 confirmed on the whole signature. A story's id is the id of its first document;
 a document keeps its story when re-crawled. Texts under ``DEDUPE_MIN_TOKENS``
 tokens (forum replies such as "顶" or "同问") are too short to compare: they
 are their own story.
+
+Segmentation: the NLP stage (``pipelines.enrich.EnrichPipeline``) has already
+loaded jieba's dictionary, with banwave's user dictionary and entity names, in
+its ``Tagger``. In ``open_spider`` dedupe takes that Tagger's tokenizer from
+the crawler's item pipelines instead of loading a second dictionary (which cost
+0.5 s per crawl from jieba's cache, a few seconds without it). Only when the NLP
+stage is off does dedupe build a Tagger of its own, so that token sets, and the
+signatures stored across runs, come from the same dictionary either way.
 """
 from __future__ import annotations
 
@@ -137,13 +146,30 @@ class StoryStore:
         self._db.close()
 
 
-class DedupePipeline:
-    """Sets ``story_id`` on document items (item pipeline, after NLP, before indexing)."""
+def nlp_tokenizer(crawler) -> jieba.Tokenizer | None:
+    """The tokenizer of the crawler's NLP stage (its EnrichPipeline's Tagger), or None when it has none."""
+    from pipelines.enrich import EnrichPipeline
 
-    def __init__(self, store: StoryStore, hasher: MinHasher, tokenizer: jieba.Tokenizer, min_tokens: int, stats):
+    engine = getattr(crawler, "engine", None)
+    components = engine.scraper.itemproc.middlewares if engine is not None else ()
+    for component in components:
+        if isinstance(component, EnrichPipeline):
+            return component.tagger.tokenizer
+    return None
+
+
+class DedupePipeline:
+    """Sets ``story_id`` on document items (item pipeline, after NLP, before indexing).
+
+    ``tokenizer`` None: taken in ``open_spider`` from the crawler's NLP stage (``nlp_tokenizer``).
+    """
+
+    def __init__(self, store: StoryStore, hasher: MinHasher, tokenizer: jieba.Tokenizer | None, min_tokens: int,
+                 stats, crawler=None):
         self.store, self.hasher, self.tokenizer = store, hasher, tokenizer
         self.min_tokens = min_tokens
         self.stats = stats
+        self.crawler = crawler
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -156,11 +182,21 @@ class DedupePipeline:
         permutations, bands = settings.getint("DEDUPE_PERMUTATIONS"), settings.getint("DEDUPE_BANDS")
         if bands < 1 or permutations % bands:
             raise NotConfigured(f"DEDUPE_PERMUTATIONS ({permutations}) must be a multiple of DEDUPE_BANDS ({bands})")
-        tokenizer = jieba.Tokenizer()
-        if settings.get("NLP_CACHE_DIR"):  # share jieba's prefix-dict cache with the NLP stage
-            tokenizer.tmp_dir = settings.get("NLP_CACHE_DIR")
         store = StoryStore(Path(data_dir) / "dedupe" / "stories.sqlite", settings.getfloat("DEDUPE_THRESHOLD"), bands)
-        return cls(store, MinHasher(permutations), tokenizer, settings.getint("DEDUPE_MIN_TOKENS"), crawler.stats)
+        return cls(store, MinHasher(permutations), None, settings.getint("DEDUPE_MIN_TOKENS"), crawler.stats, crawler)
+
+    def open_spider(self) -> None:
+        if self.tokenizer is not None:
+            return
+        self.tokenizer = nlp_tokenizer(self.crawler)
+        if self.tokenizer is not None:
+            logger.debug("dedupe segments with the NLP stage's tokenizer")
+            return
+        # NLP stage off: the same dictionary as with it on (a Tagger of our own), not bare jieba.
+        from nlp import Tagger
+
+        logger.info("dedupe: no NLP stage in this crawl, loading jieba's dictionary for dedupe")
+        self.tokenizer = Tagger(cache_dir=self.crawler.settings.get("NLP_CACHE_DIR")).tokenizer
 
     def close_spider(self) -> None:
         self.store.close()

@@ -4,13 +4,15 @@ from __future__ import annotations
 import itertools
 import json
 from collections import Counter
+from types import SimpleNamespace
 
-import jieba
 import pytest
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.test import get_crawler
 
 import settings as project
+from nlp import Tagger
+from pipelines.enrich import EnrichPipeline
 from pipelines.dedupe import DedupePipeline, MinHasher, StoryStore, similarity, tokens
 
 from conftest import REPO
@@ -29,10 +31,14 @@ class Stats(Counter):
 
 
 @pytest.fixture(scope="module")
-def tokenizer():
-    tk = jieba.Tokenizer()
-    tk.initialize()
-    return tk
+def tagger():
+    return Tagger()
+
+
+@pytest.fixture(scope="module")
+def tokenizer(tagger):
+    """The NLP stage's tokenizer, which DedupePipeline uses in a crawl (user dictionary, entity names)."""
+    return tagger.tokenizer
 
 
 def make_pipeline(tmp_path, tokenizer) -> DedupePipeline:
@@ -114,6 +120,36 @@ def test_stories_persist_across_runs_and_recrawls(tmp_path, tokenizer):
 def test_non_documents_pass_through(tmp_path, tokenizer):
     item = {"run": 1}
     assert make_pipeline(tmp_path, tokenizer).process_item(item) is item
+
+
+def crawler_with(tmp_path, *pipelines):
+    """A crawler whose engine holds these item pipelines (what DedupePipeline.open_spider looks at)."""
+    base = {name: getattr(project, name) for name in dir(project) if name.startswith("DEDUPE_")}
+    crawler = get_crawler(settings_dict={**base, "BANWAVE_DATA_DIR": str(tmp_path)})
+    crawler.engine = SimpleNamespace(scraper=SimpleNamespace(itemproc=SimpleNamespace(middlewares=pipelines)))
+    return crawler
+
+
+def test_segments_with_the_nlp_stages_tokenizer(tmp_path, tagger):
+    """No second jieba dictionary in a crawl: dedupe uses the EnrichPipeline's Tagger's tokenizer."""
+    crawler = crawler_with(tmp_path, object(), EnrichPipeline(tagger, Stats(), 0.5, False))
+    pipeline = DedupePipeline.from_crawler(crawler)
+    crawler.engine.scraper.itemproc.middlewares += (pipeline,)
+    assert pipeline.tokenizer is None  # nothing loaded at construction
+    pipeline.open_spider()
+    assert pipeline.tokenizer is tagger.tokenizer
+    assert pipeline.process_item(doc("a", ARTICLES[0]["text"]))["story_id"] == "a"
+    pipeline.close_spider()
+
+
+def test_without_the_nlp_stage_the_same_dictionary_is_loaded(tmp_path, tokenizer):
+    crawler = crawler_with(tmp_path)
+    pipeline = DedupePipeline.from_crawler(crawler)
+    pipeline.open_spider()
+    assert pipeline.tokenizer is not None and pipeline.tokenizer is not tokenizer
+    text = "有棵树、通拓相继披露店铺被封情况，泽宝旗下品牌被下架"  # entity names from the alias table
+    assert tokens(text, pipeline.tokenizer) == tokens(text, tokenizer)
+    pipeline.close_spider()
 
 
 @pytest.mark.parametrize("settings,missing", [({"DEDUPE_ENABLED": False}, "DEDUPE_ENABLED"),
