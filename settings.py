@@ -96,6 +96,14 @@ EXTENSIONS = {
     "pipelines.runs.RunRecorder": 500,      # one record per crawl in <prefix>-runs, after the pipelines closed
 }
 
+# --- NLP (pipelines/enrich.py, nlp/; see docs/nlp.md) ---------------------------
+NLP_ENABLED = True                          # False: EnrichPipeline raises NotConfigured, no NLP fields
+NLP_KEYWORDS = 10                           # keywords per document
+NLP_RELEVANCE_THRESHOLD = 0.5               # `relevant` when `relevance` is at least this
+NLP_DROP_IRRELEVANT = False                 # False: irrelevant documents are indexed with relevant: false
+NLP_CACHE_DIR = None                        # jieba's prefix-dict cache directory (None: the system temp dir)
+NLP_THREAD_CONTEXT = True                   # forum posts: relevance = max(own, opening post's), kept under the data dir
+
 # --- dedupe (pipelines/dedupe.py; see docs/indexing.md) -------------------------
 DEDUPE_ENABLED = True                       # False: DedupePipeline raises NotConfigured, no story_id
 DEDUPE_THRESHOLD = 0.5                      # estimated Jaccard of jieba token sets from which two texts are one story

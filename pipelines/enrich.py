@@ -7,11 +7,21 @@ and figure offsets therefore index into that joined string.
 Settings: ``NLP_ENABLED`` (bool, default True), ``NLP_KEYWORDS`` (int, 10),
 ``NLP_RELEVANCE_THRESHOLD`` (float, 0.5), ``NLP_DROP_IRRELEVANT`` (bool, False: irrelevant
 documents are indexed with ``relevant: false`` for Kibana to filter; True drops them),
-``NLP_CACHE_DIR`` (jieba's prefix-dict cache directory; default the system temp directory).
+``NLP_CACHE_DIR`` (jieba's prefix-dict cache directory; default the system temp directory),
+``NLP_THREAD_CONTEXT`` (bool, True: forum posts inherit their thread's relevance).
+
+Thread context: a reply ("总结得好，这帖可以结了。") says little alone, so a post's
+``relevance`` is the larger of its own score and its thread's, the own score of the thread's
+opening post (floor 1, title + text). Later pages of a thread may come in a later crawl run,
+so the openers' scores are kept in SQLite under ``<BANWAVE_DATA_DIR>/nlp/threads.sqlite``,
+keyed by source and thread id.
 """
 from __future__ import annotations
 
 import logging
+import sqlite3
+import threading
+from pathlib import Path
 
 from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem, NotConfigured
@@ -26,6 +36,15 @@ TYPE_FIELDS = {
     "governments": "government", "media": "media", "persons": "person", "locations": "location",
 }
 STORE_COUNTS = frozenset({"stores", "sellers", "accounts"})
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS threads (
+    source TEXT NOT NULL,
+    thread_id TEXT NOT NULL,
+    opener_id TEXT NOT NULL,       -- post_id of the floor-1 post the score comes from
+    relevance REAL NOT NULL,       -- that post's own relevance
+    PRIMARY KEY (source, thread_id)
+);
+"""
 
 
 def derived_fields(tagged: dict) -> dict:
@@ -46,23 +65,76 @@ def derived_fields(tagged: dict) -> dict:
     return fields
 
 
+class ThreadStore:
+    """Relevance of forum threads' opening posts (SQLite, WAL, shared by processes and runs)."""
+
+    def __init__(self, path: str | Path):
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.executescript(_SCHEMA)
+        self._lock = threading.Lock()
+
+    def record_opener(self, source: str, thread_id: str, post_id: str, relevance: float) -> float:
+        """Record a floor-1 post's own score and return the thread's.
+
+        The first floor-1 post seen opens the thread and only it updates the score (re-crawled
+        or edited): where floors are positions on the page, a later page starts at "floor 1"
+        too and must not replace the opener.
+        """
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO threads VALUES (?, ?, ?, ?) ON CONFLICT (source, thread_id) DO UPDATE "
+                "SET relevance = excluded.relevance WHERE threads.opener_id = excluded.opener_id",
+                (source, thread_id, post_id, relevance))
+            return self._get(source, thread_id)
+
+    def relevance(self, source: str, thread_id: str) -> float | None:
+        """The thread's score, or None when its opening post has not been seen."""
+        with self._lock:
+            return self._get(source, thread_id)
+
+    def _get(self, source: str, thread_id: str) -> float | None:
+        row = self._db.execute("SELECT relevance FROM threads WHERE source = ? AND thread_id = ?",
+                               (source, thread_id)).fetchone()
+        return row[0] if row else None
+
+    def close(self) -> None:
+        self._db.close()
+
+
 class EnrichPipeline:
     """Tags each document item and adds the interface fields plus ``derived_fields``."""
 
-    def __init__(self, tagger: Tagger, stats, relevance_threshold: float, drop_irrelevant: bool):
+    def __init__(self, tagger: Tagger, stats, relevance_threshold: float, drop_irrelevant: bool,
+                 threads: ThreadStore | None = None):
         self.tagger = tagger
         self.stats = stats
         self.relevance_threshold = relevance_threshold
         self.drop_irrelevant = drop_irrelevant
+        self.threads = threads
 
     @classmethod
     def from_crawler(cls, crawler):
         settings = crawler.settings
         if not settings.getbool("NLP_ENABLED", True):
             raise NotConfigured("NLP_ENABLED is off")
+        threads = None
+        if settings.getbool("NLP_THREAD_CONTEXT", True):
+            data_dir = settings.get("BANWAVE_DATA_DIR")
+            if data_dir:
+                threads = ThreadStore(Path(data_dir) / "nlp" / "threads.sqlite")
+            else:  # degrade rather than disable NLP: thread context within this run only
+                logger.warning("BANWAVE_DATA_DIR is empty: thread relevance is kept for this run only")
+                threads = ThreadStore(":memory:")
         tagger = Tagger(keywords=settings.getint("NLP_KEYWORDS", 10), cache_dir=settings.get("NLP_CACHE_DIR"))
         return cls(tagger, crawler.stats, settings.getfloat("NLP_RELEVANCE_THRESHOLD", 0.5),
-                   settings.getbool("NLP_DROP_IRRELEVANT", False))
+                   settings.getbool("NLP_DROP_IRRELEVANT", False), threads)
+
+    def close_spider(self) -> None:
+        if self.threads is not None:
+            self.threads.close()
 
     def process_item(self, item):
         adapter = ItemAdapter(item)
@@ -71,6 +143,12 @@ class EnrichPipeline:
         title, text = adapter.get("title") or "", adapter.get("text") or ""
         joined = f"{title}\n{text}" if title else text
         tagged = self.tagger.tag(joined, adapter.get("lang"), self.relevance_threshold)
+        thread = self._thread_relevance(adapter, tagged["relevance"])
+        if thread is not None and thread > tagged["relevance"]:
+            if thread >= self.relevance_threshold and not tagged["relevant"]:
+                self.stats.inc_value("nlp/relevant_by_thread")
+            tagged["relevance"] = thread
+            tagged["relevant"] = thread >= self.relevance_threshold
         for key, value in {**tagged, **derived_fields(tagged)}.items():
             adapter[key] = value
         self.stats.inc_value("nlp/tagged")
@@ -79,3 +157,13 @@ class EnrichPipeline:
             logger.debug("dropped irrelevant document %s (relevance %s)", adapter.get("url"), tagged["relevance"])
             raise DropItem(f"not relevant (relevance {tagged['relevance']}): {adapter.get('url')}")
         return item
+
+    def _thread_relevance(self, adapter: ItemAdapter, own: float) -> float | None:
+        """The post's thread's relevance (None: not a post, no thread id, opener not seen)."""
+        thread_id = adapter.get("thread_id")
+        if self.threads is None or adapter.get("doc_type") != "post" or not thread_id:
+            return None
+        source = adapter.get("source") or ""
+        if adapter.get("floor") == 1:
+            return self.threads.record_opener(source, str(thread_id), str(adapter.get("post_id") or ""), own)
+        return self.threads.relevance(source, str(thread_id))

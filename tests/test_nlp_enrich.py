@@ -35,10 +35,15 @@ class Document(scrapy.Item):
     entity_names = scrapy.Field()
     loss_cny = scrapy.Field()
     stores_max = scrapy.Field()
+    doc_type = scrapy.Field()
+    source = scrapy.Field()
+    thread_id = scrapy.Field()
+    post_id = scrapy.Field()
+    floor = scrapy.Field()
 
 
 def make_pipeline(**settings):
-    crawler = get_crawler(settings_dict=settings)
+    crawler = get_crawler(settings_dict={"NLP_THREAD_CONTEXT": False, **settings})
     crawler.stats.open_spider()  # stats collectors keep values only between open and close
     return EnrichPipeline.from_crawler(crawler), crawler
 
@@ -103,3 +108,96 @@ def test_threshold_and_drop_settings():
     with pytest.raises(DropItem):
         pipeline.process_item(dict(WEATHER))
     assert crawler.stats.get_value("nlp/irrelevant") == 1
+
+
+# ---------------------------------------------------------------------------- thread context
+LOSS_THREAD = "协会说损失超过一千亿，大家怎么看？"
+OPENER = "深圳市跨境电子商务协会估计这次被封的卖家有五万家左右，损失超过一千亿元。"
+REPLY = "总结得好，这帖可以结了。"
+HIKE_THREAD = "周末有人一起爬梧桐山吗"
+
+
+def post(floor: int, text: str, title: str = LOSS_THREAD, thread_id: str = "1206", source: str = "forum",
+         post_id: str | None = None) -> dict:
+    return {"url": f"https://bbs.example.com/thread-{thread_id}.html#pid{post_id or floor}", "doc_type": "post",
+            "source": source, "thread_id": thread_id, "post_id": post_id or str(floor), "floor": floor,
+            "title": title, "text": text}
+
+
+@pytest.fixture
+def thread_pipeline(tmp_path):
+    pipeline, crawler = make_pipeline(BANWAVE_DATA_DIR=str(tmp_path), NLP_THREAD_CONTEXT=True)
+    yield pipeline, crawler
+    pipeline.close_spider()
+
+
+def test_reply_inherits_a_relevant_thread(thread_pipeline):
+    pipeline, crawler = thread_pipeline
+    alone = pipeline.tagger.tag(f"{LOSS_THREAD}\n{REPLY}")
+    assert alone["relevant"] is False  # the reply judged alone, as before thread context
+    opener = pipeline.process_item(post(1, OPENER))
+    reply = pipeline.process_item(Document(**post(10, REPLY)))
+    assert opener["relevant"] is True
+    assert reply["relevant"] is True and reply["relevance"] == opener["relevance"]
+    assert crawler.stats.get_value("nlp/relevant_by_thread") == 1
+
+
+def test_relevance_is_the_larger_of_own_and_thread(thread_pipeline):
+    pipeline, _ = thread_pipeline
+    opener = pipeline.process_item(post(1, "周六早上有人一起去爬梧桐山吗？", HIKE_THREAD, "1208"))
+    chat = pipeline.process_item(post(2, "对，早上七点半在登山口集合。", HIKE_THREAD, "1208"))
+    banned = pipeline.process_item(post(3, "爬完山回来发现亚马逊店铺被封了，账号冻结。", HIKE_THREAD, "1208"))
+    assert opener["relevant"] is chat["relevant"] is False
+    assert chat["relevance"] == pipeline.tagger.tag(f"{HIKE_THREAD}\n对，早上七点半在登山口集合。")["relevance"]
+    assert banned["relevant"] is True and banned["relevance"] > opener["relevance"]
+    assert 0.0 <= banned["relevance"] <= 1.0
+
+
+def test_thread_relevance_persists_across_runs(tmp_path):
+    first, _ = make_pipeline(BANWAVE_DATA_DIR=str(tmp_path), NLP_THREAD_CONTEXT=True)
+    opener = first.process_item(post(1, OPENER))
+    first.close_spider()
+    assert (tmp_path / "nlp" / "threads.sqlite").exists()
+
+    second, crawler = make_pipeline(BANWAVE_DATA_DIR=str(tmp_path), NLP_THREAD_CONTEXT=True)
+    try:
+        page_two = second.process_item(post(6, REPLY))               # a later page, next crawl run
+        other_source = second.process_item(post(6, REPLY, source="other-forum"))
+        unknown = second.process_item(post(6, REPLY, thread_id="9999"))
+    finally:
+        second.close_spider()
+    assert page_two["relevant"] is True and page_two["relevance"] == opener["relevance"]
+    assert other_source["relevant"] is False and unknown["relevant"] is False  # keyed by source + thread id
+    assert crawler.stats.get_value("nlp/relevant_by_thread") == 1
+
+
+def test_only_the_opening_post_sets_the_thread_score(thread_pipeline):
+    pipeline, _ = thread_pipeline
+    opener = pipeline.process_item(post(1, OPENER, post_id="30081"))
+    # a later page whose floors are positions on the page: its first post claims floor 1 too
+    later = pipeline.process_item(post(1, REPLY, post_id="30086"))
+    reply = pipeline.process_item(post(7, REPLY, post_id="30087"))
+    assert later["relevance"] == reply["relevance"] == opener["relevance"]
+    edited = pipeline.process_item(post(1, "楼主已删除内容。", post_id="30081"))  # re-crawled, emptied opener
+    assert edited["relevant"] is False
+    assert pipeline.process_item(post(8, REPLY, post_id="30088"))["relevant"] is False
+
+
+def test_no_thread_context_without_opener_thread_id_or_setting(thread_pipeline):
+    pipeline, _ = thread_pipeline
+    assert pipeline.process_item(post(5, REPLY, thread_id="1300"))["relevant"] is False  # opener not seen
+    pipeline.process_item(post(1, OPENER, thread_id=""))
+    assert pipeline.process_item(post(2, REPLY, thread_id=""))["relevant"] is False
+    article = pipeline.process_item({**post(1, OPENER), "doc_type": "article", "thread_id": None})
+    assert article["relevant"] is True
+    off, _ = make_pipeline(NLP_THREAD_CONTEXT=False)
+    assert off.threads is None
+    off.process_item(post(1, OPENER))
+    assert off.process_item(post(2, REPLY))["relevant"] is False
+
+
+def test_thread_context_without_data_dir_lasts_one_run(caplog):
+    pipeline, _ = make_pipeline(NLP_THREAD_CONTEXT=True)
+    assert "BANWAVE_DATA_DIR is empty" in caplog.text
+    pipeline.process_item(post(1, OPENER))
+    assert pipeline.process_item(post(2, REPLY))["relevant"] is True
