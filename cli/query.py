@@ -245,7 +245,9 @@ def required_matches(units: int) -> int:
 
 def build_query(query: str, units: list[Unit], filters: Filters = Filters()) -> dict:
     """The Elasticsearch ``query`` for a user query, its parsed units and the filters."""
-    boosts: list[dict] = [{"term": {"relevant": {"value": True, "boost": RELEVANT_BOOST}}}]
+    # constant: a term query would scale the boost by the IDF of relevant=true, which shrinks as
+    # more documents are judged relevant (thread context made 亚马逊雨林 outrank sellers' stores)
+    boosts: list[dict] = [{"constant_score": {"filter": {"term": {"relevant": True}}, "boost": RELEVANT_BOOST}}]
     if len(units) > 1:
         boosts.append(_text_match(query.strip(), PHRASE_BOOST))
     must = ({"bool": {"should": [_unit_clause(u) for u in units], "minimum_should_match": required_matches(len(units))}}
