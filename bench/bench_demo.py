@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 import config  # noqa: E402
 from cli.demo import demo_sources  # noqa: E402
 from crawlers.demoweb import DemoWeb  # noqa: E402
-from pipelines.elastic import make_client, setup_indices  # noqa: E402
+from pipelines.elastic import drop_indices, make_client, setup_indices  # noqa: E402
 
 STAGES = ["extract", "clean", "NLP", "dedupe", "index"]
 
@@ -135,8 +135,7 @@ def main(argv: list[str] | None = None) -> int:
         if not args.keep:
             client = make_client(config.load({"BANWAVE_ES_URL": es_url}, env_file=os.devnull))
             for prefix in (f"bench-demo-{tag}", f"bench-stages-{tag}"):
-                client.indices.delete(index=f"{prefix}-*", ignore_unavailable=True, allow_no_indices=True)
-                client.indices.delete_index_template(name=f"{prefix}-*", ignore=[404])
+                drop_indices(client, prefix)
 
     print(f"banwave demo end to end: {demo_wall:.1f}s wall for {summary['documents']} documents "
           f"(Elasticsearch {es_url}, index setup, demo web, {len(summary['runs'])} crawls at once, summary)")

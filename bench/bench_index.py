@@ -31,7 +31,7 @@ from elasticsearch import Elasticsearch  # noqa: E402
 
 import settings as project  # noqa: E402
 from pipelines.bulk import BulkSender  # noqa: E402
-from pipelines.elastic import setup_indices  # noqa: E402
+from pipelines.elastic import drop_indices, setup_indices  # noqa: E402
 
 
 def documents(n: int) -> list[dict]:
@@ -101,8 +101,7 @@ def one_round(client: Elasticsearch, docs: list[dict], batch: int) -> list[tuple
                      timed(client, alias, lambda: send_all(sender(False), alias, "indexed"))))
     finally:
         for prefix in prefixes:
-            client.indices.delete(index=f"{prefix}-*", ignore_unavailable=True, allow_no_indices=True)
-            client.options(ignore_status=404).indices.delete_index_template(name=f"{prefix}-*")
+            drop_indices(client, prefix)
     return rows
 
 

@@ -106,6 +106,12 @@ def setup_indices(client: Elasticsearch, prefix: str) -> list[str]:
     return report
 
 
+def drop_indices(client: Elasticsearch, prefix: str) -> None:
+    """Delete every index and index template under ``prefix`` (the inverse of setup; tests, benches)."""
+    client.indices.delete(index=f"{prefix}-*", ignore_unavailable=True, allow_no_indices=True)
+    client.options(ignore_status=404).indices.delete_index_template(name=f"{prefix}-*")
+
+
 def _mapping_update(template_body: dict) -> dict:
     mappings = template_body["template"]["mappings"]
     return {key: mappings[key] for key in ("properties", "dynamic", "dynamic_templates", "_meta") if key in mappings}

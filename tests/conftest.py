@@ -13,6 +13,7 @@ import pytest
 from elasticsearch import Elasticsearch
 
 import config
+from pipelines.elastic import drop_indices
 
 TEST_ES_URL = os.environ.get("BANWAVE_TEST_ES_URL", "http://127.0.0.1:9200")
 
@@ -49,12 +50,7 @@ def es_env(es_url, tmp_path, monkeypatch) -> config.Env:
         monkeypatch.setenv(name, value)
     env = config.load(environ, env_file=tmp_path / "no.env")
     yield env
-    client = Elasticsearch(es_url, request_timeout=30)
-    try:
-        client.indices.delete(index=f"{prefix}-*", ignore_unavailable=True, allow_no_indices=True)
-        client.options(ignore_status=404).indices.delete_index_template(name=f"{prefix}-*")
-    finally:
-        client.close()
+    delete_prefix(es_url, prefix)
 
 
 @pytest.fixture
@@ -138,8 +134,7 @@ def banwave(args: list[str], environ: dict, timeout: float = 240, check: bool = 
 def delete_prefix(es_url: str, prefix: str) -> None:
     client = Elasticsearch(es_url, request_timeout=30)
     try:
-        client.indices.delete(index=f"{prefix}-*", ignore_unavailable=True, allow_no_indices=True)
-        client.options(ignore_status=404).indices.delete_index_template(name=f"{prefix}-*")
+        drop_indices(client, prefix)
     finally:
         client.close()
 

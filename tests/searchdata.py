@@ -18,7 +18,7 @@ from elasticsearch import Elasticsearch
 from elasticsearch.helpers import bulk
 
 from pipelines.canonical import doc_id
-from pipelines.elastic import setup_indices
+from pipelines.elastic import drop_indices, setup_indices
 from pipelines.enrich import derived_fields
 
 GOLD = Path(__file__).resolve().parent / "sites" / "gold.jsonl"
@@ -72,6 +72,5 @@ def gold_index(es_url: str):
     try:
         yield client, index_documents(client, prefix, documents), documents
     finally:
-        client.indices.delete(index=f"{prefix}-*", ignore_unavailable=True, allow_no_indices=True)
-        client.options(ignore_status=404).indices.delete_index_template(name=f"{prefix}-*")
+        drop_indices(client, prefix)
         client.close()
