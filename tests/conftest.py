@@ -13,7 +13,7 @@ import pytest
 from elasticsearch import Elasticsearch
 
 import config
-from pipelines.elastic import drop_indices
+from pipelines.elastic import drop_indices, make_client
 
 TEST_ES_URL = os.environ.get("BANWAVE_TEST_ES_URL", "http://127.0.0.1:9200")
 
@@ -56,8 +56,6 @@ def es_env(es_url, tmp_path, monkeypatch) -> config.Env:
 @pytest.fixture
 def es(es_env) -> Elasticsearch:
     """The official client for ``es_env``."""
-    from pipelines.elastic import make_client
-
     client = make_client(es_env)
     yield client
     client.close()
@@ -169,3 +167,13 @@ def index_docs(client: Elasticsearch, index: str) -> dict[str, dict]:
                          query={"match_all": {}})["hits"]["hits"]
     return {hit["_id"]: {"_source": hit["_source"], "_seq_no": hit["_seq_no"], "_version": hit["_version"]}
             for hit in hits}
+
+
+@pytest.fixture(scope="module")
+def demo_search_index(demo_index):
+    """A client on the demo crawl's docs alias, the alias, and every indexed document (search, report)."""
+    from searchdata import indexed_documents
+
+    client = make_client(demo_index)
+    yield client, demo_index.docs_alias, indexed_documents(client, demo_index.docs_alias)
+    client.close()

@@ -57,14 +57,14 @@ def test_secrets_stay_out_of_repr(tmp_path):
     assert "s3cret-pw" not in repr(env) and "k3y-value" not in repr(env)
 
 
+def run_cli(tmp_path, args, **environ):
+    """`banwave ARGS` in a clean environment, from a directory without a .env file."""
+    return subprocess.run([sys.executable, "-m", "cli.main", *args], env={"PATH": "/usr/bin:/bin", **environ},
+                          capture_output=True, text=True, cwd=tmp_path)
+
+
 def test_cli_prints_one_line_not_a_traceback(tmp_path):
-    result = subprocess.run(
-        [sys.executable, "-m", "cli.main", "es", "health"],
-        env={"PATH": "/usr/bin:/bin", "BANWAVE_ES_URL": "not-a-url", "BANWAVE_ENV_FILE": ""},
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-    )
+    result = run_cli(tmp_path, ["es", "health"], BANWAVE_ES_URL="not-a-url", BANWAVE_ENV_FILE="")
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         "banwave: configuration error: BANWAVE_ES_URL='not-a-url' is not an http(s) URL such as http://127.0.0.1:9200"
@@ -73,26 +73,14 @@ def test_cli_prints_one_line_not_a_traceback(tmp_path):
 
 
 def test_cli_without_es_url_says_which_variable(tmp_path):
-    result = subprocess.run(
-        [sys.executable, "-m", "cli.main", "es", "setup"],
-        env={"PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-    )
+    result = run_cli(tmp_path, ["es", "setup"])
     assert result.returncode == 2
     assert "BANWAVE_ES_URL is not set" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
 
 
 def test_cli_reports_unreachable_server_in_one_line(tmp_path):
-    result = subprocess.run(
-        [sys.executable, "-m", "cli.main", "es", "setup"],
-        env={"PATH": "/usr/bin:/bin", "BANWAVE_ES_URL": "http://127.0.0.1:9", "BANWAVE_ES_TIMEOUT": "2"},
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-    )
+    result = run_cli(tmp_path, ["es", "setup"], BANWAVE_ES_URL="http://127.0.0.1:9", BANWAVE_ES_TIMEOUT="2")
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1].startswith("banwave: setting up")
     assert "cannot reach Elasticsearch" in result.stderr

@@ -16,17 +16,13 @@ from cli.main import main
 from cli.relevance import url_key
 from cli.report import format_cny, gather, print_report
 from cli.report_html import FORUM_COLOUR, NEWS_COLOUR, render
-from pipelines.elastic import make_client
-from searchdata import indexed_documents
 
 CHROMIUM_INSTALL = "apt-get update && apt-get install -y chromium"
 
 
 @pytest.fixture(scope="module")
-def index(demo_index):
-    client = make_client(demo_index)
-    yield client, demo_index.docs_alias, indexed_documents(client, demo_index.docs_alias)
-    client.close()
+def index(demo_search_index):
+    return demo_search_index
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,6 @@ from cli.main import main
 from cli.query import MARK_END, MARK_START, Filters, QueryParser
 from cli.relevance import url_key
 from cli.search import resolve_sellers, search
-from pipelines.elastic import make_client
-from searchdata import indexed_documents
 
 ARTICLE_AUKEY_ZH = "/a/20210508/310508.html"
 ARTICLE_AUKEY_EN = "/news/2021/05/10/aukey-products-pulled-from-amazon.html"
@@ -18,10 +16,8 @@ POST_AUKEY_ZH = "/thread-1202-1-1.html#pid30031"
 
 
 @pytest.fixture(scope="module")
-def index(demo_index):
-    client = make_client(demo_index)
-    yield client, demo_index.docs_alias, indexed_documents(client, demo_index.docs_alias)
-    client.close()
+def index(demo_search_index):
+    return demo_search_index
 
 
 @pytest.fixture(scope="module")
