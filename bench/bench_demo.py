@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 import config  # noqa: E402
 from cli.demo import demo_sources  # noqa: E402
-from crawlers.demoweb import DemoWeb  # noqa: E402
+from demo.web import DemoWeb  # noqa: E402
 from pipelines.elastic import drop_indices, make_client, setup_indices  # noqa: E402
 
 STAGES = ["extract", "clean", "NLP", "dedupe", "index"]

@@ -1,9 +1,9 @@
 """Extraction quality and throughput on the offline demo web.
 
-Quality: body-text token F1 of every gold document (tests/sites/gold.jsonl)
+Quality: body-text token F1 of every gold document (demo/sites/gold.jsonl)
 for bare trafilatura, the pipeline without its fallback extractor, and the
-full pipeline. Pages are read from tests/sites/ with the HTTP headers the
-demo server would send (tests/sites/<site>/_routes.json), so header traps
+full pipeline. Pages are read from demo/sites/ with the HTTP headers the
+demo server would send (demo/sites/<site>/_routes.json), so header traps
 such as a wrong charset count. Tokens: each CJK character is one token, other
 text splits into lower-cased word/number runs; F1 over token multisets.
 
@@ -36,11 +36,12 @@ import trafilatura
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from crawlers.demoweb import DemoWeb  # noqa: E402
+import demo
+from demo.web import DemoWeb  # noqa: E402
 from pipelines.extract import ExtractConfig, ExtractError, extract_page  # noqa: E402
 from pipelines.extract.article import ArticleConfig  # noqa: E402
 
-SITES_DIR = ROOT / "tests" / "sites"
+SITES_DIR = demo.SITES_DIR
 SITE_BY_PORT = {8701: "cn-news", 8702: "en-news", 8703: "forum"}
 _TOKEN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|[^\W_]+", re.UNICODE)
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
@@ -78,7 +79,7 @@ def page_url(url: str) -> str:
 
 
 def page_file(url: str) -> tuple[Path, dict]:
-    """File and server headers for a demo URL, as crawlers/demoweb.py would serve it."""
+    """File and server headers for a demo URL, as demo/web.py would serve it."""
     match = re.match(r"https?://[^/:]+:(\d+)(/[^?#]*)", url)
     site, path = SITE_BY_PORT[int(match.group(1))], match.group(2)
     routes = json.loads((SITES_DIR / site / "_routes.json").read_text("utf-8"))

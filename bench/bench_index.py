@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/bench_index.py [--es-url URL] [--docs N] [--batch N]
 
-Documents are the demo web's gold texts (tests/sites/gold.jsonl) repeated with
+Documents are the demo web's gold texts (demo/sites/gold.jsonl) repeated with
 distinct ids to N, shaped like real DOCUMENT items (text, title, entity and
 figure fields). Each variant writes into its own fresh index created from
 deploy/elasticsearch/docs.template.json (unique prefix, deleted afterwards):
@@ -32,10 +32,11 @@ from elasticsearch import Elasticsearch  # noqa: E402
 import settings as project  # noqa: E402
 from pipelines.bulk import BulkSender  # noqa: E402
 from pipelines.elastic import drop_indices, setup_indices  # noqa: E402
+import demo
 
 
 def documents(n: int) -> list[dict]:
-    gold = [json.loads(line) for line in (REPO / "tests" / "sites" / "gold.jsonl").read_text("utf-8").splitlines()]
+    gold = demo.gold()
     docs = []
     for i in range(n):
         row = gold[i % len(gold)]

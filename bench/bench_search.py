@@ -4,7 +4,7 @@ Tuned: the `banwave search` query (cli/query.py). Reference, measured in the
 same run on the same index: a plain ``multi_match`` over title and text in both
 analyzers, which is what a search box without entity handling would do.
 
-The index is the demo web's documents (tests/sites/gold.jsonl) tagged by the
+The index is the demo web's documents (demo/sites/gold.jsonl) tagged by the
 NLP stage and indexed under a throw-away prefix, or with ``--index ALIAS`` an
 existing index (e.g. ``banwave-docs`` after ``make demo``).
 
@@ -24,7 +24,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 from elasticsearch import Elasticsearch  # noqa: E402
 
 from cli.query import Filters, QueryParser  # noqa: E402
-from cli.relevance import evaluate, load_judged, mean  # noqa: E402
+from cli.search_quality import evaluate, load_judged, mean  # noqa: E402
 from cli.search import search  # noqa: E402
 from searchdata import gold_index  # noqa: E402
 

@@ -2,7 +2,7 @@
 
 The steps: Elasticsearch (the dev server is started with deploy/dev-es/es.sh
 when BANWAVE_ES_URL is empty), ``banwave es setup``, the demo web
-(crawlers.demoweb) on 127.0.0.1, every source of sources.demo.yaml crawled once
+(demo.web) on 127.0.0.1, every source of sources.demo.yaml crawled once
 as a ``banwave crawl SOURCE`` subprocess (scheduler.CrawlRunner, the path
 scheduled runs take), then a summary queried from the index. The dev
 Elasticsearch is left running.
@@ -25,7 +25,7 @@ from rich.table import Table
 
 from cli import report
 from config import REPO_ROOT, Env
-from crawlers.demoweb import GENERATED_BASE_PORT, SITES, DemoWeb, DemoWebError
+from demo.web import GENERATED_BASE_PORT, SITES, DemoWeb, DemoWebError
 from crawlers.sources import SourcesError, load_sources
 from pipelines.elastic import ElasticError, describe_error, health, make_client, setup_indices
 
@@ -63,7 +63,7 @@ def run(args, env: Env) -> int:
             progress.update(task, completed=1, status=f"{env.docs_alias}, {env.runs_alias} ({len(steps)} steps)")
             sources_file, names = demo_sources(env, args.port)
             task = progress.add_task("demo web", total=1, status="starting")
-            logging.getLogger("crawlers.demoweb").setLevel(logging.WARNING)  # its ports are on the progress line
+            logging.getLogger("demo.web").setLevel(logging.WARNING)  # its ports are on the progress line
             web = DemoWeb(base_port=args.port).start()
             progress.update(task, completed=1, status=f"127.0.0.1 ports {args.port}-{args.port + len(SITES) - 1}")
             try:

@@ -13,6 +13,7 @@ import pytest
 from elasticsearch import Elasticsearch
 
 import config
+import demo
 from pipelines.elastic import drop_indices, make_client
 
 TEST_ES_URL = os.environ.get("BANWAVE_TEST_ES_URL", "http://127.0.0.1:9200")
@@ -72,13 +73,13 @@ REPO = _Path(__file__).resolve().parent.parent
 DEMO_BASE_PORT = 8801   # first try; clear of the fixed ports test_crawl.py and test_demoweb.py use (8701-8733)
 
 
-def start_demo_web(root: _Path = REPO / "tests" / "sites"):
+def start_demo_web(root: _Path = demo.SITES_DIR):
     """A started DemoWeb for ``root`` on the first three free ports from DEMO_BASE_PORT up (stop() it).
 
     Several test sessions may run at once on one machine, so the first free
     port triple wins; ``web.base_port`` tells which.
     """
-    from crawlers.demoweb import DemoWeb, DemoWebError
+    from demo.web import DemoWeb, DemoWebError
 
     for base_port in range(DEMO_BASE_PORT, DEMO_BASE_PORT + 90, 3):
         try:
@@ -90,7 +91,7 @@ def start_demo_web(root: _Path = REPO / "tests" / "sites"):
 
 @pytest.fixture(scope="session")
 def demo_web():
-    """The offline demo web (tests/sites) for the whole session."""
+    """The offline demo web (demo/sites) for the whole session."""
     web = start_demo_web()
     yield web
     web.stop()
@@ -105,7 +106,7 @@ def demo_sources(demo_web, tmp_path_factory) -> _Path:
 
 
 def demo_url(web, text: str) -> str:
-    """A tests/sites URL (gold.jsonl, sources.demo.yaml) as served by ``web``."""
+    """A demo/sites URL (gold.jsonl, sources.demo.yaml) as served by ``web``."""
     for i in range(3):
         text = text.replace(f"127.0.0.1:{8701 + i}", f"127.0.0.1:{web.base_port + i}")
     return text

@@ -2,9 +2,9 @@
 
 The tests search the real crawl of the demo web (conftest's ``demo_index``) and
 read its documents back with ``indexed_documents``. The bench, which should not
-need a crawl, indexes tests/sites/gold.jsonl (every document that crawl yields)
+need a crawl, indexes demo/sites/gold.jsonl (every document that crawl yields)
 run through the real NLP Tagger and ``derived_fields``: what the crawl pipeline
-writes. Judged queries identify documents by URL path (cli.relevance.url_key),
+writes. Judged queries identify documents by URL path (cli.search_quality.url_key),
 so the demo web's port does not matter.
 """
 from __future__ import annotations
@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import uuid
 from contextlib import contextmanager
-from pathlib import Path
 
 from elasticsearch import Elasticsearch
 from elasticsearch.helpers import bulk
@@ -20,8 +19,9 @@ from elasticsearch.helpers import bulk
 from pipelines.canonical import doc_id
 from pipelines.elastic import drop_indices, setup_indices
 from pipelines.enrich import derived_fields
+import demo
 
-GOLD = Path(__file__).resolve().parent / "sites" / "gold.jsonl"
+GOLD = demo.GOLD_PATH
 SOURCE_KINDS = {"cn-news": "news", "en-news": "news", "forum": "forum"}
 FIELDS = ("url", "doc_type", "title", "text", "published", "author", "thread_id", "post_id", "floor", "quote", "reply_to")
 

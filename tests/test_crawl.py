@@ -19,10 +19,11 @@ from pathlib import Path
 
 import pytest
 
-from crawlers.demoweb import DemoWeb
+import demo
+from demo.web import DemoWeb
 
 REPO = Path(__file__).resolve().parent.parent
-SITES = REPO / "tests" / "sites"
+SITES = demo.SITES_DIR
 GOLD = [json.loads(line) for line in (SITES / "gold.jsonl").read_text("utf-8").splitlines()]
 
 RUNNER = r"""

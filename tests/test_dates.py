@@ -3,7 +3,7 @@ from datetime import datetime, timezone
 import pytest
 from hypothesis import given, strategies as st
 
-from pipelines.dates import normalise_date
+from pipelines.extract.dates import normalise_date
 
 CRAWL = datetime(2021, 8, 16, 2, 0, tzinfo=timezone.utc)  # 10:00 in Shanghai
 

@@ -3,7 +3,7 @@ import codecs
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from pipelines.decode import DecodeError, decode_body, normalise_charset
+from pipelines.extract.decode import DecodeError, decode_body, normalise_charset
 
 ZH = "亚马逊封号潮波及深圳大卖，约有五万个店铺受到影响，“镕”字与“喆”字不在GB2312里。" * 5
 

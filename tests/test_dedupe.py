@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import itertools
-import json
 from collections import Counter
 from types import SimpleNamespace
 
@@ -15,9 +14,10 @@ from nlp import Tagger
 from pipelines.enrich import EnrichPipeline
 from pipelines.dedupe import DedupePipeline, MinHasher, StoryStore, similarity, tokens
 
-from conftest import REPO
+import demo
 
-GOLD = [json.loads(line) for line in (REPO / "tests" / "sites" / "gold.jsonl").read_text("utf-8").splitlines()]
+
+GOLD = demo.gold()
 # Originals only: the demo web's own republished copies (gold "story_of") are tested in test_stories_demo.py.
 ORIGINALS = [g for g in GOLD if not g.get("story_of")]
 ARTICLES = [g for g in ORIGINALS if g["doc_type"] == "article"]

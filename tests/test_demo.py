@@ -13,10 +13,11 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+import demo
 
 REPO = Path(__file__).resolve().parent.parent
 ES_SH = REPO / "deploy" / "dev-es" / "es.sh"
-GOLD = [json.loads(line) for line in (REPO / "tests" / "sites" / "gold.jsonl").read_text("utf-8").splitlines()]
+GOLD = demo.gold()
 
 pytestmark = pytest.mark.es
 

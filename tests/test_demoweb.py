@@ -6,13 +6,13 @@ import http.client
 import json
 import socket
 import sys
-from pathlib import Path
 
 import pytest
 
-from crawlers.demoweb import DemoWeb, DemoWebError
+import demo
+from demo.web import DemoWeb, DemoWebError
 
-SITES = Path(__file__).resolve().parent / "sites"
+SITES = demo.SITES_DIR
 BASE = 8721  # away from the crawl tests' default ports
 
 
@@ -95,7 +95,7 @@ def test_generated_files_are_up_to_date(tmp_path):
             node = stack.pop()
             differing += node.left_only + node.right_only + node.diff_files
             stack += node.subdirs.values()
-        assert differing == [], f"{site}: run tests/sites/build.py"
+        assert differing == [], f"{site}: run demo/sites/build.py"
     assert (tmp_path / "gold.jsonl").read_bytes() == (SITES / "gold.jsonl").read_bytes()
 
 

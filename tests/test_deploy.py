@@ -1,6 +1,5 @@
 """Static checks of the deploy kit: Docker cannot run here, so parse and cross-check it."""
 import re
-from pathlib import Path
 
 import yaml
 from dockerfile_parse import DockerfileParser

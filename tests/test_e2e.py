@@ -2,12 +2,11 @@
 
 ``demo_index`` (conftest) crawls all three demo sources once through the real
 spiders and pipelines; these tests check what landed in ``<prefix>-docs`` and
-``<prefix>-runs`` against tests/sites/gold.jsonl, then re-crawl and check that
+``<prefix>-runs`` against demo/sites/gold.jsonl, then re-crawl and check that
 nothing was duplicated or rewritten.
 """
 from __future__ import annotations
 
-import json
 import shutil
 import uuid
 from collections import Counter
@@ -15,9 +14,10 @@ from collections import Counter
 import pytest
 from elasticsearch import Elasticsearch
 
+import demo
 from conftest import REPO, banwave, crawl_environ, delete_prefix, demo_url, index_docs
 
-GOLD = [json.loads(line) for line in (REPO / "tests" / "sites" / "gold.jsonl").read_text("utf-8").splitlines()]
+GOLD = demo.gold()
 
 pytestmark = pytest.mark.es
 
@@ -141,7 +141,7 @@ def test_syndicated_copy_gets_the_original_story(es_url, tmp_path, client):
     from conftest import start_demo_web
 
     sites = tmp_path / "sites"
-    shutil.copytree(REPO / "tests" / "sites", sites)
+    shutil.copytree(demo.SITES_DIR, sites)
     news = sites / "en-news" / "news" / "2021"
     original = news / "05" / "10" / "aukey-products-pulled-from-amazon.html"
     copy = news / "05" / "12" / "aukey-chargers-pulled-republished.html"

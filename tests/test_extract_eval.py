@@ -1,7 +1,7 @@
 """Eval gate: extraction quality on the demo web must not fall below its floors.
 
 Scores come from bench/bench_extract.py (same code as the reported figures):
-body-text token F1 of every gold document in tests/sites/gold.jsonl.
+body-text token F1 of every gold document in demo/sites/gold.jsonl.
 """
 import importlib.util
 import statistics

@@ -2,8 +2,8 @@ import json
 from datetime import datetime, timezone
 from pathlib import Path
 
-from pipelines.decode import decode_body
-from pipelines.forum import is_thread, segment_posts, thread_id_from_url
+from pipelines.extract.decode import decode_body
+from pipelines.extract.forum import is_thread, segment_posts, thread_id_from_url
 
 DATA = Path(__file__).parent / "data" / "extract"
 EXPECTED = json.loads((DATA / "expected.json").read_text(encoding="utf-8"))

@@ -17,10 +17,11 @@ from pipelines.elastic import make_client, setup_indices
 from pipelines.index import IndexPipeline, build_delivery
 from pipelines.spool import Spool
 
-from conftest import REPO, banwave, crawl_environ, index_docs
+import demo
+from conftest import banwave, crawl_environ, index_docs
 
 # Documents a crawl of en-news yields: its gold lines (the run record is one more spool line).
-EN_NEWS = sum(1 for line in (REPO / "tests" / "sites" / "gold.jsonl").read_text("utf-8").splitlines()
+EN_NEWS = sum(1 for line in demo.GOLD_PATH.read_text("utf-8").splitlines()
               if json.loads(line)["site"] == "en-news")
 
 pytestmark = pytest.mark.es

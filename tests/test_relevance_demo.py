@@ -1,5 +1,5 @@
 """Eval gate for ``relevant`` on the real demo crawl (conftest's ``demo_index``) against the
-labels of tests/sites/gold.jsonl: what analysts filter on in Kibana, forum threads included."""
+labels of demo/sites/gold.jsonl: what analysts filter on in Kibana, forum threads included."""
 from __future__ import annotations
 
 import json
@@ -7,9 +7,10 @@ import json
 import pytest
 from elasticsearch import Elasticsearch
 
-from conftest import REPO, demo_url, index_docs
+import demo
+from conftest import demo_url, index_docs
 
-GOLD_PATH = REPO / "tests" / "sites" / "gold.jsonl"
+GOLD_PATH = demo.GOLD_PATH
 ACCURACY_FLOOR = 0.95
 
 pytestmark = pytest.mark.es

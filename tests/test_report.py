@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from cli.main import main
-from cli.relevance import url_key
+from cli.search_quality import url_key
 from cli.report import format_cny, gather, print_report
 from cli.report_html import FORUM_COLOUR, NEWS_COLOUR, render
 

@@ -18,7 +18,7 @@ import pytest
 
 import config
 import scheduler
-from crawlers.demoweb import DemoWeb
+from demo.web import DemoWeb
 from crawlers.sources import load_sources
 from pipelines.spool import Spool
 from test_scheduler import Fake, alive, wait_for

@@ -7,7 +7,7 @@ import pytest
 
 from cli.main import main
 from cli.query import MARK_END, MARK_START, Filters, QueryParser
-from cli.relevance import url_key
+from cli.search_quality import url_key
 from cli.search import resolve_sellers, search
 
 ARTICLE_AUKEY_ZH = "/a/20210508/310508.html"

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from cli.query import Filters, QueryParser
-from cli.relevance import evaluate, load_judged, mean, ndcg, precision, url_key
+from cli.search_quality import evaluate, load_judged, mean, ndcg, precision, url_key
 from cli.search import search
 from pipelines.elastic import make_client
 from searchdata import GOLD

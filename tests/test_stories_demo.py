@@ -6,15 +6,15 @@ opening post, and an en-news article under another section with a "first publish
 """
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 
 import pytest
 from elasticsearch import Elasticsearch
 
-from conftest import REPO, demo_url, index_docs
+import demo
+from conftest import demo_url, index_docs
 
-GOLD = [json.loads(line) for line in (REPO / "tests" / "sites" / "gold.jsonl").read_text("utf-8").splitlines()]
+GOLD = demo.gold()
 COPIES = [g for g in GOLD if g.get("story_of")]
 
 pytestmark = pytest.mark.es

@@ -14,7 +14,7 @@ import htmldate
 import trafilatura
 from lxml import etree
 
-from pipelines.dates import normalise_date
+from pipelines.extract.dates import normalise_date
 from pipelines.extract.dom import LinkCaptions, element_text, first, first_text, valid_xpaths
 
 logger = logging.getLogger(__name__)

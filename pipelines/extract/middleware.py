@@ -12,7 +12,7 @@ from typing import Any
 from scrapy.exceptions import NotConfigured
 
 from pipelines.canonical import content_hash, doc_id
-from pipelines.forum import thread_id_from_url
+from pipelines.extract.forum import thread_id_from_url
 from pipelines.extract.article import ArticleConfig
 from pipelines.extract.page import ExtractConfig, ExtractError, detect_lang, extract_page
 

@@ -8,10 +8,10 @@ from datetime import datetime, timezone
 from urllib.parse import urljoin
 
 from pipelines.canonical import canonical_url
-from pipelines.decode import DecodeError, decode_body, header_value
+from pipelines.extract.decode import DecodeError, decode_body, header_value
 from pipelines.extract.article import ArticleConfig, extract_article
 from pipelines.extract.dom import parse_html
-from pipelines.forum import is_thread, segment_posts
+from pipelines.extract.forum import is_thread, segment_posts
 
 logger = logging.getLogger(__name__)
 

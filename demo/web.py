@@ -1,4 +1,4 @@
-"""The offline demo web: static sites from tests/sites served on 127.0.0.1.
+"""The offline demo web: static sites from demo/sites served on 127.0.0.1.
 
 Each site directory (cn-news, en-news, forum) gets its own port, base_port + i,
 so each has its own robots.txt. Pages are plain files; a per-site _routes.json
@@ -16,7 +16,7 @@ says otherwise), content_type
 Pages were generated for base port 8701; with another base port the server
 rewrites the absolute 127.0.0.1:870x origins in text bodies on the fly.
 
-Run it for humans with ``python -m crawlers.demoweb [--port 8701]``.
+Run it for humans with ``python -m demo [--port 8701]``.
 """
 from __future__ import annotations
 
@@ -29,11 +29,13 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+from demo import SITES_DIR
 from urllib.parse import unquote, urlsplit
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_ROOT = Path(__file__).resolve().parent.parent / "tests" / "sites"
+DEFAULT_ROOT = SITES_DIR  # the bundled sites
 SITES = ("cn-news", "en-news", "forum")
 GENERATED_BASE_PORT = 8701
 _FILLER = b"<!-- " + b"padding " * 127 + b"-->\n"  # 1024 bytes
@@ -194,7 +196,7 @@ class DemoWeb:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m crawlers.demoweb", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m demo", description=__doc__.splitlines()[0])
     parser.add_argument("--root", default=str(DEFAULT_ROOT), help="directory holding the site folders")
     parser.add_argument("--port", type=int, default=int(os.environ.get("BANWAVE_DEMO_PORT", GENERATED_BASE_PORT)),
                         help="base port; sites get base, base+1, base+2 (default 8701 or $BANWAVE_DEMO_PORT)")

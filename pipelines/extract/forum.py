@@ -14,7 +14,7 @@ from datetime import datetime
 
 from lxml import etree, html as lxml_html
 
-from pipelines.dates import normalise_date
+from pipelines.extract.dates import normalise_date
 from pipelines.extract.dom import class_xpath, element_text, first, first_text, parse_html
 
 logger = logging.getLogger(__name__)

@@ -1,8 +1,8 @@
 """Generate the offline demo web (static HTML, feeds, sitemaps) and gold.jsonl.
 
 Content lives in content_*.yaml; this script renders it with per-site templates
-into tests/sites/<site>/ and writes gold.jsonl, one expected DOCUMENT per line.
-Run it after editing the content:  .venv/bin/python tests/sites/build.py
+into demo/sites/<site>/ and writes gold.jsonl, one expected DOCUMENT per line.
+Run it after editing the content:  .venv/bin/python demo/sites/build.py
 Output is deterministic so regenerated files diff cleanly. Tests call
 ``build(out_dir, edit)`` to render variants (e.g. a thread before it grew).
 """
