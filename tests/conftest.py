@@ -35,6 +35,11 @@ def es_url() -> str:
     return TEST_ES_URL
 
 
+def offline_env(tmp_path, **variables: str) -> config.Env:
+    """A validated Env whose data dir is under ``tmp_path``; no ``.env`` file is read."""
+    return config.load({"BANWAVE_DATA_DIR": str(tmp_path / "data"), **variables}, env_file=os.devnull)
+
+
 @pytest.fixture
 def es_env(es_url, tmp_path, monkeypatch) -> config.Env:
     """An Env pointing at the dev server with a unique index prefix and a temp data dir.

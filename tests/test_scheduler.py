@@ -84,9 +84,9 @@ def env(tmp_path) -> config.Env:
 
 
 def make(env: config.Env, fake: Fake, **overrides) -> scheduler.CrawlScheduler:
-    settings = scheduler.load_settings({"SCHEDULER_CRAWL_COMMAND": fake.command, "SCHEDULER_KILL_GRACE": 5,
+    settings = config.crawl_settings(env, {"SCHEDULER_CRAWL_COMMAND": fake.command, "SCHEDULER_KILL_GRACE": 5,
                                         **overrides})
-    return scheduler.CrawlScheduler(env, settings)
+    return scheduler.CrawlScheduler(settings)
 
 
 @pytest.fixture
