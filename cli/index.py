@@ -3,6 +3,9 @@
     banwave index status    # spool and dead-letter counts (by target and by reason)
     banwave index replay    # send the spool; remove only what Elasticsearch acknowledged
 
+Unreadable spool lines (no valid action) are counted by ``status`` and moved
+to the dead letters by ``replay``, so they never block the good ones.
+
 ``replay`` exits 1 when lines stay in the spool (Elasticsearch still
 unreachable or refusing them for a transient reason), else 0.
 """
@@ -30,9 +33,12 @@ def register(subparsers) -> None:
 
 def run_status(args, env) -> int:
     spool = Spool(env.data_dir)
-    targets = Counter(action.index for action in spool.read())
-    by_target = ", ".join(f"{n} for {index}" for index, n in sorted(targets.items()))
-    print(f"spool: {sum(targets.values())} line(s){f' ({by_target})' if by_target else ''} in {spool.path}")
+    actions, unreadable = spool.scan()
+    targets = Counter(action.index for action in actions)
+    parts = [f"{n} for {index}" for index, n in sorted(targets.items())]
+    parts += [f"{len(unreadable)} unreadable"] if unreadable else []
+    detail = f" ({', '.join(parts)})" if parts else ""
+    print(f"spool: {len(actions) + len(unreadable)} line(s){detail} in {spool.path}")
     reasons = spool.dead_letter_reasons()
     by_reason = ", ".join(f"{n} {reason}" for reason, n in reasons.most_common())
     print(f"dead letters: {sum(reasons.values())} document(s){f' ({by_reason})' if by_reason else ''} "
@@ -53,7 +59,7 @@ def run_replay(args, env) -> int:
         return 1
     result = delivery.replay(settings.getint("INDEX_BATCH_DOCS"))
     print(f"replayed: {result.sent} sent, {result.unchanged} unchanged, {result.dead_lettered} dead-lettered, "
-          f"{result.left} left in {delivery.spool.path}")
+          f"{result.unreadable} unreadable (dead-lettered), {result.left} left in {delivery.spool.path}")
     if result.left:
         print("banwave: some lines stay in the spool; run `banwave index replay` again later", file=sys.stderr)
         return 1

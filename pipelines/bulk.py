@@ -36,6 +36,24 @@ logger = logging.getLogger(__name__)
 Action = tuple[str, str, dict]  # (index or alias, _id, document)
 TRANSIENT_STATUSES = frozenset({404, 408, 429, 500, 502, 503, 504})  # 404: alias missing until `banwave es setup`
 RETRY_STATUSES = (429, 502, 503, 504)  # retried by streaming_bulk before they count as transient
+MAX_ID_BYTES = 512  # Elasticsearch's limit for an _id; a longer one fails the whole bulk request
+
+
+def action_problem(index: object, doc_id: object, doc: object) -> str | None:
+    """Why ``(index, id, doc)`` cannot be sent as an index action, or None when it can.
+
+    Checked before sending: Elasticsearch rejects a whole bulk request for one
+    empty or over-long id, and a missing id would be replaced by a random one.
+    """
+    if not isinstance(index, str) or not index:
+        return "no target index"
+    if not isinstance(doc_id, str) or not doc_id:
+        return "no document id" if doc_id in (None, "") else f"document id {doc_id!r} is not a string"
+    if len(doc_id.encode("utf-8")) > MAX_ID_BYTES:
+        return f"document id longer than {MAX_ID_BYTES} bytes"
+    if not isinstance(doc, dict):
+        return f"the document is a JSON {type(doc).__name__}, not an object"
+    return None
 
 
 @dataclass
@@ -60,7 +78,13 @@ class BulkSender:
         """Write the actions; those without any answer are sent again ``retries`` times (default max_retries)."""
         retries = self.max_retries if retries is None else retries
         outcome = Outcome()
-        unanswered = [(action, "") for action in actions]
+        unanswered = []
+        for action in actions:
+            problem = action_problem(*action)
+            if problem:
+                outcome.permanent.append((action, problem))
+            else:
+                unanswered.append((action, ""))
         for attempt in range(retries + 1):
             if attempt:
                 delay = min(self.max_backoff, self.initial_backoff * 2 ** (attempt - 1))

@@ -8,7 +8,8 @@ one place before it returns. When a whole batch fails to reach Elasticsearch,
 the backend counts as down: one WARNING says so with the count and the spool
 path, and later batches go straight to the spool (no request, no backoff
 waits) until ``pause`` seconds have passed, so a dead cluster never stalls
-the crawl. ``replay`` sends the spool and removes only what was acknowledged.
+the crawl. ``replay`` sends the spool and removes only what was acknowledged;
+unreadable spool lines are dead-lettered first (``Spool.quarantine``).
 """
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ class ReplayResult:
     sent: int = 0          # written by Elasticsearch
     unchanged: int = 0     # already there with the same content hash
     dead_lettered: int = 0
+    unreadable: int = 0    # spool lines that were no valid action, moved to the dead letters
     left: int = 0          # still in the spool (Elasticsearch unreachable or a transient error)
 
 
@@ -79,8 +81,11 @@ class Delivery:
                              doc_id, self.spool.dead_letter_path, reason)
 
     def replay(self, batch_size: int = 500) -> ReplayResult:
-        """Send the spool in batches; remove acknowledged and dead-lettered lines after each batch."""
-        result = ReplayResult()
+        """Send the spool in batches; remove acknowledged and dead-lettered lines after each batch.
+
+        Unreadable lines go to the dead letters first, so they never block the good ones.
+        """
+        result = ReplayResult(unreadable=self.spool.quarantine())
         spooled = self.spool.read()
         if self.sender is None or not spooled:
             result.left = len(spooled)

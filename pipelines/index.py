@@ -124,8 +124,8 @@ class IndexPipeline:
             return
         if self.replay_on_open and self.delivery.spool.count():
             result = self.delivery.replay(self.batch_docs)
-            logger.info("spool replayed: %s sent, %s unchanged, %s dead-lettered, %s left",
-                        result.sent, result.unchanged, result.dead_lettered, result.left)
+            logger.info("spool replayed: %s sent, %s unchanged, %s dead-lettered, %s unreadable, %s left",
+                        result.sent, result.unchanged, result.dead_lettered, result.unreadable, result.left)
             self.stats.set_value("index/replayed", result.sent + result.unchanged)
 
     async def close_spider(self) -> None:

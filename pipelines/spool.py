@@ -7,16 +7,21 @@ Both are JSON Lines files under ``<BANWAVE_DATA_DIR>/spool/``:
   reason (unreachable, 429, 5xx, no Elasticsearch configured). Replayed by
   ``banwave index replay`` and at the start of every crawl.
 - ``dead-letter.jsonl``: documents rejected for a permanent reason (mapping
-  conflict, malformed value), with the reason; never retried automatically.
+  conflict, malformed value), with the reason, and spool lines that cannot be
+  replayed (``"line"``: the raw text); never retried automatically.
 
-Appends are one ``write`` per batch followed by ``fsync``, so a kill leaves at
-most a torn last line, which the next writer cuts off (its actions were never
-acknowledged to Scrapy, so their pages are crawled again). Every change holds
-an exclusive ``flock`` on ``spool.lock``, which is what lets several crawl
-processes and a replay share one spool. Removing replayed lines rewrites the
-file to a temporary name, fsyncs it and renames it over the original, so a
-kill leaves either the old or the new file, never a half one; re-sending a
-line is harmless because document ids are deterministic.
+Appends are one ``write`` per batch followed by ``fsync``. A writer killed
+mid-write (or a full disk) leaves a last line without its newline: the next
+writer ends it, so a complete record is kept and a cut one becomes a line of
+its own. Nothing in the file is ever dropped: a line that is not a valid
+action (not JSON or UTF-8, ``doc`` not an object, a missing or invalid id, a
+cut record) is *unreadable*; ``quarantine`` moves unreadable lines to the
+dead-letter file with the reason, so one bad line never blocks the good ones.
+Every change holds an exclusive ``flock`` on ``spool.lock``, which is what
+lets several crawl processes and a replay share one spool. Removing lines
+rewrites the file to a temporary name, fsyncs it and renames it over the
+original, so a kill leaves either the old or the new file, never a half one;
+re-sending a line is harmless because document ids are deterministic.
 """
 from __future__ import annotations
 
@@ -31,11 +36,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
+from pipelines.bulk import action_problem
+
 logger = logging.getLogger(__name__)
 
 SPOOL_FILE = "spool.jsonl"
 DEAD_LETTER_FILE = "dead-letter.jsonl"
 LOCK_FILE = "spool.lock"
+UNREADABLE = "unreadable spool line"  # the dead-letter reason of a line that cannot be replayed
 
 
 def spool_dir(data_dir: str | os.PathLike) -> Path:
@@ -50,10 +58,19 @@ def now_iso() -> str:
 class SpooledAction:
     """One spooled bulk action and the exact line it was read from."""
 
-    line: str
+    line: bytes
     index: str
     id: str
     doc: dict
+
+
+@dataclass(frozen=True)
+class UnreadableLine:
+    """A spool line that is not a valid action, and why."""
+
+    line: bytes
+    number: int
+    problem: str
 
 
 class Spool:
@@ -82,31 +99,57 @@ class Spool:
         at = now_iso()
         lines = [_dumps({"index": index, "id": doc_id, "doc": doc, "reason": reason, "spooled_at": at})
                  for index, doc_id, doc in actions]
-        self._append_lines(self.path, lines)
+        with self._locked():
+            _append_lines(self.path, lines)
 
     def dead_letter(self, entries: list[tuple[str, str, dict, str]]) -> None:
         """Durably record ``(index, id, doc, reason)`` for documents rejected for good."""
+        with self._locked():
+            self._dead_letter(entries)
+
+    def _dead_letter(self, entries: list[tuple[str, str, dict, str]]) -> None:
         at = now_iso()
         lines = [_dumps({"index": index, "id": doc_id, "reason": reason, "at": at, "doc": doc})
                  for index, doc_id, doc, reason in entries]
-        self._append_lines(self.dead_letter_path, lines)
-
-    def _append_lines(self, path: Path, lines: list[str]) -> None:
-        if not lines:
-            return
-        data = "".join(line + "\n" for line in lines).encode("utf-8")
-        with self._locked(), open(path, "ab+") as f:
-            _cut_torn_tail(f)
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
+        _append_lines(self.dead_letter_path, lines)
 
     # ------------------------------------------------------------------ reading
 
     def read(self) -> list[SpooledAction]:
-        """The spooled actions, oldest first; unreadable lines are logged and kept in the file."""
+        """The replayable actions, oldest first (unreadable lines stay in the file; see quarantine)."""
+        return self.scan()[0]
+
+    def scan(self) -> tuple[list[SpooledAction], list[UnreadableLine]]:
+        """Every line of the spool: the replayable actions and the unreadable lines."""
         with self._locked():
-            return self._parse(self._lines())
+            return _parse(self._lines())
+
+    def count(self) -> int:
+        """Lines in the spool, unreadable ones included: what is really there."""
+        with self._locked():
+            return len(self._lines())
+
+    def quarantine(self) -> int:
+        """Move every unreadable line to the dead-letter file with its reason; return how many.
+
+        The dead letters are written (fsynced) before the spool is rewritten, so a
+        kill in between leaves a line in both files, never in neither.
+        """
+        with self._locked():
+            lines = self._lines()
+            unreadable = _parse(lines)[1]
+            if not unreadable:
+                return 0
+            at = now_iso()
+            _append_lines(self.dead_letter_path, [
+                _dumps({"index": None, "id": None, "reason": f"{UNREADABLE}: {bad.problem}", "at": at,
+                        "line": bad.line.decode("utf-8", errors="replace")}) for bad in unreadable])
+            for bad in unreadable:
+                logger.error("spool %s line %s moved to the dead letters %s: %s", self.path, bad.number,
+                             self.dead_letter_path, bad.problem)
+            gone = {bad.number for bad in unreadable}
+            self._rewrite([line for number, line in enumerate(lines, 1) if number not in gone])
+        return len(unreadable)
 
     def remove(self, acknowledged: list[SpooledAction]) -> int:
         """Remove exactly these lines (one occurrence each) by an atomic rewrite; return how many.
@@ -124,36 +167,25 @@ class Spool:
                     removed += 1
                 else:
                     kept.append(line)
-            tmp = self.path.with_suffix(".jsonl.tmp")
-            with open(tmp, "wb") as f:
-                f.write("".join(line + "\n" for line in kept).encode("utf-8"))
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, self.path)
-            _fsync_dir(self.dir)
+            self._rewrite(kept)
         return removed
 
-    def _lines(self) -> list[str]:
+    def _rewrite(self, lines: list[bytes]) -> None:
+        tmp = self.path.with_suffix(".jsonl.tmp")
+        with open(tmp, "wb") as f:
+            f.write(b"".join(line + b"\n" for line in lines))
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, self.path)
+        _fsync_dir(self.dir)
+
+    def _lines(self) -> list[bytes]:
+        """The file's non-empty lines; a last line without its newline is a line too."""
         try:
             data = self.path.read_bytes()
         except FileNotFoundError:
             return []
-        if data and not data.endswith(b"\n"):  # torn by a kill mid-append: never acknowledged
-            data = data[: data.rfind(b"\n") + 1]
-        return [line for line in data.decode("utf-8", errors="replace").split("\n") if line]
-
-    def _parse(self, lines: list[str]) -> list[SpooledAction]:
-        actions = []
-        for number, line in enumerate(lines, 1):
-            try:
-                record = json.loads(line)
-                actions.append(SpooledAction(line, record["index"], record["id"], record["doc"]))
-            except (ValueError, KeyError, TypeError) as exc:
-                logger.error("spool %s line %s is unreadable and stays in the file: %s", self.path, number, exc)
-        return actions
-
-    def count(self) -> int:
-        return len(self._lines())
+        return [line for line in data.split(b"\n") if line.strip()]
 
     def dead_letter_reasons(self) -> Counter:
         """Dead-lettered documents counted by reason (the first words, before any detail)."""
@@ -170,29 +202,56 @@ class Spool:
         return reasons
 
 
-def _dumps(record: dict) -> str:
-    return json.dumps(record, ensure_ascii=False, separators=(",", ":"), default=str)
+def _parse(lines: list[bytes]) -> tuple[list[SpooledAction], list[UnreadableLine]]:
+    actions, unreadable = [], []
+    for number, line in enumerate(lines, 1):
+        try:
+            record = json.loads(line.decode("utf-8"))
+        except UnicodeDecodeError:
+            unreadable.append(UnreadableLine(line, number, "not UTF-8"))
+            continue
+        except ValueError as exc:
+            unreadable.append(UnreadableLine(line, number, f"not JSON ({exc})"))
+            continue
+        if not isinstance(record, dict):
+            unreadable.append(UnreadableLine(line, number, "not a JSON object"))
+            continue
+        problem = action_problem(record.get("index"), record.get("id"), record.get("doc"))
+        if problem:
+            unreadable.append(UnreadableLine(line, number, problem))
+        else:
+            actions.append(SpooledAction(line, record["index"], record["id"], record["doc"]))
+    return actions, unreadable
 
 
-def _cut_torn_tail(f) -> None:
-    """Truncate a last line without its newline, left by a writer killed mid-append."""
+def _dumps(record: dict) -> bytes:
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":"), default=str).encode("utf-8")
+
+
+def _append_lines(path: Path, lines: list[bytes]) -> None:
+    """Append lines with one write and fsync; the caller holds the lock."""
+    if not lines:
+        return
+    data = b"".join(line + b"\n" for line in lines)
+    with open(path, "ab+") as f:
+        if _ends_without_newline(f):
+            # Left by a writer killed mid-write: end that line here, so a complete record is
+            # kept and a cut one stays as an unreadable line (for the dead letters), not glued to ours.
+            logger.warning("%s: the last line had no newline (an interrupted write); ending it", path)
+            data = b"\n" + data
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def _ends_without_newline(f) -> bool:
     size = f.seek(0, os.SEEK_END)
     if size == 0:
-        return
+        return False
     f.seek(size - 1)
-    if f.read(1) == b"\n":
-        return
-    tail = min(size, 1 << 20)
-    while True:
-        f.seek(size - tail)
-        cut = f.read(tail).rfind(b"\n")
-        if cut >= 0 or tail == size:
-            break
-        tail = min(size, tail * 2)
-    keep = size - tail + cut + 1 if cut >= 0 else 0
-    logger.warning("%s: cutting a torn last line (%s bytes) left by an interrupted write", f.name, size - keep)
-    f.truncate(keep)
-    f.seek(keep)
+    last = f.read(1)
+    f.seek(size)
+    return last != b"\n"
 
 
 def _fsync_dir(path: Path) -> None:

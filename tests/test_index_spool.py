@@ -45,7 +45,7 @@ def test_remove_counts_identical_lines(tmp_path):
     assert spool.count() == 1
 
 
-def test_torn_last_line_is_cut_before_the_next_append(tmp_path):
+def test_torn_last_line_is_ended_before_the_next_append(tmp_path):
     spool = Spool(tmp_path)
     spool.append(actions(2), "down")
     with open(spool.path, "ab") as f:
@@ -53,10 +53,12 @@ def test_torn_last_line_is_cut_before_the_next_append(tmp_path):
     assert [a.id for a in spool.read()] == ["id0", "id1"]
     spool.append(actions(1, 5), "down")
     assert [a.id for a in spool.read()] == ["id0", "id1", "id5"]
-    assert all(json.loads(line) for line in spool.path.read_text().splitlines())
+    lines = spool.path.read_text().splitlines()
+    assert lines[2] == '{"index": "t-docs", "id": "half', "the cut record is kept on a line of its own"
+    assert json.loads(lines[3])["id"] == "id5"
 
 
-def test_unreadable_line_stays(tmp_path, caplog):
+def test_unreadable_line_stays_until_quarantined(tmp_path, caplog):
     spool = Spool(tmp_path)
     spool.append(actions(1), "down")
     with open(spool.path, "a") as f:
@@ -65,7 +67,9 @@ def test_unreadable_line_stays(tmp_path, caplog):
     assert [a.id for a in read] == ["id0"]
     spool.remove(read)
     assert spool.path.read_text() == "not json\n"
-    assert "unreadable" in caplog.text
+    assert spool.quarantine() == 1
+    assert spool.path.read_text() == "" and spool.dead_letter_reasons() == {"unreadable spool line": 1}
+    assert "moved to the dead letters" in caplog.text
 
 
 def test_dead_letters_with_reason(tmp_path):

@@ -62,3 +62,15 @@ def test_run_status():
     assert run_status({"response_received_count": 5}, "shutdown") == "failed"    # interrupted
     assert run_status({"response_received_count": 5, "index/lost_batches": 1}, "finished") == "failed"
     assert run_status({"response_received_count": 5}, "closespider_pagecount") == "ok"
+
+
+def test_actions_elasticsearch_would_refuse_as_a_batch_are_permanent_and_never_sent():
+    sender = FlakySender(failures=0)
+    bad = [("t-docs", "", {"id": ""}), ("t-docs", "x" * 513, {}), ("t-docs", 7, {}), ("t-docs", "d9", "text"),
+           ("", "d8", {})]
+    outcome = sender.send([*bad, ACTIONS[0]])
+    assert [a for a, _ in outcome.permanent] == bad
+    assert [reason for _, reason in outcome.permanent] == [
+        "no document id", "document id longer than 512 bytes", "document id 7 is not a string",
+        "the document is a JSON str, not an object", "no target index"]
+    assert sender.attempts == [["d0"]] and outcome.indexed == [ACTIONS[0]]
