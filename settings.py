@@ -49,6 +49,11 @@ SPIDER_MIDDLEWARES = {
     "pipelines.extract.ExtractMiddleware": 500,      # RAW PAGE items -> DOCUMENT items (extraction's component)
 }
 
+# --- safety and logging (crawlers/; docs/crawling.md "Safety") ------------------
+TELNETCONSOLE_ENABLED = False               # no telnet console into a running crawl (it logged its password at INFO)
+REMOTE_CONTROL_ENABLED = False              # no remote-control HTTP server either
+LOG_FORMATTER = "crawlers.logformatter.ConciseLogFormatter"  # a failed or dropped item is named, not printed whole
+
 # --- reactor and encoding ------------------------------------------------------
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"              # keep Chinese readable in exported feeds

@@ -34,6 +34,20 @@ def iso_date(value: str) -> str:
     return value
 
 
+MAX_HITS = 10000  # Elasticsearch's index.max_result_window: a larger size is an HTTP 400
+
+
+def hit_count(value: str) -> int:
+    """argparse type for -n: a whole number of hits within what Elasticsearch returns at once."""
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if not 1 <= number <= MAX_HITS:
+        raise argparse.ArgumentTypeError(f"must be between 1 and {MAX_HITS}, not {number}")
+    return number
+
+
 def register(subparsers) -> None:
     parser = subparsers.add_parser("search", help="search the indexed documents from the terminal")
     parser.add_argument("query", metavar="QUERY", help="words in Chinese or English; entity names match their aliases")
@@ -42,7 +56,8 @@ def register(subparsers) -> None:
     parser.add_argument("--since", type=iso_date, metavar="DATE", help="only documents published on or after DATE")
     parser.add_argument("--kind", choices=KINDS, help="only news articles or only forum posts")
     parser.add_argument("--relevant", action="store_true", help="only documents the NLP stage judged relevant")
-    parser.add_argument("-n", "--size", type=int, default=10, metavar="N", help="number of hits (default 10)")
+    parser.add_argument("-n", "--size", type=hit_count, default=10, metavar="N",
+                        help=f"number of hits, 1 to {MAX_HITS} (default 10)")
     parser.add_argument("--json", action="store_true", help="one JSON object per hit instead of text")
     parser.set_defaults(func=run)
 
@@ -126,7 +141,7 @@ def run(args, env) -> int:
     filters = Filters(sellers=resolve_sellers(parser, args.seller), since=args.since, kind=args.kind,
                       relevant_only=args.relevant)
     try:
-        result = search(client, env.docs_alias, args.query, filters, max(1, args.size), parser)
+        result = search(client, env.docs_alias, args.query, filters, args.size, parser)
     except SearchError as exc:
         print(f"banwave: {exc}", file=sys.stderr)
         return 1

@@ -4,12 +4,17 @@ A spider is built for one source: ``scrapy crawl news -a source=NAME``. It
 reads the sources file of the crawl's environment (``config.crawl_env``:
 BANWAVE_SOURCES), applies the source's politeness overrides, opens the
 source's SeenStore and, with BANWAVE_RESUME, keeps a Scrapy job dir so an
-interrupted crawl resumes (both under <data dir>/crawl/<source>/).
+interrupted crawl resumes (both under <data dir>/crawl/<source>/); a job dir
+left by a killed crawl is discarded (``JobDir``).
 """
 from __future__ import annotations
 
+import fcntl
 import logging
+import os
+import shutil
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
@@ -43,6 +48,43 @@ _ERROR_KINDS: list[tuple[tuple[type[BaseException], ...], str]] = [
 ]
 
 
+class JobDir:
+    """A source's Scrapy job dir, used by one crawl at a time, and discarded after an unclean end.
+
+    Scrapy writes the disk queue's state only when the crawl closes; a crawl
+    killed before that leaves queue files whose headers were never flushed (an
+    empty file makes every push to that queue fail, so the next crawl quietly
+    fetches nothing) and no matching ``active.json``. A ``running`` mark lives
+    in the job dir from the start of a crawl until its engine stopped; finding
+    it at the start means the last crawl ended uncleanly, and its request queue
+    and spider state are discarded: the pages it held are found again from the
+    start points, and those already recorded are skipped. A ``flock`` on
+    ``job.lock`` keeps a second crawl of the same source out of the job dir.
+    """
+
+    def __init__(self, path: Path, source: str):
+        self.path = path
+        self.mark = path / "running"
+        path.mkdir(parents=True, exist_ok=True)
+        self._lock = open(path.parent / "job.lock", "a+")
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._lock.close()
+            raise UsageError(f"another crawl of source {source!r} is running (job dir {path})") from None
+        if self.mark.exists():
+            logger.warning("source %s: its last crawl did not close cleanly (killed?): the request queue in %s is "
+                           "discarded; its pages are found again from the start points", source, path)
+            shutil.rmtree(path / "requests.queue", ignore_errors=True)
+            (path / "spider.state").unlink(missing_ok=True)
+        self.mark.write_text(f"{os.getpid()}\n")
+
+    def closed(self) -> None:
+        """The engine stopped: Scrapy has written the queue state, so the job dir is consistent."""
+        self.mark.unlink(missing_ok=True)
+        self._lock.close()
+
+
 class SourceSpider(scrapy.Spider):
     """Base of the banwave spiders; subclasses set ``name``/``kind`` and the parse callbacks."""
 
@@ -72,12 +114,16 @@ class SourceSpider(scrapy.Spider):
         state_dir = source_dir(data_dir, chosen.name)
         if settings.getbool("BANWAVE_RESUME"):
             settings.set("JOBDIR", str(state_dir / "job"), priority="spider")  # -s JOBDIR=... still wins
+        job = JobDir(Path(settings["JOBDIR"]), chosen.name) if settings.get("JOBDIR") else None
 
         store = SeenStore(state_dir / "seen.sqlite")
         spider = super().from_crawler(crawler, *args, source=chosen, store=store, **kwargs)
         spider.rules = LinkRules(chosen)
         spider.allowed_domains = sorted({urlsplit(p.url).hostname for p in chosen.start} | set(chosen.domains))
         crawler.signals.connect(spider._close_store, signal=signals.spider_closed)
+        if job is not None:
+            spider.job = job
+            crawler.signals.connect(job.closed, signal=signals.engine_stopped)
         return spider
 
     def _close_store(self, spider: scrapy.Spider) -> None:

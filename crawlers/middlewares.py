@@ -4,8 +4,8 @@
   earlier run, or already requested in this one, are not downloaded; redirect
   loops fail as RedirectLoop (counted) instead of vanishing as duplicates.
 - MarkSeenMiddleware (spider): records a content page in the SeenStore only
-  after every item made from it was handed on (scraped, dropped or errored),
-  so a killed crawl loses nothing.
+  after every item made from it was handed on (scraped or dropped); a page
+  with an item that failed is not recorded, so nothing unsaved is skipped later.
 - BackoffRetryMiddleware (downloader): Scrapy's retries, waiting between
   attempts (exponential backoff, honouring Retry-After on 429/503).
 
@@ -95,43 +95,68 @@ class IncrementalMiddleware:
 class MarkSeenMiddleware:
     """Mark a content page fetched once all of its items were handed on.
 
-    Must sit closer to the engine (lower order) than the extraction middleware,
-    so it counts the final items that the item signals report.
+    Handed on means scraped (the index stage acknowledged it: indexed, unchanged,
+    spooled or dead-lettered) or dropped on purpose. An item that failed
+    (``item_error``: a stage raised, or its batch could be neither indexed nor
+    spooled) or a callback that raised leaves the page unrecorded, so the next
+    run fetches it again. Must sit closer to the engine (lower order) than the
+    extraction middleware, so it counts the final items that the item signals report.
     """
 
     def __init__(self, crawler):
         self.crawler = crawler
         self._pending: dict[Response, int] = {}   # items of the page not yet handed on
         self._finished: set[Response] = set()     # pages whose callback output is exhausted
-        for signal in (signals.item_scraped, signals.item_dropped, signals.item_error):
+        self._failed: set[Response] = set()       # pages with an item that failed: never recorded
+        for signal in (signals.item_scraped, signals.item_dropped):
             crawler.signals.connect(self._item_done, signal=signal)
+        crawler.signals.connect(self._item_failed, signal=signals.item_error)
 
     @classmethod
     def from_crawler(cls, crawler):
         return cls(crawler)
 
     async def process_spider_output(self, response: Response, result: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        # An error response (404, 500 after its retries) reaches here through the errback: not
+        # recorded, so the page is tried again next run.
         tracked = (getattr(self.crawler.spider, "store", None) is not None
-                   and response.meta.get("banwave_role") == "content")
+                   and response.meta.get("banwave_role") == "content" and response.status < 400)
         if tracked:
             self._pending[response] = 0
-        async for obj in result:
-            if tracked and not isinstance(obj, Request):
-                self._pending[response] += 1
-            yield obj
-        if tracked:
-            self._finished.add(response)
-            self._maybe_mark(response)
+        try:
+            async for obj in result:
+                if tracked and not isinstance(obj, Request):
+                    self._pending[response] += 1
+                yield obj
+        except BaseException:
+            if tracked:
+                self._failed.add(response)
+            raise
+        finally:
+            if tracked:
+                self._finished.add(response)
+                self._maybe_mark(response)
 
     def _item_done(self, item: Any, response: Response | None = None, **_: Any) -> None:
         if response in self._pending:
             self._pending[response] -= 1
             self._maybe_mark(response)
 
+    def _item_failed(self, item: Any, response: Response | None = None, **_: Any) -> None:
+        if response in self._pending:
+            self._failed.add(response)
+            self._item_done(item, response)
+
     def _maybe_mark(self, response: Response) -> None:
         if response in self._finished and self._pending[response] <= 0:
             del self._pending[response]
             self._finished.discard(response)
+            if response in self._failed:
+                self._failed.discard(response)
+                self.crawler.stats.inc_value("banwave/pages_not_recorded")
+                logger.info("page %s not recorded as fetched: one of its items failed; the next run fetches it again",
+                            response.url)
+                return
             meta, store = response.meta, self.crawler.spider.store
             # Both the URL asked for and where it redirected to: either may be linked next time.
             for url in {meta.get("banwave_url", response.url), response.url}:

@@ -63,6 +63,10 @@ class StartPoint(_Model):
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"{url!r} is not an http(s) URL")
+        try:
+            parts.port  # noqa: B018 - raises ValueError for a port outside 0-65535
+        except ValueError:
+            raise ValueError(f"{url!r} has an invalid port") from None
         return url
 
     @model_validator(mode="after")
@@ -162,7 +166,7 @@ class Schedule(_Model):
     """Either a crontab line or an interval, for the scheduler."""
 
     cron: str | None = None
-    interval_minutes: int | None = Field(default=None, ge=1)
+    interval_minutes: int | None = Field(default=None, ge=1, le=366 * 24 * 60)  # at most a year
 
     @field_validator("cron")
     @classmethod
@@ -184,12 +188,13 @@ class Schedule(_Model):
 class Politeness(_Model):
     """Per-source overrides of the project's politeness settings."""
 
-    download_delay: float | None = Field(default=None, ge=0)
+    # Upper bounds turn a typo (1e20) into an error here instead of an overflow in a timer.
+    download_delay: float | None = Field(default=None, ge=0, le=3600)
     concurrency: int | None = Field(default=None, ge=1, le=32)
-    autothrottle_target: float | None = Field(default=None, gt=0)
-    autothrottle_start_delay: float | None = Field(default=None, ge=0)
-    download_timeout: float | None = Field(default=None, gt=0)
-    retry_backoff: float | None = Field(default=None, ge=0)   # seconds before the first retry
+    autothrottle_target: float | None = Field(default=None, gt=0, le=32)
+    autothrottle_start_delay: float | None = Field(default=None, ge=0, le=3600)
+    download_timeout: float | None = Field(default=None, gt=0, le=3600)
+    retry_backoff: float | None = Field(default=None, ge=0, le=3600)   # seconds before the first retry
 
     def scrapy_settings(self) -> dict[str, Any]:
         names = {"download_delay": "DOWNLOAD_DELAY", "concurrency": "CONCURRENT_REQUESTS_PER_DOMAIN",
@@ -211,8 +216,8 @@ class Source(_Model):
     extract: Extract = Extract()
     schedule: Schedule = Schedule(interval_minutes=60)
     politeness: Politeness = Politeness()
-    max_index_pages: int = Field(default=5, ge=1)   # listing/board pages walked per start point and run
-    max_pages: int | None = Field(default=None, ge=1)  # pages fetched per run; the rest waits in the job dir
+    max_index_pages: int = Field(default=5, ge=1, le=10000)   # listing/board pages walked per start point and run
+    max_pages: int | None = Field(default=None, ge=1, le=10**9)  # pages fetched per run; the rest waits in the job dir
     enabled: bool = True
     verified: bool = True            # false: URLs written from public knowledge, never fetched
     notes: str | None = None
@@ -255,9 +260,11 @@ def load_sources(path: str | Path) -> list[Source]:
     path = Path(path)
     label = path.name
     try:
-        data = yaml.safe_load(path.read_text("utf-8"))
+        data = yaml.load(path.read_bytes().decode("utf-8"), Loader=_UniqueKeyLoader)
     except OSError as exc:
         raise SourcesError(f"{path}: cannot read the sources file: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise SourcesError(f"{label}: not UTF-8 text (byte {exc.start})") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark else ""
@@ -283,6 +290,22 @@ def load_sources(path: str | Path) -> list[Source]:
         seen.add(source.name)
         sources.append(source)
     return sources
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, except that a key given twice in one mapping is an error: the
+    plain loader keeps the last value silently (two ``schedule:`` lines, one of them ignored)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":  # `<<: *anchor` merges; its keys may be overridden
+                continue
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep)
 
 
 def get_source(sources: list[Source], name: str) -> Source:

@@ -176,12 +176,11 @@ class DedupePipeline:
     @classmethod
     def from_crawler(cls, crawler):
         settings = crawler.settings
+        config.check_settings(settings, "DEDUPE_")  # a bad value is an error (config.SettingError), never "off"
         if not settings.getbool("DEDUPE_ENABLED"):
             raise NotConfigured("DEDUPE_ENABLED is False")
         data_dir = config.crawl_env(settings).data_dir
         permutations, bands = settings.getint("DEDUPE_PERMUTATIONS"), settings.getint("DEDUPE_BANDS")
-        if bands < 1 or permutations % bands:
-            raise NotConfigured(f"DEDUPE_PERMUTATIONS ({permutations}) must be a multiple of DEDUPE_BANDS ({bands})")
         store = StoryStore(data_dir / "dedupe" / "stories.sqlite", settings.getfloat("DEDUPE_THRESHOLD"), bands)
         return cls(store, MinHasher(permutations), None, settings.getint("DEDUPE_MIN_TOKENS"), crawler.stats, crawler)
 

@@ -26,7 +26,7 @@ from datetime import datetime, timezone
 from elasticsearch import ApiError, TransportError
 from itemadapter import ItemAdapter
 from scrapy.exceptions import NotConfigured
-from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
 from twisted.internet import defer, threads
 from twisted.python.threadpool import ThreadPool
 
@@ -37,6 +37,10 @@ from pipelines.elastic import ElasticError, describe_error, make_client, setup_i
 from pipelines.spool import Spool
 
 logger = logging.getLogger(__name__)
+
+
+class NotDelivered(RuntimeError):
+    """A document's batch could be neither indexed nor spooled (its page stays unrecorded)."""
 
 
 _deliveries: "weakref.WeakKeyDictionary[object, Delivery]" = weakref.WeakKeyDictionary()
@@ -91,11 +95,9 @@ class IndexPipeline:
     @classmethod
     def from_crawler(cls, crawler):
         settings = crawler.settings
+        config.check_settings(settings, "INDEX_")  # a bad value is an error, never "off"
         if not settings.getbool("INDEX_ENABLED"):
             raise NotConfigured("INDEX_ENABLED is False")
-        for name in ("INDEX_BATCH_DOCS", "INDEX_BATCH_BYTES"):
-            if settings.getint(name) < 1:
-                raise NotConfigured(f"{name} must be at least 1")
         return cls(crawler, config.crawl_env(settings), crawler_delivery(crawler), settings.getint("INDEX_BATCH_DOCS"),
                    settings.getint("INDEX_BATCH_BYTES"), settings.getfloat("INDEX_FLUSH_SECONDS"),
                    settings.getbool("INDEX_REPLAY_ON_OPEN"))
@@ -182,9 +184,14 @@ class IndexPipeline:
             waiter.callback(None)
 
     def _failed(self, batch: _Batch, failure) -> None:
-        """Neither indexed nor spooled (the disk failed): the items error, their pages stay unfetched."""
-        logger.error("a batch of %s document(s) could not be indexed nor spooled: %s",
-                     len(batch.actions), failure.getErrorMessage())
+        """Neither indexed nor spooled (the disk failed): the items fail, their pages stay unrecorded,
+        and the crawl stops, since nothing more it fetches could be kept either."""
+        first = not self.stats.get_value("index/lost_batches")
         self.stats.inc_value("index/lost_batches")
+        logger.error("a batch of %s document(s) could not be indexed nor spooled (%s)%s", len(batch.actions),
+                     failure.getErrorMessage(), "; the crawl stops, its pages are fetched again next run" if first else "")
+        error = NotDelivered(failure.getErrorMessage())
         for waiter in batch.waiters:
-            waiter.errback(failure)
+            waiter.errback(error)
+        if first:
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason="index_failed"))

@@ -82,6 +82,7 @@ class RunRecorder:
     @classmethod
     def from_crawler(cls, crawler):
         settings = crawler.settings
+        config.check_settings(settings, "RUNS_")
         if not settings.getbool("RUNS_ENABLED"):
             raise NotConfigured("RUNS_ENABLED is False")
         return cls(crawler, crawler_delivery(crawler), config.crawl_env(settings).runs_alias)
@@ -99,8 +100,14 @@ class RunRecorder:
         stats.set_value("banwave/run/id", run_id)
         stats.set_value("banwave/run/status", record["status"])
         # In a thread: a down Elasticsearch costs retries, which must not freeze the reactor.
-        outcome = await maybe_deferred_to_future(
-            threads.deferToThread(self.delivery.deliver, [(self.runs_alias, run_id, record)]))
+        try:
+            outcome = await maybe_deferred_to_future(
+                threads.deferToThread(self.delivery.deliver, [(self.runs_alias, run_id, record)]))
+        except OSError as exc:  # Elasticsearch did not take it and the disk failed
+            logger.error("run %s of %s: %s; its record could be neither indexed nor spooled: %s",
+                         run_id, name, record["status"], exc)
+            stats.set_value("banwave/run/record", "lost")
+            return
         where = "indexed" if outcome.indexed else "spooled" if outcome.transient else "dead-lettered"
         stats.set_value("banwave/run/record", where)
         logger.info("run %s of %s: %s; record %s", run_id, name, record["status"], where)

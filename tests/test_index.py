@@ -122,12 +122,21 @@ def test_crawl_without_elasticsearch_spools_everything_with_one_warning(demo_sou
 
 
 @pytest.mark.parametrize("overrides,missing", [({"INDEX_ENABLED": False}, "INDEX_ENABLED"),
-                                               ({"INDEX_BATCH_DOCS": 0}, "INDEX_BATCH_DOCS"),
                                                ({"BANWAVE_ENV": None}, "BANWAVE_ENV")])
 def test_not_configured_names_the_setting(tmp_path, overrides, missing):
     settings = {name: getattr(project, name) for name in dir(project) if name.isupper()}
     settings["BANWAVE_ENV"] = offline_env(tmp_path)
     with pytest.raises(NotConfigured, match=missing):
+        IndexPipeline.from_crawler(get_crawler(settings_dict={**settings, **overrides}))
+
+
+@pytest.mark.parametrize("overrides,message", [({"INDEX_BATCH_DOCS": 0}, "INDEX_BATCH_DOCS=0 must be at least 1"),
+                                               ({"INDEX_ENABLED": "sometimes"}, "INDEX_ENABLED=sometimes")])
+def test_a_bad_value_is_an_error_not_off(tmp_path, overrides, message):
+    """Even a crawler built without config.crawl_settings (here: Scrapy's test helper) refuses it."""
+    settings = {name: getattr(project, name) for name in dir(project) if name.isupper()}
+    settings["BANWAVE_ENV"] = offline_env(tmp_path)
+    with pytest.raises(config.SettingError, match=message):
         IndexPipeline.from_crawler(get_crawler(settings_dict={**settings, **overrides}))
 
 

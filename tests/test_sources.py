@@ -126,3 +126,34 @@ def test_get_source_names_the_known_ones(tmp_path):
     assert get_source(sources, "good").name == "good"
     with pytest.raises(SourcesError, match=r"no source named 'nope' \(known: good\)"):
         get_source(sources, "nope")
+
+
+# ---------------------------------------------------------------------------- issue 14: hardening
+
+@pytest.mark.parametrize("body, expected", [
+    (GOOD.replace("example.com/rss", "example.com:99999/rss"), "field 'start[0].url': 'http://example.com:99999/rss' has an invalid port"),
+    (GOOD + "  schedule: {interval_minutes: 1e20}\n", "field 'schedule.interval_minutes'"),
+    (GOOD + "  schedule: {interval_minutes: 600000}\n", "field 'schedule.interval_minutes': input should be less than or equal to 527040"),
+    (GOOD + "  politeness: {download_delay: 1e20}\n", "field 'politeness.download_delay'"),
+    (GOOD + "  max_index_pages: 100000000000000000000\n", "field 'max_index_pages'"),
+])
+def test_values_that_would_overflow_later_are_rejected_now(tmp_path, body, expected):
+    assert expected in error_of(tmp_path, body)
+
+
+def test_a_key_given_twice_is_an_error(tmp_path):
+    message = error_of(tmp_path, GOOD + "  kind: forum\n")
+    assert message == "sources.yaml: line 5: invalid YAML: duplicate key 'kind'"
+    # anchors merged with `<<` may still be overridden
+    path = tmp_path / "merge.yaml"
+    path.write_text("x-base: &base {kind: news, start: [{type: feed, url: 'http://a.example/rss'}]}\n"
+                    "sources:\n- <<: *base\n  name: merged\n  kind: news\n", "utf-8")
+    assert [s.name for s in load_sources(path)] == ["merged"]
+
+
+def test_a_file_that_is_not_utf8_is_one_line(tmp_path):
+    path = tmp_path / "sources.yaml"
+    path.write_bytes(("sources:\n" + textwrap.indent(GOOD, "  ") + "  notes: 封店\n").encode("gbk"))
+    with pytest.raises(SourcesError) as info:
+        load_sources(path)
+    assert str(info.value).startswith("sources.yaml: not UTF-8 text (byte ")
