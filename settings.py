@@ -40,6 +40,7 @@ DOWNLOAD_WARNSIZE = 2 * 1024 * 1024         # log responses above this size
 DOWNLOAD_TIMEOUT = 30                       # seconds; after the retries counted as banwave/errors/timeout
 REDIRECT_MAX_TIMES = 5                      # longer redirect chains are given up
 DOWNLOADER_MIDDLEWARES = {
+    "crawlers.guard.DestinationGuard": 50,                       # before robots.txt: no request to private addresses or other ports
     "crawlers.middlewares.IncrementalMiddleware": 650,           # skips fetched pages; sees 3xx before RedirectMiddleware
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,  # replaced by the backoff variant below
     "crawlers.middlewares.BackoffRetryMiddleware": 550,          # Scrapy's retry slot, with waits between attempts

@@ -29,6 +29,7 @@ from twisted.internet.error import ConnectionRefusedError, DNSLookupError, TCPTi
 from twisted.python.failure import Failure
 
 import config
+from crawlers.guard import UnsafeDestination
 from crawlers.links import LinkRules
 from crawlers.middlewares import AlreadyFetched, RedirectLoop
 from crawlers.sources import Source, get_source, load_sources
@@ -39,6 +40,7 @@ logger = logging.getLogger(__name__)
 # failure type -> banwave/errors/<kind>, checked in order; Twisted's errors for other download handlers
 _ERROR_KINDS: list[tuple[tuple[type[BaseException], ...], str]] = [
     ((RedirectLoop,), "redirect_loop"),
+    ((UnsafeDestination,), "unsafe_destination"),
     ((DownloadTimeoutError, TimeoutError, TCPTimedOutError), "timeout"),
     ((DownloadCancelledError,), "too_large"),  # DOWNLOAD_MAXSIZE reached
     ((CannotResolveHostError, DNSLookupError), "dns"),
@@ -148,7 +150,10 @@ class SourceSpider(scrapy.Spider):
         request = failure.request
         if failure.check(HttpError):
             kind = f"http_{failure.value.response.status}"
-        elif failure.check(IgnoreRequest) and not failure.check(RedirectLoop):
+        elif failure.check(IgnoreRequest) and hasattr(failure.value.__cause__, "decompressed_size"):
+            # HttpCompressionMiddleware: a Content-Encoding body over DOWNLOAD_MAXSIZE once decompressed
+            kind = "too_large"
+        elif failure.check(IgnoreRequest) and not failure.check(RedirectLoop, UnsafeDestination):
             self.crawler.stats.inc_value("banwave/skipped/ignored")  # robots.txt, offsite, max redirects
             logger.info("source %s: not fetched %s: %s", self.source.name, request.url, failure.value)
             return

@@ -1,8 +1,8 @@
 """Finding URLs in pages: link rules, feed entries, sitemap entries, thread pages."""
 from __future__ import annotations
 
-import gzip
 import re
+import zlib
 from dataclasses import dataclass
 from urllib.parse import urldefrag
 
@@ -87,12 +87,38 @@ def feed_links(response: Response) -> list[str]:
     return [response.urljoin(link.strip()) for link in links if link.strip()]
 
 
-def sitemap_entries(response: Response) -> tuple[str, list[str]]:
-    """("sitemapindex", child sitemaps) or ("urlset", page URLs) of a sitemap or robots.txt."""
+class TooLarge(ValueError):
+    """A compressed body expands beyond the page size cap."""
+
+
+def gunzip(body: bytes, max_size: int) -> bytes:
+    """Decompress a gzip body in one stream, stopping as soon as it passes ``max_size`` bytes:
+    a 1 MB file may expand to gigabytes (a decompression bomb), which must never be held in memory."""
+    data, rest = bytearray(), body
+    while rest:  # a gzip file may hold several members, one after another
+        stream = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+        try:
+            data += stream.decompress(rest, max_size + 1 - len(data))
+        except zlib.error as exc:
+            raise ValueError(f"bad gzip data: {exc}") from None
+        if len(data) > max_size:
+            raise TooLarge(f"expands to more than {max_size} bytes (DOWNLOAD_MAXSIZE) once decompressed")
+        if not stream.eof:  # cut short: keep what it held, as a browser would
+            break
+        rest = stream.unused_data
+    return bytes(data)
+
+
+def sitemap_entries(response: Response, max_size: int) -> tuple[str, list[str]]:
+    """("sitemapindex", child sitemaps) or ("urlset", page URLs) of a sitemap or robots.txt.
+
+    A gzipped sitemap is decompressed up to ``max_size`` bytes (TooLarge beyond); not XML or
+    bad gzip raise ValueError.
+    """
     if response.url.endswith("/robots.txt"):
         return "sitemapindex", list(sitemap_urls_from_robots(response.body, base_url=response.url))
     body = response.body
     if body[:2] == b"\x1f\x8b":
-        body = gzip.decompress(body)
+        body = gunzip(body, max_size)
     sitemap = Sitemap(body)
     return sitemap.type or "", [entry["loc"] for entry in sitemap if entry.get("loc")]

@@ -14,7 +14,7 @@ from typing import Any, AsyncIterator, Iterator
 from scrapy.http import Response
 
 from crawlers.base import SourceSpider
-from crawlers.links import feed_links, page_links, sitemap_entries
+from crawlers.links import TooLarge, feed_links, page_links, sitemap_entries
 
 
 class NewsSpider(SourceSpider):
@@ -35,8 +35,12 @@ class NewsSpider(SourceSpider):
         yield from self._articles(links)
 
     def parse_sitemap(self, response: Response) -> Iterator[Any]:
+        max_size = response.meta.get("download_maxsize", self.crawler.settings.getint("DOWNLOAD_MAXSIZE"))
         try:
-            kind, urls = sitemap_entries(response)
+            kind, urls = sitemap_entries(response, max_size)
+        except TooLarge as exc:  # a decompression bomb: counted like a page over the cap
+            self.count_error("too_large", response.url, str(exc))
+            return
         except (ValueError, OSError) as exc:  # not XML, bad gzip
             self.count_error("bad_sitemap", response.url, str(exc))
             return

@@ -220,6 +220,7 @@ class Source(_Model):
     max_pages: int | None = Field(default=None, ge=1, le=10**9)  # pages fetched per run; the rest waits in the job dir
     enabled: bool = True
     verified: bool = True            # false: URLs written from public knowledge, never fetched
+    allow_private: bool = False      # true: may reach loopback/private addresses (crawlers.guard; the offline demo)
     notes: str | None = None
 
     @field_validator("name")

@@ -64,13 +64,13 @@ def test_feed_links_from_gbk_rss_and_atom():
 def test_sitemap_entries_index_urlset_gzip_and_robots():
     index = (b'<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
              b'<sitemap><loc>http://n.org/s1.xml</loc></sitemap></sitemapindex>')
-    assert sitemap_entries(XmlResponse("http://n.org/sitemap.xml", body=index)) == ("sitemapindex", ["http://n.org/s1.xml"])
+    assert sitemap_entries(XmlResponse("http://n.org/sitemap.xml", body=index), 1 << 20) == ("sitemapindex", ["http://n.org/s1.xml"])
     urlset = (b'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>http://n.org/a/1.html</loc></url>'
               b'</urlset>')
     gz = Response("http://n.org/s1.xml.gz", body=gzip.compress(urlset))
-    assert sitemap_entries(gz) == ("urlset", ["http://n.org/a/1.html"])
+    assert sitemap_entries(gz, 1 << 20) == ("urlset", ["http://n.org/a/1.html"])
     robots = TextResponse("http://n.org/robots.txt", body=b"User-agent: *\nSitemap: /sitemap.xml\n", encoding="utf-8")
-    assert sitemap_entries(robots) == ("sitemapindex", ["http://n.org/sitemap.xml"])
+    assert sitemap_entries(robots, 1 << 20) == ("sitemapindex", ["http://n.org/sitemap.xml"])
 
 
 def test_seen_store_persists_pages_and_thread_page_counts(tmp_path):
