@@ -9,7 +9,11 @@ removed or disabled sources' jobs deleted, unchanged jobs keep their next run.
 
 Each run is a subprocess (Twisted's reactor cannot restart in one process):
 ``banwave crawl SOURCE`` in a new session, so a run that outlives
-``SCHEDULER_CRAWL_TIMEOUT`` is killed with its whole process group. Jobs
+``SCHEDULER_CRAWL_TIMEOUT`` is killed with its whole process group, and with
+``PR_SET_PDEATHSIG`` so it also stops when the scheduler dies. Every run has a
+run id and a ledger entry (pipelines.runs.RunLedger): a crawl the scheduler
+killed, or that died without its run record, gets one from the scheduler;
+runs a killed scheduler left open are settled at the next start. Jobs
 coalesce and have ``max_instances=1``: runs of one source never overlap.
 Settings (settings.py, "scheduler" section): ``SCHEDULER_CRAWL_TIMEOUT``,
 ``SCHEDULER_KILL_GRACE``, ``SCHEDULER_MISFIRE_GRACE_TIME``,
@@ -17,6 +21,7 @@ Settings (settings.py, "scheduler" section): ``SCHEDULER_CRAWL_TIMEOUT``,
 """
 from __future__ import annotations
 
+import ctypes
 import fcntl
 import logging
 import os
@@ -25,9 +30,10 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Mapping
 
@@ -43,6 +49,7 @@ from scrapy.settings import Settings
 import config
 from config import Env
 from crawlers.sources import Source
+from pipelines.runs import RunLedger, missing_record
 
 logger = logging.getLogger(__name__)
 
@@ -61,18 +68,30 @@ def run_crawl(source: str) -> int | None:
 
 
 class CrawlRunner:
-    """Runs crawl subprocesses, kills those that outlive the timeout, and stops them all on shutdown."""
+    """Runs crawl subprocesses, kills those that outlive the timeout, and stops them all on shutdown.
+
+    Each run gets a run id (``-s RUNS_RUN_ID=...``) and an entry in the run ledger
+    (pipelines.runs.RunLedger). Before signalling a crawl, the runner notes why there; a crawl
+    that ends without having delivered its run record (SIGKILLed after the grace, crashed, could
+    not start) gets one from the runner, status ``killed`` or ``failed`` with the reason.
+    """
 
     def __init__(self, command: list[str], timeout: float, kill_grace: float, env: Env | None = None,
-                 overrides: Mapping[str, str] | None = None, log_dir: Path | None = None):
+                 overrides: Mapping[str, str] | None = None, log_dir: Path | None = None,
+                 records: bool = True):
         """Each crawl runs ``command [-s NAME=VALUE ...] SOURCE`` with ``overrides`` as its
         ``-s`` options and, given ``env``, exactly that environment (else this process's);
         with ``log_dir`` its output goes to ``<log_dir>/<source>.log`` instead of this
-        process's stdout/stderr."""
+        process's stdout/stderr. Given ``env`` and ``records``, runs are kept in the ledger
+        under its data dir and missing run records are written."""
         self.command, self.timeout, self.kill_grace = command, timeout, kill_grace
         self.options = [option for name, value in (overrides or {}).items() for option in ("-s", f"{name}={value}")]
         self.environ = config.child_environ(env) if env is not None else None
         self.log_dir = log_dir
+        self.env = env
+        self.ledger = RunLedger(env.data_dir) if env is not None and records else None
+        self.kinds: dict[str, str] = {}  # source name -> kind, for the records this runner writes
+        self._delivery = None
         self._running: dict[str, subprocess.Popen] = {}
         self._lock = threading.Lock()
         self._stopping = False
@@ -82,11 +101,12 @@ class CrawlRunner:
     def from_settings(cls, settings: Settings, overrides: Mapping[str, str] | None = None) -> "CrawlRunner":
         return cls(settings.getlist("SCHEDULER_CRAWL_COMMAND") or DEFAULT_CRAWL_COMMAND,
                    settings.getfloat("SCHEDULER_CRAWL_TIMEOUT"), settings.getfloat("SCHEDULER_KILL_GRACE"),
-                   config.crawl_env(settings), overrides)
+                   config.crawl_env(settings), overrides, records=settings.getbool("RUNS_ENABLED"))
 
     def run(self, source: str) -> int | None:
         """Crawl ``source`` once; log one line with its outcome; never raise for a failed crawl."""
-        started = time.monotonic()
+        started, started_at = time.monotonic(), datetime.now(timezone.utc)
+        run_id = f"{source}-{started_at:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
         with self._lock:
             if self._stopping:
                 logger.info("crawl %s: not started, the scheduler is stopping", source)
@@ -97,7 +117,8 @@ class CrawlRunner:
                 log = open(self.log_dir / f"{source}.log", "ab") if self.log_dir else None
                 # A new session: the crawl and anything it spawns form one process group to kill,
                 # and a Ctrl-C in the scheduler's terminal reaches the scheduler only.
-                proc = subprocess.Popen([*self.command, *self.options, source], start_new_session=True,
+                proc = subprocess.Popen([*self.command, *self.options, "-s", f"RUNS_RUN_ID={run_id}", source],
+                                        start_new_session=True, preexec_fn=_die_with_parent(),
                                         stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=self.environ)
             except OSError as exc:
                 logger.error("crawl %s: cannot start %s: %s", source, self.command[0], exc.strerror or exc)
@@ -106,13 +127,17 @@ class CrawlRunner:
             finally:
                 if log:
                     log.close()  # the child has its own descriptor
+            if self.ledger is not None:
+                self.ledger.start(run_id, {"run_id": run_id, "source": source, "pid": proc.pid,
+                                           "started_at": started_at.isoformat(timespec="seconds")})
             self._running[source] = proc
+            proc.run_id = run_id
         timed_out = False
         try:
             proc.wait(timeout=self.timeout)
         except subprocess.TimeoutExpired:
             timed_out = True
-            self._kill(proc)
+            self._kill(proc, f"killed at its {self.timeout:g}s timeout")
         finally:
             with self._lock:
                 self._running.pop(source, None)
@@ -123,6 +148,7 @@ class CrawlRunner:
         note = {"killed": f" (killed at its {self.timeout:g}s timeout)", "stopped": " (stopped with the scheduler)"}
         logger.log(logging.INFO if code == 0 else logging.WARNING, "crawl %s: exit %s in %.1fs%s",
                    source, code, time.monotonic() - started, note.get(outcome, ""))
+        self._settle(run_id, source, code, started_at)
         return code
 
     def stop_all(self) -> None:
@@ -130,14 +156,16 @@ class CrawlRunner:
         with self._lock:
             self._stopping = True
             running = list(self._running.values())
-        threads = [threading.Thread(target=self._kill, args=(proc,)) for proc in running]
+        threads = [threading.Thread(target=self._kill, args=(proc, "stopped with the scheduler")) for proc in running]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
 
-    def _kill(self, proc: subprocess.Popen) -> None:
+    def _kill(self, proc: subprocess.Popen, reason: str) -> None:
         """SIGTERM the group (Scrapy then closes cleanly and can resume), SIGKILL it after the grace."""
+        if self.ledger is not None:
+            self.ledger.note_stop(proc.run_id, reason)  # before the signal: the crawl's record says why
         _signal_group(proc.pid, signal.SIGTERM)
         try:
             proc.wait(timeout=self.kill_grace)
@@ -145,6 +173,96 @@ class CrawlRunner:
             pass
         _signal_group(proc.pid, signal.SIGKILL)  # also reaps children that outlived their leader
         proc.wait()
+
+    def _settle(self, run_id: str, source: str, code: int, started_at: datetime) -> None:
+        """Write the run record of a crawl that ended without writing its own; close its ledger entry."""
+        if self.ledger is None:
+            return
+        entry = self.ledger.entry(run_id) or {}
+        if not self.ledger.done(run_id) and code != 0:
+            reason = entry.get("stop_reason")
+            if code < 0:
+                signame = signal.Signals(-code).name
+                late = f"{signame} after {self.kill_grace:g}s" if code == -signal.SIGKILL else f"ended by {signame}"
+                reason = f"{reason}; {late}" if reason else f"ended by {signame}"
+                status = "killed"
+            else:
+                reason = f"{reason}; " if reason else ""
+                reason += f"exit {code} before its run record was written"
+                status = "killed" if entry.get("stop_reason") else "failed"
+            self.write_record(missing_record(run_id, source, self.kinds.get(source, ""), status, reason,
+                                             started_at, datetime.now(timezone.utc)))
+        self.ledger.finish(run_id)
+
+    def write_record(self, record: dict) -> None:
+        """Deliver a run record (indexed, or spooled when Elasticsearch cannot take it)."""
+        from pipelines.index import build_delivery
+
+        try:
+            if self._delivery is None:
+                self._delivery = build_delivery(config.crawl_settings(self.env), self.env)
+            outcome = self._delivery.deliver([(self.env.runs_alias, record["run_id"], record)])
+            where = "indexed" if outcome.indexed else "spooled" if outcome.transient else "dead-lettered"
+        except OSError as exc:
+            where = f"lost ({exc})"
+        logger.warning("run %s of %s: %s (%s); record written by the scheduler, %s", record["run_id"],
+                       record["source"], record["status"], record["stop_reason"], where)
+
+    def recover(self) -> None:
+        """Settle the runs a previous scheduler left open (it was killed): stop a crawl still
+        running under that run id (an orphan), then write its record unless the crawl did."""
+        if self.ledger is None:
+            return
+        for run_id in self.ledger.open_runs():
+            entry = self.ledger.entry(run_id) or {}
+            pid = entry.get("pid")
+            if isinstance(pid, int) and _runs_crawl(pid, run_id):
+                logger.warning("crawl %s (pid %s) outlived the scheduler that started it: stopping it", run_id, pid)
+                self.ledger.note_stop(run_id, "its scheduler died")
+                _signal_group(pid, signal.SIGTERM)
+                deadline = time.monotonic() + self.kill_grace
+                while _runs_crawl(pid, run_id) and time.monotonic() < deadline:
+                    time.sleep(0.2)
+                _signal_group(pid, signal.SIGKILL)
+            if not self.ledger.done(run_id):
+                try:
+                    started_at = datetime.fromisoformat(entry["started_at"])
+                except (KeyError, TypeError, ValueError):
+                    started_at = datetime.now(timezone.utc)
+                source = entry.get("source") or run_id.rsplit("-", 2)[0]
+                self.write_record(missing_record(run_id, source, self.kinds.get(source, ""), "killed",
+                                                 "its scheduler died while it ran", started_at,
+                                                 datetime.now(timezone.utc)))
+            self.ledger.finish(run_id)
+
+
+def _die_with_parent():
+    """A preexec_fn (Linux) making the crawl get SIGTERM when the thread that started it dies, e.g.
+    when the scheduler is SIGKILLed: it then closes within the grace time (cli/crawl.py Stopper)
+    instead of running on as an orphan past its timeout. None where prctl does not exist."""
+    if not sys.platform.startswith("linux"):
+        return None
+    prctl, parent = _LIBC.prctl, os.getpid()
+
+    def preexec() -> None:  # runs in the child between fork and exec: nothing that takes a lock
+        prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != parent:  # the parent died before prctl took effect
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    return preexec
+
+
+_PR_SET_PDEATHSIG = 1
+_LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
+
+
+def _runs_crawl(pid: int, run_id: str) -> bool:
+    """True while process ``pid`` is the crawl of ``run_id`` (its command line names the run id)."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    return f"RUNS_RUN_ID={run_id}".encode() in cmdline
 
 
 def _signal_group(pgid: int, signum: int) -> None:
@@ -216,6 +334,7 @@ class CrawlScheduler:
             job_defaults=self.job_defaults, timezone=self.timezone)
 
     def triggers(self, sources: list[Source]) -> dict[str, BaseTrigger]:
+        self.runner.kinds.update({s.name: s.kind for s in sources})
         return {s.name: trigger_for(s, self.timezone) for s in sources if s.enabled}
 
     def start(self, triggers: Mapping[str, BaseTrigger]) -> dict[str, list[str]]:
@@ -299,7 +418,9 @@ def serve(settings: Settings, overrides: Mapping[str, str], sources: list[Source
     lock = _hold_lock(config.crawl_env(settings))
     stop = threading.Event()
     crawl_scheduler = CrawlScheduler(settings, overrides)
-    changes = crawl_scheduler.start(crawl_scheduler.triggers(sources))
+    triggers = crawl_scheduler.triggers(sources)
+    crawl_scheduler.runner.recover()  # runs a killed scheduler left open: orphans stopped, records written
+    changes = crawl_scheduler.start(triggers)
     logger.info("scheduler started: %d job(s); added %s, replaced %s, removed %s",
                 sum(len(changes[k]) for k in ("added", "replaced", "kept")),
                 ", ".join(changes["added"]) or "none", ", ".join(changes["replaced"]) or "none",

@@ -55,6 +55,11 @@ TELNETCONSOLE_ENABLED = False               # no telnet console into a running c
 REMOTE_CONTROL_ENABLED = False              # no remote-control HTTP server either
 LOG_FORMATTER = "crawlers.logformatter.ConciseLogFormatter"  # a failed or dropped item is named, not printed whole
 
+DOWNLOAD_HANDLERS = {                       # Scrapy's HTTP/1.1 handler, cancelling downloads in flight on SIGTERM
+    "http": "crawlers.stop.StoppableDownloadHandler",
+    "https": "crawlers.stop.StoppableDownloadHandler",
+}
+
 # --- reactor and encoding ------------------------------------------------------
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"              # keep Chinese readable in exported feeds
@@ -124,3 +129,4 @@ INDEX_DOWN_PAUSE = 30.0                     # after a batch found Elasticsearch 
 INDEX_SKIP_UNCHANGED = True                 # mget content_hash first; unchanged documents are not rewritten
 INDEX_REPLAY_ON_OPEN = True                 # each crawl first sends what earlier runs spooled
 RUNS_ENABLED = True                         # write a run record per crawl to <prefix>-runs (spooled if ES is down)
+RUNS_RUN_ID = None                          # the record's id; set by the scheduler, with its ledger in <data dir>/runs/

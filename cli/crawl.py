@@ -6,21 +6,28 @@
 All crawls run one after another in one process and one reactor (Scrapy's
 CrawlerProcess chaining ``crawl`` calls). One summary line per source goes to
 stdout. Exit status: 0 when every crawl ran (``ok`` or ``partial``), 1 when
-one failed (interrupted, nothing fetched, items neither indexed nor
-spooled, or the spider could not start), 2 for a bad sources file.
+one failed or was killed (stopped by a signal, nothing fetched, items
+neither indexed nor spooled, or the spider could not start), 2 for a bad
+sources file or setting. SIGTERM or Ctrl-C closes the running crawl
+promptly and starts no further source (``Stopper``).
 """
 from __future__ import annotations
 
 import dataclasses
 import logging
+import os
+import signal
 import sys
+import threading
 from pathlib import Path
 
 from scrapy.crawler import CrawlerProcess
+from scrapy.utils.defer import deferred_from_coro
 from twisted.internet import defer
 
 import config
 from crawlers.sources import Source, SourcesError, get_source, load_sources
+from crawlers.stop import request_stop, stop_reason
 from pipelines.runs import run_status
 
 logger = logging.getLogger(__name__)
@@ -61,7 +68,80 @@ def summary(source: str, stats: dict, failure: str | None = None) -> str:
             f"{stats.get('index/dead_lettered', 0)} dead-lettered, {errors} errors{detail}")
 
 
+class Stopper:
+    """SIGTERM and SIGINT handling of ``banwave crawl``, installed before anything else.
+
+    The first signal stops the crawls: each running crawler gets ``crawlers.stop``'s STOPPING
+    (downloads in flight are cancelled, retries stop waiting), then Scrapy's graceful stop, so
+    the crawl closes within the scheduler's grace time with its batches flushed and its run
+    record written; no further source starts. A signal before the crawls start (the NLP
+    dictionaries take seconds to load) stops them as soon as they do. A second signal exits at
+    once, like Scrapy's. Scrapy's own handlers are not installed: they would take over only
+    once the reactor runs, and the default action before that killed the crawl without a trace.
+    """
+
+    def __init__(self):
+        self.reason: str | None = None
+        self.grace = 30.0  # SCHEDULER_KILL_GRACE once the settings are read
+        self._orphaned = False
+        self.crawlers: list = []
+        self.process: CrawlerProcess | None = None
+        self._parent = os.getppid()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, self._on_signal)
+
+    def _on_signal(self, signum: int, frame) -> None:
+        name = signal.Signals(signum).name
+        # With PR_SET_PDEATHSIG (scheduler.py) the signal may mean that the scheduler died. The kernel
+        # sends it again at each reparenting (to another thread of the dying scheduler, then to init),
+        # so a repeat that comes with a new parent is not a second Ctrl-C.
+        orphan = os.getppid() != self._parent
+        if self.reason is not None and not (orphan and not self._orphaned):
+            os.write(2, b"banwave crawl: second signal, exiting at once\n")
+            os._exit(128 + signum)
+        first = self.reason is None
+        self.reason = f"{name}: its parent process died" if orphan else name
+        if orphan:  # nobody will SIGKILL this crawl if its close hangs: it exits by itself after the grace
+            self._orphaned = True
+            watchdog = threading.Timer(self.grace, os._exit, (128 + signum,))
+            watchdog.daemon = True  # a crawl that closes in time exits at once
+            watchdog.start()
+        if self.process is not None:
+            from twisted.internet import reactor  # installed by CrawlerProcess
+
+            reactor.callFromThread(self._stop if first else self._restate)
+
+    def _restate(self) -> None:  # in the reactor
+        for crawler in self.crawlers:  # those already stopping; the others take self.reason when they stop
+            try:
+                if crawler.crawling and stop_reason(crawler):
+                    crawler.stats.set_value("banwave/stop_reason", self.reason)
+            except RuntimeError:  # not built yet: no stats
+                continue
+
+    def _stop(self) -> None:  # in the reactor
+        logger.info("%s: stopping the crawl; `banwave crawl` again resumes it", self.reason)
+        for crawler in self.crawlers:
+            self._stop_crawler(crawler)
+
+    def _stop_crawler(self, crawler) -> None:
+        if not crawler.crawling:
+            return  # not started (crawl_all starts no further source) or finished
+        try:
+            running = crawler.engine.running
+        except RuntimeError:  # no engine yet: the crawler is still being built
+            running = False
+        if not running:  # Scrapy's stop would only mark it stopped; try again once its engine runs
+            from twisted.internet import reactor
+
+            reactor.callLater(0.1, self._stop_crawler, crawler)
+            return
+        request_stop(crawler, self.reason)
+        deferred_from_coro(crawler.stop_async())
+
+
 def run_crawl(args, env) -> int:
+    stopper = Stopper()
     if bool(args.sources) == bool(args.all):
         print("banwave crawl: name one or more sources, or --all", file=sys.stderr)
         return 2
@@ -81,6 +161,8 @@ def run_crawl(args, env) -> int:
 
     process = CrawlerProcess(settings)
     crawlers = [(source, process.create_crawler(source.kind)) for source in chosen]
+    stopper.crawlers, stopper.process = [crawler for _, crawler in crawlers], process
+    stopper.grace = settings.getfloat("SCHEDULER_KILL_GRACE")
     # Scrapy's logging defaults and jieba put their loggers at DEBUG, which the root handler would print.
     for name in ("scrapy", "jieba"):
         logging.getLogger(name).setLevel(settings.get("LOG_LEVEL"))
@@ -89,18 +171,18 @@ def run_crawl(args, env) -> int:
     @defer.inlineCallbacks
     def crawl_all():
         for source, crawler in crawlers:
+            if stopper.reason:
+                break  # stopped (before or during the previous crawl): do not start the next source
             try:
                 yield process.crawl(crawler, source=source.name)
             except Exception as exc:  # noqa: BLE001 - one source failing to start must not stop the others
                 failures[source.name] = str(exc) or type(exc).__name__
                 logger.error("source %s: crawl failed: %s", source.name, failures[source.name])
-            if _stats(crawler).get("finish_reason") == "shutdown":
-                break  # Ctrl-C / SIGTERM: do not start the next source
 
     done = crawl_all()
     if not done.called:  # else every source failed to start: no reactor to run
         done.addBoth(_stop_reactor)
-        process.start(stop_after_crawl=False)
+        process.start(stop_after_crawl=False, install_signal_handlers=False)
 
     failed = False
     for source, crawler in crawlers:
@@ -108,9 +190,11 @@ def run_crawl(args, env) -> int:
         if not stats and source.name not in failures:
             continue  # not started (interrupted before its turn)
         line = summary(source.name, stats, failures.get(source.name))
-        failed |= source.name in failures or status(stats) == "failed"
+        failed |= source.name in failures or status(stats) in ("failed", "killed")
         print(line, flush=True)
-    return 1 if failed else 0
+    if stopper.reason and not any(_stats(crawler) for _, crawler in crawlers):
+        print(f"banwave crawl: {stopper.reason} before any crawl started", file=sys.stderr)
+    return 1 if failed or stopper.reason else 0
 
 
 def _stats(crawler) -> dict:

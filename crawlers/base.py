@@ -25,6 +25,7 @@ from scrapy.exceptions import (CannotResolveHostError, DownloadCancelledError, D
                                ResponseDataLossError, UsageError)
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.internet.defer import CancelledError
 from twisted.internet.error import ConnectionRefusedError, DNSLookupError, TCPTimedOutError, TimeoutError
 from twisted.python.failure import Failure
 
@@ -34,6 +35,7 @@ from crawlers.links import LinkRules
 from crawlers.middlewares import AlreadyFetched, RedirectLoop
 from crawlers.sources import Source, get_source, load_sources
 from crawlers.state import SeenStore, source_dir
+from crawlers.stop import stop_reason
 
 logger = logging.getLogger(__name__)
 
@@ -148,6 +150,11 @@ class SourceSpider(scrapy.Spider):
         if failure.check(AlreadyFetched):
             return
         request = failure.request
+        if stop_reason(self.crawler) and failure.check(DownloadCancelledError, CancelledError):
+            # cancelled by the stop (crawlers.stop), not the site's fault; fetched next run
+            self.crawler.stats.inc_value("banwave/skipped/stopped")
+            logger.info("source %s: not fetched %s: the crawl is stopping", self.source.name, request.url)
+            return
         if failure.check(HttpError):
             kind = f"http_{failure.value.response.status}"
         elif failure.check(IgnoreRequest) and hasattr(failure.value.__cause__, "decompressed_size"):

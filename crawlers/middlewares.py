@@ -7,7 +7,8 @@
   after every item made from it was handed on (scraped or dropped); a page
   with an item that failed is not recorded, so nothing unsaved is skipped later.
 - BackoffRetryMiddleware (downloader): Scrapy's retries, waiting between
-  attempts (exponential backoff, honouring Retry-After on 429/503).
+  attempts (exponential backoff, honouring Retry-After on 429/503), except
+  while the crawl stops (crawlers.stop).
 
 They act only on spiders that carry a ``store`` (the banwave spiders).
 """
@@ -24,6 +25,7 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 
 from crawlers.state import page_key
+from crawlers.stop import stop_reason
 
 logger = logging.getLogger(__name__)
 
@@ -188,6 +190,8 @@ class BackoffRetryMiddleware(RetryMiddleware):
         return result
 
     async def _wait(self, retry: Request, response: Response | None) -> None:
+        if stop_reason(self.crawler):  # stopping: the retry goes to the job dir's queue at once
+            return
         delay = self.base * 2 ** (retry.meta.get("retry_times", 1) - 1)
         if response is not None:
             try:

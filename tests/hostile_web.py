@@ -11,7 +11,7 @@ sitemap index, next to hostile content:
 - ``/hostile/deep.html``: 100,000 nested elements;
 - ``/hostile/ssrf.html``: links into the machine (another port of this host, the cloud metadata
   address, ``localhost``) and ``/hostile/redirect``, a 302 to another port of this host;
-- ``/hang``: accepts the connection and never answers.
+- ``/hang-list.html``: a listing whose ten links (``/hang/N.html``) accept the connection and never answer.
 
 A second server, the *canary*, answers anything and records every request:
 nothing may ever reach it. ``sources_yaml`` writes a sources file for the site.
@@ -168,7 +168,10 @@ class _Site(_Recorder):
                                   f"</article></body></html>".encode())
         if path == "/hostile/redirect":
             return self.send(302, b"", headers={"Location": web.canary_url("/articles/5.html")})
-        if path == "/hang":
+        if path == "/hang-list.html":
+            anchors = "".join(f'<a href="/hang/{i}.html">story {i}</a>' for i in range(10))
+            return self.send(200, f"<html><body>{anchors}</body></html>".encode())
+        if path.startswith("/hang"):
             time.sleep(3600)
             return None
         return self.send(404, b"not found")
@@ -222,7 +225,7 @@ class HostileWeb:
         """A sources file with one news source for this site (fast politeness, like the demo's)."""
         return (f"sources:\n- name: {name}\n  kind: news\n  lang: en\n"
                 f"  start: [{{type: {start_type}, url: \"{self.url(start)}\"}}]\n"
-                f"  links: {{allow: ['/articles/\\d+\\.html$', '/hostile/']}}\n"
+                f"  links: {{allow: ['/articles/\\d+\\.html$', '/hostile/', '/hang/']}}\n"
                 f"  allow_private: {'true' if allow_private else 'false'}\n"
                 f"  politeness: {{download_delay: 0, autothrottle_start_delay: 0, concurrency: 8, "
                 f"download_timeout: 5, retry_backoff: 0.1}}\n")

@@ -59,7 +59,8 @@ def test_run_status():
     assert run_status({"response_received_count": 5}, "finished") == "ok"
     assert run_status({"response_received_count": 5, "banwave/errors": 1}, "finished") == "partial"
     assert run_status({"banwave/errors": 2}, "finished") == "failed"             # the site never answered
-    assert run_status({"response_received_count": 5}, "shutdown") == "failed"    # interrupted
+    assert run_status({"response_received_count": 5}, "shutdown") == "killed"    # stopped by a signal
+    assert run_status({"response_received_count": 5}, "cancelled") == "failed"   # closed for another reason
     assert run_status({"response_received_count": 5, "index/lost_batches": 1}, "finished") == "failed"
     assert run_status({"response_received_count": 5}, "closespider_pagecount") == "ok"
 
