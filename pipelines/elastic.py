@@ -29,7 +29,14 @@ class ElasticError(RuntimeError):
 
 
 def make_client(env: Env, **overrides) -> Elasticsearch:
-    """Build the official client from the environment (raises ConfigError if no URL)."""
+    """Build the official client from the environment (raises ConfigError if no URL).
+
+    ``BANWAVE_ES_URL`` may name several nodes of one cluster: the client sends each
+    request to the next live node (round robin) and, on a connection error, marks
+    that node dead for a while (elastic_transport's NodePool) and retries the
+    request on another one, up to ``max_retries`` times.
+    """
+    env.require_es()
     options: dict = {"request_timeout": env.es_timeout}
     if env.es_api_key:
         options["api_key"] = env.es_api_key
@@ -38,7 +45,7 @@ def make_client(env: Env, **overrides) -> Elasticsearch:
     if env.es_ca_cert:
         options["ca_certs"] = env.es_ca_cert
     options.update(overrides)
-    return Elasticsearch(env.require_es(), **options)
+    return Elasticsearch(env.es_urls, **options)
 
 
 def describe_error(exc: Exception) -> str:

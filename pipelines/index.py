@@ -57,8 +57,10 @@ def build_delivery(settings, env: config.Env) -> Delivery:
     """Delivery for the INDEX_* settings: a BulkSender when an Elasticsearch URL is set, else spool only."""
     sender = None
     if env.es_url:
-        # Transport retries off: BulkSender retries with backoff, and spools after the last attempt.
-        client = make_client(env, max_retries=0, retry_on_timeout=False)
+        # BulkSender retries with backoff and spools after the last attempt, so the transport waits for
+        # nothing itself: with several nodes, a request that cannot reach one goes at once to another
+        # (up to every other node once), and 429/5xx answers are left to streaming_bulk's retries.
+        client = make_client(env, max_retries=len(env.es_urls) - 1, retry_on_status=(), retry_on_timeout=False)
         sender = BulkSender(client, chunk_docs=settings.getint("INDEX_BATCH_DOCS"),
                             chunk_bytes=settings.getint("INDEX_BATCH_BYTES"),
                             max_retries=settings.getint("INDEX_MAX_RETRIES"),
