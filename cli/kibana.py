@@ -4,20 +4,30 @@ Reads the NDJSON files under ``deploy/kibana/`` (Kibana 8 export format),
 renames the data views ``banwave-docs``/``banwave-runs`` to the configured
 aliases (``BANWAVE_INDEX_PREFIX``), and posts them as one multipart upload to
 ``/api/saved_objects/_import?overwrite=true``, so a re-import replaces the
-objects in place. Authentication: ``BANWAVE_KIBANA_API_KEY``, else the
-Elasticsearch basic-auth user. Plain ``urllib``: Kibana is not Elasticsearch,
-and the official client would refuse it.
+objects in place. Plain ``urllib``: Kibana is not Elasticsearch, and the
+official client would refuse it.
+
+Credentials, the first that is set: ``BANWAVE_KIBANA_API_KEY``,
+``BANWAVE_KIBANA_USERNAME``/``PASSWORD``, then, with a warning, the
+Elasticsearch API key or user (often the ``elastic`` superuser). They are
+never sent in the clear to another machine: plain HTTP is refused unless the
+host is this machine (loopback) or ``--insecure`` is given; HTTPS is verified
+against ``BANWAVE_KIBANA_CA_CERT`` (else the system's CAs); a redirect is
+never followed, since it would carry the credentials elsewhere.
 """
 from __future__ import annotations
 
 import base64
+import ipaddress
 import json
 import logging
+import ssl
 import sys
 import uuid
 from pathlib import Path
 from urllib.error import HTTPError, URLError
-from urllib.request import Request, urlopen
+from urllib.parse import urlsplit
+from urllib.request import HTTPRedirectHandler, HTTPSHandler, Request, build_opener
 
 from config import REPO_ROOT, ConfigError, Env
 
@@ -39,6 +49,8 @@ def register(subparsers) -> None:
     load = actions.add_parser("import", help="import the saved objects in deploy/kibana into Kibana (overwrite)")
     load.add_argument("files", nargs="*", type=Path, metavar="FILE",
                       help="NDJSON files to import (default: deploy/kibana/*.ndjson)")
+    load.add_argument("--insecure", action="store_true",
+                      help="allow plain HTTP to a Kibana on another machine (credentials travel unencrypted)")
     load.set_defaults(func=run_import)
 
 
@@ -71,24 +83,63 @@ def multipart(objects: list[dict]) -> tuple[bytes, str]:
 
 
 def auth_header(env: Env) -> dict[str, str]:
+    """The Authorization header: a Kibana credential if one is set, else the Elasticsearch one (warned)."""
     if env.kibana_api_key:
         return {"Authorization": f"ApiKey {env.kibana_api_key}"}
-    if env.es_username:
-        token = base64.b64encode(f"{env.es_username}:{env.es_password}".encode()).decode()
-        return {"Authorization": f"Basic {token}"}
+    if env.kibana_username:
+        return {"Authorization": _basic(env.kibana_username, env.kibana_password)}
+    if env.es_api_key or env.es_username:
+        logger.warning("no Kibana credential set: using the Elasticsearch %s for Kibana; give the import its own "
+                       "with BANWAVE_KIBANA_API_KEY or BANWAVE_KIBANA_USERNAME/PASSWORD",
+                       "API key" if env.es_api_key else f"user {env.es_username!r}")
+        if env.es_api_key:
+            return {"Authorization": f"ApiKey {env.es_api_key}"}
+        return {"Authorization": _basic(env.es_username, env.es_password)}
     return {}
 
 
-def import_objects(env: Env, objects: list[dict]) -> dict:
+def _basic(username: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
+
+
+def check_transport(url: str, insecure: bool) -> None:
+    """Refuse plain HTTP to another machine unless ``insecure``: the credentials would be readable on the way."""
+    parts = urlsplit(url)
+    if parts.scheme == "http" and not _loopback(parts.hostname or "") and not insecure:
+        raise KibanaError(f"refusing plain HTTP to {parts.hostname}: credentials would travel unencrypted; use an "
+                          "https:// BANWAVE_KIBANA_URL (BANWAVE_KIBANA_CA_CERT for its CA) or --insecure")
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class _NoRedirect(HTTPRedirectHandler):
+    """A redirect would carry the Authorization header to wherever it points: stop there instead."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        raise KibanaError(f"Kibana at {req.full_url.split('/api/')[0]} answered HTTP {code} redirecting to "
+                          f"{newurl}; not followed with the credentials: set BANWAVE_KIBANA_URL to the final address")
+
+
+def import_objects(env: Env, objects: list[dict], insecure: bool = False) -> dict:
     """POST the objects to Kibana; returns its JSON answer, or raises KibanaError."""
     if not env.kibana_url:
         raise ConfigError("BANWAVE_KIBANA_URL is not set: give the Kibana URL, e.g. http://127.0.0.1:5601")
+    check_transport(env.kibana_url, insecure)
     body, content_type = multipart(objects)
     request = Request(env.kibana_url + IMPORT_PATH, data=body, method="POST",
                       headers={"kbn-xsrf": "true", "Content-Type": content_type, **auth_header(env)})
+    tls = ssl.create_default_context(cafile=env.kibana_ca_cert or None)
+    opener = build_opener(HTTPSHandler(context=tls), _NoRedirect())
     logger.info("importing %s saved objects into %s", len(objects), env.kibana_url)
     try:
-        with urlopen(request, timeout=env.es_timeout) as response:
+        with opener.open(request, timeout=env.es_timeout) as response:
             answer = json.loads(response.read().decode("utf-8"))
     except HTTPError as exc:
         raise KibanaError(f"Kibana at {env.kibana_url} answered HTTP {exc.code}: {_message(exc)}") from None
@@ -127,7 +178,7 @@ def run_import(args, env) -> int:
     files = args.files or sorted(OBJECTS_DIR.glob("*.ndjson"))
     try:
         objects = load_objects(files, env)
-        answer = import_objects(env, objects)
+        answer = import_objects(env, objects, insecure=args.insecure)
     except (KibanaError, OSError) as exc:
         print(f"banwave: {exc}", file=sys.stderr)
         return 1

@@ -89,7 +89,8 @@ def kibana():
 @pytest.fixture
 def env(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
-    for name in ("BANWAVE_KIBANA_API_KEY", "BANWAVE_ES_USERNAME", "BANWAVE_ES_PASSWORD"):
+    for name in ("BANWAVE_KIBANA_API_KEY", "BANWAVE_KIBANA_USERNAME", "BANWAVE_KIBANA_PASSWORD", "BANWAVE_KIBANA_CA_CERT",
+                 "BANWAVE_ES_USERNAME", "BANWAVE_ES_PASSWORD", "BANWAVE_ES_API_KEY", "BANWAVE_ENV_FILE"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("BANWAVE_INDEX_PREFIX", "acme")
     return monkeypatch
@@ -152,3 +153,106 @@ def test_unreachable_kibana_is_one_line_and_exit_1(env, capsys):
     assert main(["kibana", "import"]) == 1
     err = capsys.readouterr().err
     assert err.startswith(f"banwave: cannot reach Kibana at http://127.0.0.1:{port}: ") and err.count("\n") == 1
+
+
+# ---------------------------------------------------------------------------- issue 14: safe defaults
+
+def test_plain_http_to_another_machine_is_refused_unless_insecure(env, capsys):
+    env.setenv("BANWAVE_KIBANA_URL", "http://kibana.invalid:5601")
+    env.setenv("BANWAVE_KIBANA_API_KEY", "a2V5aWQ6c2VjcmV0")
+    assert main(["kibana", "import"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("banwave: refusing plain HTTP to kibana.invalid: credentials would travel unencrypted")
+    assert err.count("\n") == 1
+    assert main(["kibana", "import", "--insecure"]) == 1  # allowed, then the name does not resolve
+    assert "cannot reach Kibana at http://kibana.invalid:5601" in capsys.readouterr().err
+
+
+def test_a_redirect_is_not_followed_with_the_credentials(env, kibana, capsys):
+    elsewhere = ThreadingHTTPServer(("127.0.0.1", 0), StandIn)
+    elsewhere.requests, elsewhere.uploaded, elsewhere.stored, elsewhere.required_auth = [], [], set(), None
+    threading.Thread(target=elsewhere.serve_forever, daemon=True).start()
+
+    class Redirect(StandIn):
+        def do_POST(self):
+            self.send_response(307)
+            self.send_header("Location", f"http://localhost:{elsewhere.server_port}{self.path}")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+    redirecting = ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
+    threading.Thread(target=redirecting.serve_forever, daemon=True).start()
+    try:
+        env.setenv("BANWAVE_KIBANA_URL", f"http://127.0.0.1:{redirecting.server_port}")
+        env.setenv("BANWAVE_KIBANA_API_KEY", "a2V5aWQ6c2VjcmV0")
+        assert main(["kibana", "import"]) == 1
+        err = capsys.readouterr().err
+        assert f"redirecting to http://localhost:{elsewhere.server_port}/api/saved_objects/_import" in err
+        assert "not followed with the credentials" in err
+        assert elsewhere.requests == [], "the other host never saw the request nor its credentials"
+    finally:
+        for server in (elsewhere, redirecting):
+            server.shutdown()
+            server.server_close()
+
+
+@pytest.mark.parametrize("variables, expected, warned", [
+    ({"BANWAVE_KIBANA_API_KEY": "a2liYW5hOmtleQ==", "BANWAVE_KIBANA_USERNAME": "viewer",
+      "BANWAVE_KIBANA_PASSWORD": "pw", "BANWAVE_ES_USERNAME": "elastic", "BANWAVE_ES_PASSWORD": "super"},
+     "ApiKey a2liYW5hOmtleQ==", False),
+    ({"BANWAVE_KIBANA_USERNAME": "banwave_kibana", "BANWAVE_KIBANA_PASSWORD": "pw",
+      "BANWAVE_ES_USERNAME": "elastic", "BANWAVE_ES_PASSWORD": "super", "BANWAVE_ES_API_KEY": "ZXM6a2V5"},
+     "Basic " + base64.b64encode(b"banwave_kibana:pw").decode(), False),
+    ({"BANWAVE_ES_USERNAME": "elastic", "BANWAVE_ES_PASSWORD": "super"},
+     "Basic " + base64.b64encode(b"elastic:super").decode(), True),
+])
+def test_kibana_credentials_are_preferred_over_the_elasticsearch_ones(env, kibana, caplog, variables, expected,
+                                                                      warned):
+    use(env, kibana)
+    for name, value in variables.items():
+        env.setenv(name, value)
+    kibana.required_auth = expected
+    assert main(["kibana", "import"]) == 0
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert bool(warnings) == warned
+    assert all("super" not in message for message in warnings)
+
+
+def self_signed(tmp_path):
+    """A CA-less self-signed certificate for 127.0.0.1 and its key, as PEM files."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kibana test")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = tmp_path / "kibana.crt", tmp_path / "kibana.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_path, key_path
+
+
+def test_https_kibana_is_verified_against_its_ca(env, kibana, tmp_path, capsys):
+    import ssl
+
+    cert, key = self_signed(tmp_path)
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(cert, key)
+    kibana.socket = tls.wrap_socket(kibana.socket, server_side=True)
+    env.setenv("BANWAVE_KIBANA_URL", f"https://127.0.0.1:{kibana.server_port}")
+    assert main(["kibana", "import"]) == 1  # the system's CAs do not know it
+    assert "CERTIFICATE_VERIFY_FAILED" in capsys.readouterr().err
+    env.setenv("BANWAVE_KIBANA_CA_CERT", str(cert))
+    assert main(["kibana", "import"]) == 0, capsys.readouterr().err
