@@ -1,4 +1,5 @@
 """Static checks of the deploy kit: Docker cannot run here, so parse and cross-check it."""
+import json
 import re
 
 import yaml
@@ -43,7 +44,7 @@ def test_scheduler_service_uses_only_known_settings():
     environment = scheduler["environment"]
     assert set(environment) <= set(config.VARIABLES), set(environment) - set(config.VARIABLES)
     assert environment["BANWAVE_ES_URL"] == "https://elasticsearch:9200"
-    assert environment["BANWAVE_KIBANA_URL"] == "http://kibana:5601"
+    assert environment["BANWAVE_KIBANA_URL"] == "https://kibana:5601"
     assert environment["BANWAVE_DATA_DIR"] == "/data"
     assert any(volume.endswith(":/data") for volume in scheduler["volumes"])
     assert scheduler["command"][:2] == ["banwave", "schedule"]
@@ -68,5 +69,55 @@ def test_dockerfile_parses_and_runs_the_scheduler():
 
 def test_deploy_readme_names_every_secret():
     readme = (DEPLOY / "README.md").read_text(encoding="utf-8")
-    for name in ("ELASTIC_PASSWORD", "KIBANA_PASSWORD", "BANWAVE_ES_API_KEY"):
+    for name in ("ELASTIC_PASSWORD", "KIBANA_PASSWORD", "BANWAVE_ES_PASSWORD", "BANWAVE_ES_API_KEY"):
         assert name in readme
+
+
+# ---------------------------------------------------------------------------- issue 14: safe defaults
+
+def mounts(service: dict) -> dict[str, str]:
+    """volume or path -> mount point, for a service's short-syntax volumes."""
+    return {volume.split(":")[0]: volume.split(":")[1] for volume in service.get("volumes", [])}
+
+
+def test_the_ca_private_key_is_readable_only_by_setup():
+    services = compose()["services"]
+    setup = (DEPLOY / "setup.sh").read_text(encoding="utf-8")
+    key_volume = next(name for name, point in mounts(services["setup"]).items() if point == "/ca")
+    assert [name for name, service in services.items() if key_volume in mounts(service)] == ["setup"]
+    # setup.sh writes ca.key only into that volume; the others get the CA certificate, never its key
+    installs = [line.split("#")[0].split() for line in setup.splitlines() if line.strip().startswith("install ")]
+    key_copies = [words for words in installs if words[-2].endswith('ca.key"')]
+    assert key_copies and all(words[-1].startswith("/ca/") for words in key_copies), key_copies
+    for name in ("elasticsearch", "kibana", "scheduler"):
+        shared = {volume for volume in mounts(services[name]) if volume in mounts(services["setup"])}
+        assert shared and key_volume not in shared
+    service_keys = [words for words in installs if words[-1].endswith('.key"') and not words[-1].startswith("/ca/")]
+    assert service_keys and all(words[1:3] == ["-m", "0400"] for words in service_keys), service_keys
+
+
+def test_the_scheduler_logs_in_as_a_least_privilege_user_not_elastic():
+    services = compose()["services"]
+    environment = services["scheduler"]["environment"]
+    assert environment["BANWAVE_ES_USERNAME"] == "banwave"
+    assert not [name for name, value in environment.items() if "ELASTIC_PASSWORD" in str(value)]
+    assert services["scheduler"]["depends_on"]["setup"]["condition"] == "service_completed_successfully"
+    role = json.loads((DEPLOY / "security" / "banwave_writer.role.json").read_text(encoding="utf-8"))
+    assert set(role["cluster"]) <= {"monitor", "manage_index_templates"}
+    [indices] = role["indices"]
+    assert indices["names"] == ["banwave-*"]
+    assert not {"all", "superuser", "manage_security"} & set(indices["privileges"] + role["cluster"])
+    setup = (DEPLOY / "setup.sh").read_text(encoding="utf-8")
+    assert "_security/role/banwave_writer" in setup and "_security/user/banwave" in setup
+    assert '\\"roles\\":[\\"banwave_writer\\"]' in setup
+    assert "ELASTIC_PASSWORD" in str(services["setup"]["environment"])
+
+
+def test_kibana_serves_https_and_banwave_verifies_it():
+    services = compose()["services"]
+    kibana = services["kibana"]["environment"]
+    assert kibana["SERVER_SSL_ENABLED"] == "true"
+    environment = services["scheduler"]["environment"]
+    assert environment["BANWAVE_KIBANA_URL"].startswith("https://")
+    assert environment["BANWAVE_KIBANA_CA_CERT"] == environment["BANWAVE_ES_CA_CERT"] == "/certs/ca.crt"
+    assert mounts(services["scheduler"])["ca-cert"] == "/certs"
