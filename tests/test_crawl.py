@@ -282,7 +282,8 @@ def test_bad_sources_file_stops_the_crawl_before_any_request(web, tmp_path):
 def test_unreachable_site_is_counted_not_fatal(tmp_path):
     sources = tmp_path / "sources.yaml"
     sources.write_text("sources:\n- name: down\n  kind: news\n  start: [{type: feed, url: 'http://127.0.0.1:8799/rss.xml'}]\n"
-                       "  politeness: {download_delay: 0, autothrottle_start_delay: 0, retry_backoff: 0}\n", "utf-8")
+                       "  politeness: {download_delay: 0, autothrottle_start_delay: 0, retry_backoff: 0}\n"
+                       "  allow_private: true\n", "utf-8")
     with DemoWeb(SITES, base_port=8731) as idle:
         run = crawl(idle, "news", "down", tmp_path, sources)
     assert run.docs == []

@@ -123,6 +123,7 @@ def test_crawl_exit_codes(tmp_path):
         "sources:\n"
         "- name: gone\n  kind: news\n  start: [{type: feed, url: 'http://127.0.0.1:9/rss.xml'}]\n"
         "  politeness: {download_delay: 0, autothrottle_start_delay: 0, download_timeout: 1, retry_backoff: 0}\n"
+        "  allow_private: true\n"
         "- name: paused\n  kind: news\n  enabled: false\n  start: [{type: feed, url: 'http://127.0.0.1:9/x.xml'}]\n",
         "utf-8")
     environ = crawl_environ("", "tcodes", tmp_path / "data", sources)
