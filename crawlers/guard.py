@@ -68,6 +68,7 @@ class DestinationGuard:
 
     def __init__(self, crawler):
         self.crawler = crawler
+        self._ports: dict[str, set[int]] | None = None
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -76,14 +77,22 @@ class DestinationGuard:
     def _source(self):
         return getattr(self.crawler.spider, "source", None)
 
+    def _start_ports(self, source) -> dict[str, set[int]]:
+        """host -> the ports its start URLs name (computed once per crawl: one source per spider)."""
+        if self._ports is None:
+            self._ports = {}
+            for point in source.start:
+                parts = urlsplit(point.url)
+                self._ports.setdefault(parts.hostname, set()).add(parts.port or DEFAULT_PORTS[parts.scheme])
+        return self._ports
+
     async def process_request(self, request: Request) -> None:
         source = self._source()
         if source is None:
             return None
         parts = urlsplit(request.url)
         host, port = parts.hostname or "", parts.port or DEFAULT_PORTS.get(parts.scheme)
-        allowed = {80, 443} | {urlsplit(p.url).port or DEFAULT_PORTS[urlsplit(p.url).scheme]
-                               for p in source.start if urlsplit(p.url).hostname == host}
+        allowed = {80, 443} | self._start_ports(source).get(host, set())
         if port not in allowed:
             self._refuse(request, f"port {port} of {host} is none of the source's ports ({', '.join(map(str, sorted(allowed)))})")
         if source.allow_private:

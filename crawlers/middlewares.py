@@ -25,7 +25,7 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 
 from crawlers.state import page_key
-from crawlers.stop import stop_reason
+from crawlers.stop import STOPPING
 
 logger = logging.getLogger(__name__)
 
@@ -176,6 +176,16 @@ class BackoffRetryMiddleware(RetryMiddleware):
         super().__init__(settings)
         self.base = settings.getfloat("BANWAVE_RETRY_BACKOFF_BASE")
         self.cap = settings.getfloat("BANWAVE_RETRY_BACKOFF_MAX")
+        self.stopping = False
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        middleware = super().from_crawler(crawler)
+        crawler.signals.connect(middleware._stop, signal=STOPPING)
+        return middleware
+
+    def _stop(self, reason: str = "") -> None:
+        self.stopping = True
 
     async def process_response(self, request: Request, response: Response) -> Request | Response:
         result = super().process_response(request, response)
@@ -190,7 +200,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
         return result
 
     async def _wait(self, retry: Request, response: Response | None) -> None:
-        if stop_reason(self.crawler):  # stopping: the retry goes to the job dir's queue at once
+        if self.stopping:  # the retry goes to the job dir's queue at once
             return
         delay = self.base * 2 ** (retry.meta.get("retry_times", 1) - 1)
         if response is not None:

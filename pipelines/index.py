@@ -196,4 +196,10 @@ class IndexPipeline:
         for waiter in batch.waiters:
             waiter.errback(error)
         if first:
-            deferred_from_coro(self.crawler.engine.close_spider_async(reason="index_failed"))
+            deferred_from_coro(self._close_crawl())
+
+    async def _close_crawl(self) -> None:
+        try:
+            await self.crawler.engine.close_spider_async(reason="index_failed")
+        except RuntimeError:  # the batch failed while the crawl was closing anyway
+            pass

@@ -154,10 +154,19 @@ def test_without_the_nlp_stage_the_same_dictionary_is_loaded(tmp_path, tokenizer
 
 
 @pytest.mark.parametrize("settings,missing", [({"DEDUPE_ENABLED": False}, "DEDUPE_ENABLED"),
-                                              ({"DEDUPE_BANDS": 30}, "DEDUPE_BANDS"),
                                               ({"BANWAVE_ENV": None}, "BANWAVE_ENV")])
 def test_not_configured_names_the_setting(tmp_path, settings, missing):
     base = {name: getattr(project, name) for name in dir(project) if name.startswith("DEDUPE_")}
     crawler = get_crawler(settings_dict={**base, "BANWAVE_ENV": offline_env(tmp_path), **settings})
     with pytest.raises(NotConfigured, match=missing):
+        DedupePipeline.from_crawler(crawler)
+
+
+def test_a_bad_value_is_an_error_not_off(tmp_path):
+    """Issue 14: DEDUPE_BANDS not dividing DEDUPE_PERMUTATIONS used to turn dedupe off."""
+    import config
+
+    base = {name: getattr(project, name) for name in dir(project) if name.startswith("DEDUPE_")}
+    crawler = get_crawler(settings_dict={**base, "BANWAVE_ENV": offline_env(tmp_path), "DEDUPE_BANDS": 30})
+    with pytest.raises(config.SettingError, match="DEDUPE_PERMUTATIONS=128 must be a multiple of DEDUPE_BANDS=30"):
         DedupePipeline.from_crawler(crawler)
