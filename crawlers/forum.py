@@ -9,9 +9,12 @@ one RAW PAGE item (page_kind "thread", thread_id, thread_page); the extraction
 middleware splits it into one document per post.
 
 Incremental rule: a thread never fetched starts at page 1 and follows its
-pagination. A thread fetched before is fetched again only when the board lists
-more pages than were fetched (from page 1 without a gap); then its last
-fetched page (which may have gained posts) and the pages after it are fetched.
+pagination. A thread fetched before is fetched again only when the board lists,
+or its own pages linked to, more pages than were fetched (from page 1 without
+a gap); then its last fetched page (which may have gained posts) and the pages
+after it are fetched. Remembering the linked pages matters where boards show
+no page links: a later page that failed, or sat in the queue of a killed
+crawl, is fetched next run instead of never.
 """
 from __future__ import annotations
 
@@ -54,10 +57,15 @@ class ForumSpider(SourceSpider):
         if not self.page_usable(response):
             return
         yield self.raw_page(response, "thread", thread_id, page)
+        later = []
         for url in page_links(response):
             link = self.rules.thread(url)
             if link and link.thread_id == thread_id and link.page > page:
-                yield self._thread_request(link)
+                later.append(link)
+        if later:
+            self.store.note_pages(thread_id, max(link.page for link in later))
+        for link in later:
+            yield self._thread_request(link)
 
     def _threads(self, urls: list[str]) -> Iterator[Any]:
         """Requests for listed threads that are new or gained pages since last fetched."""
@@ -73,7 +81,7 @@ class ForumSpider(SourceSpider):
                 first = links[0]
                 url = first.page_url(1) if first.page > 1 else None
                 yield self._thread_request(ThreadLink(url, thread_id, 1, None) if url else first)
-            elif links[-1].page > fetched:
+            elif max(links[-1].page, self.store.known_pages(thread_id)) > fetched:
                 again = next((link for link in links if link.page == fetched), None)
                 url = again.url if again else links[0].page_url(fetched)
                 if url:

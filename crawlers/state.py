@@ -1,8 +1,8 @@
 """Crawl state that survives between runs: which content pages were already fetched.
 
 One SQLite file per source (``<BANWAVE_DATA_DIR>/crawl/<source>/seen.sqlite``)
-records each article or thread page once its items were handed on, and which
-pages of each forum thread were fetched. Listing, feed, sitemap and board pages
+records each article or thread page once its items were handed on, which
+pages of each forum thread were fetched, and how many pages each thread links to. Listing, feed, sitemap and board pages
 are never recorded: they are fetched on every run.
 """
 from __future__ import annotations
@@ -23,6 +23,10 @@ CREATE TABLE IF NOT EXISTS thread_pages (
     thread_id TEXT NOT NULL,
     page INTEGER NOT NULL,
     PRIMARY KEY (thread_id, page)
+);
+CREATE TABLE IF NOT EXISTS thread_known (
+    thread_id TEXT PRIMARY KEY,
+    pages INTEGER NOT NULL         -- the highest page number the thread's own pages link to
 );
 """
 
@@ -73,6 +77,17 @@ class SeenStore:
                 break
             count = page
         return count
+
+    def note_pages(self, thread_id: str, pages: int) -> None:
+        """Remember that a thread has at least ``pages`` pages (from its pagination links): the board
+        may not say so, and a later page that failed or was lost with a killed crawl's queue must
+        still be fetched next time."""
+        self._db.execute("INSERT INTO thread_known (thread_id, pages) VALUES (?, ?) ON CONFLICT (thread_id) "
+                         "DO UPDATE SET pages = max(pages, excluded.pages)", (thread_id, pages))
+
+    def known_pages(self, thread_id: str) -> int:
+        row = self._db.execute("SELECT pages FROM thread_known WHERE thread_id = ?", (thread_id,)).fetchone()
+        return row[0] if row else 0
 
     def count(self) -> int:
         return self._db.execute("SELECT count(*) FROM pages").fetchone()[0]

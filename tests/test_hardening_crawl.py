@@ -134,3 +134,33 @@ def test_a_crawl_opens_no_telnet_console_and_no_remote_control(demo_sources, tmp
         assert text not in result.stderr
     assert "Error processing" not in result.stderr
     assert "Dropped " not in result.stderr or "{'id'" not in result.stderr, "items are named, not printed whole"
+
+
+def test_a_failed_later_page_of_a_thread_is_fetched_again_when_the_board_lists_only_page_one(tmp_path):
+    """Page 1 of a thread recorded, page 2 failed (or sat in a queue lost to a kill): when the board
+    shows no page links (many forums do not), the next run found the thread 'unchanged' and page 2's
+    posts were never fetched. The pages a thread links to are now remembered."""
+    import re
+    import shutil
+
+    from conftest import start_demo_web
+
+    sites = tmp_path / "sites"
+    shutil.copytree(demo.SITES_DIR, sites)
+    for board in (sites / "forum").glob("forum-*.html"):
+        board.write_bytes(re.sub(rb'<span class="tps">.*?</span>', b"", board.read_bytes()))
+    routes_file = sites / "forum" / "_routes.json"
+    routes = json.loads(routes_file.read_text("utf-8"))
+    routes["routes"]["/thread-1202-2-1.html"] = {"fail_first": 1, "fail_status": 500}
+    routes_file.write_text(json.dumps(routes), "utf-8")
+    web = start_demo_web(sites)
+    try:
+        sources = tmp_path / "sources.yaml"
+        sources.write_text(demo_url(web, (REPO / "sources.demo.yaml").read_text("utf-8")), "utf-8")
+        environ = crawl_environ("", "tpages", tmp_path / "data", sources)
+        first = banwave(["crawl", "forum", "-s", "RETRY_TIMES=0"], environ)
+        assert "http_500 1" in first.stdout, first.stdout
+        banwave(["crawl", "forum"], environ)
+        assert {doc["url"] for doc in spooled_docs(tmp_path / "data")} == gold_urls(web, "forum")
+    finally:
+        web.stop()
