@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import accumulate
 from typing import Sequence
 
@@ -35,6 +35,7 @@ class Entity:
     start: int
     end: int
     name: str
+    known: bool = False  # found through the alias table (its name is a curated canonical name)
 
     def as_dict(self) -> dict:
         return {"type": self.type, "text": self.text, "start": self.start, "end": self.end, "name": self.name}
@@ -91,6 +92,11 @@ class EntityRecognizer:
         self._zh_patterns = _compile_patterns(rules["zh_patterns"])
         self._en_patterns = _compile_patterns(rules["en_patterns"])
         self._en_leading = re.compile(r"^(?:(?:%s)\s+)+" % "|".join(map(re.escape, rules["en_leading_stopwords"])))
+        self._en_name_stopwords = frozenset(rules["en_name_stopwords"])
+        self._list_cues = frozenset(rules["zh_list_cues"])
+        self._list_stopwords = frozenset(rules["zh_list_item_stopwords"])
+        self._person_prefixes = tuple(rules["zh_person_prefixes"])
+        self._paired_exclude = re.compile(rules["paired_name_exclude"])
         self._en_not_followed = re.compile(rules["en_not_followed_by"])
         self._not_followed = {k: re.compile(v, re.I) for k, v in rules["not_followed_by"].items()}
         self._not_preceded = {k: re.compile(v, re.I) for k, v in rules["not_preceded_by"].items()}
@@ -125,9 +131,13 @@ class EntityRecognizer:
                 claim(entity)
         longest_first = sorted(self._rule_matches(text, seg, hits, taken), key=lambda e: e.start - e.end)
         discovered = [e for e in longest_first if claim(e)]
+        if "等" in text:
+            discovered += [e for e in self._list_items(text, seg, taken) if claim(e)]
         if discovered:
             found = _join_branches(text, found)
             found += self._later_mentions(text, seg, discovered, found, taken)
+        if "（" in text or "(" in text:
+            found = self._paired_names(text, found, taken)
         for entity in self._people_and_places(seg, hits, taken):
             claim(entity)
         return sorted(found, key=lambda e: e.start)
@@ -136,11 +146,11 @@ class EntityRecognizer:
         if self._latin_re is not None:
             for match in self._latin_re.finditer(text):
                 alias = self._latin_alias[match.group()]
-                yield Entity(alias.type, match.group(), match.start(), match.end(), alias.canonical)
+                yield Entity(alias.type, match.group(), match.start(), match.end(), alias.canonical, True)
         for i in hits:
             alias = self._zh_alias.get(seg.words[i])
             if alias is not None:
-                yield Entity(alias.type, seg.words[i], seg.offsets[i], seg.offsets[i + 1], alias.canonical)
+                yield Entity(alias.type, seg.words[i], seg.offsets[i], seg.offsets[i + 1], alias.canonical, True)
 
     def _plausible(self, text: str, entity: Entity) -> bool:
         """False when the context says this is not the entity (亚马逊雨林, the Amazon River)."""
@@ -159,16 +169,22 @@ class EntityRecognizer:
             start = seg.offsets[i] if whole else self._chinese_name_start(seg, i, etype, taken)
             if start is not None:
                 yield from self._typed(etype, text, start, seg.offsets[i + 1])
-        for etype, _, pattern in _triggered(self._zh_patterns, text):
+        for etype, _, pattern, _ in _triggered(self._zh_patterns, text):
             for match in pattern.finditer(text):
                 yield from self._typed(etype, text, *match.span("name"))
-        for etype, _, pattern in _triggered(self._en_patterns, text):
+        for etype, _, pattern, single_word in _triggered(self._en_patterns, text):
             for match in pattern.finditer(text):
                 start, end = match.span("name")
                 lead = self._en_leading.match(text[start:end])
                 if lead:
                     start += lead.end()
-                if end - start > 3 and " " in text[start:end] and not self._en_not_followed.match(text, end):
+                surface = text[start:end]
+                if single_word:
+                    if len(surface) < 2 or surface.split()[0] in self._en_name_stopwords:
+                        continue
+                elif end - start <= 3 or " " not in surface:
+                    continue
+                if not self._en_not_followed.match(text, end):
                     yield from self._typed(etype, text, start, end)
 
     def _typed(self, etype: str, text: str, start: int, end: int):
@@ -244,6 +260,62 @@ class EntityRecognizer:
                 at = text.find(surface, at + len(surface))
         return added
 
+    def _list_items(self, text: str, seg: Segmentation, taken: bytearray):
+        """Sellers listed before 等 + a word for firms: 帕拓逊、傲基、泽宝等知名大卖 (items already
+        found, by alias or rule, stay as they are; the others become sellers named as written)."""
+        words = seg.words
+        for i, word in enumerate(words):
+            if word != "等" or not any(w in self._list_cues for w in words[i + 1:i + 4]):
+                continue
+            end = i
+            while end > 0:
+                start = end
+                while start > 0 and end - start < 3 and self._list_word(seg, start - 1):
+                    start -= 1
+                if start == end:
+                    break
+                begin, finish = seg.offsets[start], seg.offsets[end]
+                surface = text[begin:finish]
+                if (2 <= len(surface) <= 10 and surface not in self._list_stopwords
+                        and not (surface.startswith(self._person_prefixes) and len(surface) <= 3)
+                        and not any(taken[begin:finish])):
+                    yield Entity("seller", surface, begin, finish, self._canonical(surface))
+                if start == 0 or words[start - 1] not in ("、", "和", "与", "及", "以及", ",", "，"):
+                    break
+                end = start - 1
+
+    def _list_word(self, seg: Segmentation, j: int) -> bool:
+        word, tag = seg.words[j], seg.tag(j)
+        if word in self._list_stopwords:
+            return False
+        if tag is None:
+            return word.isalnum()
+        return tag in ("nz", "nr", "nrt", "nt", "j", "eng") or (word.isascii() and word.isalnum())
+
+    def _paired_names(self, text: str, found: list[Entity], taken: bytearray) -> list[Entity]:
+        """Another form of a name in parentheses right after it is the same entity: 傲基股份（Aukey）,
+        深圳市跨境电子商务协会（SCEA）, Aukey（深圳市傲基电子商务股份有限公司）. Both get one canonical
+        name: a known one from the alias table, else the Chinese or company form's."""
+        paired = list(found)
+        for k, entity in enumerate(found):
+            if entity.type not in ("seller", "association", "government"):
+                continue
+            match = _PAREN_AFTER.match(text, entity.end)
+            if match is None or self._paired_exclude.search(match.group("name")):
+                continue
+            start, end = match.span("name")
+            inner = next((e for e in found if e.start == start and e.end == end), None)
+            if inner is not None:  # both already found: give them one name
+                if inner.type == entity.type and inner.name != entity.name:
+                    name = _pair_name(entity, inner)
+                    paired = [replace(e, name=name) if e in (entity, inner) else e for e in paired]
+                continue
+            if any(taken[start:end]) or not _looks_like_name(match.group("name")):
+                continue
+            taken[start:end] = b"\x01" * (end - start)
+            paired.append(Entity(entity.type, match.group("name"), start, end, entity.name, entity.known))
+        return paired
+
     def _people_and_places(self, seg: Segmentation, hits: list[int], taken: bytearray):
         words, offsets = seg.words, seg.offsets
         for i in hits:
@@ -280,8 +352,9 @@ class NameNormaliser:
         return surface
 
 
-def _compile_patterns(rules: list[dict]) -> list[tuple[str, tuple[str, ...], re.Pattern]]:
-    return [(rule["type"], tuple(rule["triggers"]), re.compile(rule["pattern"])) for rule in rules]
+def _compile_patterns(rules: list[dict]) -> list[tuple[str, tuple[str, ...], re.Pattern, bool]]:
+    return [(rule["type"], tuple(rule["triggers"]), re.compile(rule["pattern"]), rule["single_word"])
+            for rule in rules]
 
 
 def _triggered(patterns, text: str):
@@ -327,6 +400,23 @@ def _join_branches(text: str, found: list[Entity]) -> list[Entity]:
         else:
             joined.append(entity)
     return joined
+
+
+_PAREN_AFTER = re.compile(r"\s?[（(]\s?(?P<name>[A-Za-z][A-Za-z0-9&.' -]{1,40}[A-Za-z0-9.]|[\u4e00-\u9fff]{2,20})\s?[）)]")
+
+
+def _looks_like_name(inner: str) -> bool:
+    """A parenthesised form worth taking as a name: a capitalised Latin name (Aukey, SCEA) or Chinese."""
+    return not inner.isascii() or inner[0].isupper()
+
+
+def _pair_name(outer: Entity, inner: Entity) -> str:
+    """One canonical name for two forms of an entity: an alias-table name wins, then the Chinese
+    form, then the outer one."""
+    for entity in (outer, inner):
+        if entity.known:
+            return entity.name
+    return inner.name if outer.text.isascii() and not inner.text.isascii() else outer.name
 
 
 def _name_like(word: str, tag: str | None, name_tags: frozenset) -> bool:

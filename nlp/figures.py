@@ -26,7 +26,7 @@ NUMBER_RE = re.compile(
     rf"|(?P<den>\d+|[{_CN}]+)分之(?P<num>\d+|[{_CN}]+)"
     rf"|(?P<arabic>(?:{ARABIC_PATTERN})(?:[多余几]?[十百千万亿])*[多余]?)"
     rf"(?:(?P<en_mul>\s?(?:thousand|million|billion|trillion)\b|(?:bn|mn|k|m|K|M)\b))?"
-    rf"|(?P<chinese>(?:[数上](?=[十百千万亿]))?[{_CN}]+[多余]?)"
+    rf"|(?P<chinese>(?:[数上](?=[十百千万亿]))?[{_CN}]+(?:[多余][十百千万亿]+)?[多余]?)"
     rf"|(?P<words>\b(?i:{_EN_WORD_NUMBER}(?:[\s-]+(?:and\s+)?{_EN_WORD_NUMBER})*"
     rf"(?:\s+(?:million|billion))?)\b))"
 )
@@ -40,6 +40,16 @@ _EN_STOPWORDS = frozenset("of and or the a an in on at to for from by with were 
 _RANGE_CONNECTOR = re.compile(r"\s*(?:至|到|-|－|~|～|—|–)\s*$")
 _RANGE_CONNECTOR_EN = re.compile(r"\s+(?:to|and)\s+$")
 _RANGE_OPENER_EN = re.compile(r"(?i)\b(?:between|from|range from|ranged from)\s+$")
+# Shares written in words: "half of", "a quarter of", "two-thirds of", "one in four", 一半, 半数.
+_DENOMINATORS = {"half": 2, "halves": 2, "third": 3, "thirds": 3, "quarter": 4, "quarters": 4, "fourth": 4,
+                 "fourths": 4, "fifth": 5, "fifths": 5, "tenth": 10, "tenths": 10,
+                 "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
+_NUMERATORS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3}
+_SHARE_WORDS = re.compile(
+    r"(?i)(?<![\w-])(?:(?P<half>half)(?= of\b)"
+    r"|(?P<num>a|one|two|three)[\s-](?P<den>thirds?|quarters?|fourths?|fifths?|tenths?)(?= of\b)"
+    r"|(?P<one>one|two|three) (?:in|out of) (?P<of>two|three|four|five|six|seven|eight|nine|ten)\b)"
+    r"|(?P<zh>一半|半数)")
 
 
 @dataclass(frozen=True)
@@ -55,11 +65,17 @@ class Figure:
     qualifier: str | None
     value_cny: float | None
     counted: str | None
+    value_max: float | None = None      # upper end of a range (both of its figures carry it)
+    value_cny_max: float | None = None
+    role: str | None = None             # what a money figure measures (nlp/figure_roles.py)
+    scope: str | None = None            # "seller", "industry" or None (unknown)
+    subject: str | None = None          # canonical name of the seller it belongs to
 
     def as_dict(self) -> dict:
         return {"kind": self.kind, "text": self.text, "start": self.start, "end": self.end, "value": self.value,
                 "currency": self.currency, "qualifier": self.qualifier, "value_cny": self.value_cny,
-                "counted": self.counted}
+                "counted": self.counted, "value_max": self.value_max, "value_cny_max": self.value_cny_max,
+                "role": self.role, "scope": self.scope, "subject": self.subject}
 
 
 @dataclass
@@ -76,14 +92,21 @@ class _Candidate:
     currency: str | None = None
     counted: str | None = None
     qualifier: str | None = None
+    scale: float = 1.0  # 10 for 成 (三成 = 30 percent), borrowed by a bare low bound (2至3成)
+    high: "_Candidate | None" = None  # the upper bound, on both bounds of a range
 
 
 def _alternation(words) -> str:
-    """Regex alternation, longest first; English words get word boundaries."""
+    """Regex alternation, longest first; a word starting or ending in a Latin letter may not
+    touch another Latin letter there (RMB, but 100万RMB too; HK$ before its digits)."""
     parts = []
     for word in sorted(words, key=len, reverse=True):
         escaped = re.escape(word)
-        parts.append(rf"\b{escaped}\b" if word[0].isascii() and word[0].isalpha() else escaped)
+        if word[0].isascii() and word[0].isalpha():
+            escaped = rf"(?<![A-Za-z]){escaped}"
+        if word[-1].isascii() and word[-1].isalpha():
+            escaped = rf"{escaped}(?![A-Za-z])"
+        parts.append(escaped)
     return "|".join(parts)
 
 
@@ -125,7 +148,30 @@ class FigureExtractor:
             if candidate is not None:
                 candidates.append(candidate)
         self._link_ranges(text, candidates)
-        return [self._figure(text, c) for c in candidates if c.kind]
+        figures = [self._figure(text, c) for c in candidates if c.kind]
+        if ("of" in text or " in " in text or "半" in text) and (shares := self._shares(text, figures)):
+            figures = sorted(figures + shares, key=lambda f: f.start)
+        return figures
+
+    @staticmethod
+    def _shares(text: str, figures: list[Figure]) -> list[Figure]:
+        """Shares written in words (half of, a quarter of, one in four, 一半), as percents; a count
+        the words overlap ("four sellers" in "one in four sellers") is dropped in their favour."""
+        shares = []
+        for match in _SHARE_WORDS.finditer(text):
+            if match.group("zh"):
+                value = 50.0
+            elif match.group("half"):
+                value = 50.0
+            elif match.group("num"):
+                value = 100 * _NUMERATORS[match.group("num").lower()] / _DENOMINATORS[match.group("den").lower()]
+            else:
+                value = 100 * _NUMERATORS[match.group("one").lower()] / _DENOMINATORS[match.group("of").lower()]
+            shares.append(Figure("percent", match.group(), match.start(), match.end(), round(value, 3),
+                                 None, None, None, None))
+        for share in shares:
+            figures[:] = [f for f in figures if not (f.start < share.end and share.start < f.end)]
+        return shares
 
     def _candidate(self, text: str, match: re.Match, word_starts) -> _Candidate | None:
         start, end = match.span()
@@ -171,12 +217,15 @@ class FigureExtractor:
         prefix = self._prefix_re.search(text, max(0, c.start - 5), c.start)
         if prefix:
             c.kind, c.currency, c.start = "money", self.currency_prefix[prefix.group().strip()], prefix.start()
+            if text.startswith("元", c.end):  # 新台币300万元
+                c.end += 1
             return
         percent = _PERCENT_AFTER.match(text, after)
         if percent:
             c.kind, c.end = "percent", percent.end()
             c.unit_end = c.end
             if percent.group() == "成":
+                c.scale = 10.0
                 c.number = replace(c.number, value=c.number.value * 10)
             return
         suffix = self._suffix_re.match(text, after)
@@ -277,18 +326,23 @@ class FigureExtractor:
                     continue
             if not low.kind:
                 low.kind, low.currency, low.counted = high.kind, high.currency, high.counted
-                if low.number.multiplier == 1.0 and high.number.multiplier > 1.0:
-                    low.number = replace(low.number, value=low.number.value * high.number.multiplier)
+                factor = high.scale * (high.number.multiplier if low.number.multiplier == 1.0 else 1.0)
+                low.number = replace(low.number, value=low.number.value * factor)
                 low.end = low.num_end
             low.qualifier, high.qualifier = "at_least", "up_to"
+            low.high = high.high = high
 
     def _figure(self, text: str, c: _Candidate) -> Figure:
         value = c.number.value
-        value_cny = None
-        if c.kind == "money" and c.currency in self.rates:
-            value_cny = round(value * self.rates[c.currency], 2)
+        value_max = c.high.number.value if c.high is not None else None
         return Figure(c.kind, text[c.start:c.end], c.start, c.end, value, c.currency, c.qualifier,
-                      value_cny, c.counted if c.kind == "count" else None)
+                      self._cny(c, value), c.counted if c.kind == "count" else None,
+                      value_max, self._cny(c, value_max))
+
+    def _cny(self, c: _Candidate, value: float | None) -> float | None:
+        if value is None or c.kind != "money" or c.currency not in self.rates:
+            return None
+        return round(value * self.rates[c.currency], 2)
 
 
 # Characters that may precede a numeral inside one jieba word (近万, 逾百, 数十, 好几百).
