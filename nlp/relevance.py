@@ -123,7 +123,8 @@ class RelevanceModel:
         z = self.bias + sum(c for c, _ in contributions)
         score = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
         sign = 1.0 if z >= 0 else -1.0
-        strongest = sorted((c * sign, g) for c, g in contributions if c * sign > 0)[::-1][:REASONS]
+        # single characters (被, 说) carry weight in the model but explain nothing to a reader
+        strongest = sorted((c * sign, g) for c, g in contributions if c * sign > 0 and len(g) > 3)[::-1][:REASONS]
         return round(score, 4), [_readable(g, hits) for _, g in strongest]
 
 
