@@ -1,10 +1,14 @@
 """``banwave report``: a summary of the store-closure wave from the index.
 
 Relevant documents only (the NLP verdict): documents per day split news/forum,
-top sellers, associations and government bodies, and the loss figures. A loss
-figure is a document's largest money amount in CNY (``loss_cny``); the same
-estimate is reported by many documents, so figures are grouped by value and the
-total counts each distinct value once, with the documents that reported it.
+top sellers, associations and government bodies (counted by the documents whose own
+text names them: a forum reply does not count the sellers of its thread's title),
+and the loss figures. A loss figure is a document's largest loss, frozen-funds or
+fine amount in CNY (``loss_cny``; sales, subsidies and valuations are not losses);
+the same estimate is reported by many documents, so figures are grouped by value,
+with the documents that reported it. Figures of different scope are never added:
+industry-wide estimates are estimates of one total (the largest is shown), and
+named sellers' figures are summed over sellers, each seller's largest once.
 ``--html FILE`` also writes the report as one self-contained HTML page with a
 timeline chart (cli/report_html.py).
 """
@@ -17,6 +21,7 @@ from pathlib import Path
 from elasticsearch import ApiError, NotFoundError, TransportError
 
 from cli.search import iso_date
+from nlp.figure_roles import LOSS_ROLES
 from pipelines.elastic import describe_error, make_client
 
 KIND_FIELD = "source_kind"
@@ -72,9 +77,12 @@ def gather(client, alias: str, since: str | None = None, tz: str = "+08:00") -> 
     days = [{"day": bucket["key_as_string"], "total": bucket["doc_count"],
              **{kind["key"]: kind["doc_count"] for kind in bucket["kinds"]["buckets"]}}
             for bucket in aggs["days"]["buckets"]]
-    losses = [{"value_cny": bucket["key"], "documents": bucket["doc_count"],
-               "sources": [_loss_source(hit["_source"], bucket["key"]) for hit in bucket["first"]["hits"]["hits"]]}
-              for bucket in aggs["losses"]["buckets"]]
+    losses = []
+    for bucket in aggs["losses"]["buckets"]:
+        hits = [hit["_source"] for hit in bucket["first"]["hits"]["hits"]]
+        scope, subject = _loss_scope(hits, bucket["key"])
+        losses.append({"value_cny": bucket["key"], "documents": bucket["doc_count"], "scope": scope,
+                       "subject": subject, "sources": [_loss_source(hit, bucket["key"]) for hit in hits]})
     return {
         "index": alias, "since": since, "tz": tz,
         "documents": response["hits"]["total"]["value"],
@@ -85,8 +93,31 @@ def gather(client, alias: str, since: str | None = None, tz: str = "+08:00") -> 
         "governments": _buckets(aggs["governments"]),
         "losses": losses,
         "loss_documents": sum(loss["documents"] for loss in losses),
-        "loss_total_cny": sum(loss["value_cny"] for loss in losses),
+        "loss_scopes": loss_scopes(losses),
     }
+
+
+def loss_scopes(losses: list[dict]) -> dict:
+    """Totals that never mix scopes: the largest industry-wide estimate, the sum over named
+    sellers of each one's largest figure, and the largest figure whose scope is unknown."""
+    industry = [loss["value_cny"] for loss in losses if loss["scope"] == "industry"]
+    per_seller: dict[str, float] = {}
+    for loss in losses:
+        if loss["scope"] == "seller" and loss["subject"]:
+            per_seller[loss["subject"]] = max(per_seller.get(loss["subject"], 0.0), loss["value_cny"])
+    unknown = [loss["value_cny"] for loss in losses if loss["scope"] not in ("industry", "seller")]
+    return {"industry_largest_cny": max(industry, default=None), "industry_figures": len(industry),
+            "sellers_total_cny": sum(per_seller.values()) if per_seller else None, "sellers": len(per_seller),
+            "unattributed_largest_cny": max(unknown, default=None), "unattributed_figures": len(unknown)}
+
+
+def _loss_scope(sources: list[dict], value: float) -> tuple[str | None, str | None]:
+    """Scope and subject of the loss figure ``value`` as the first document that has it tagged them."""
+    for source in sources:
+        for figure in source.get("figures") or []:
+            if figure.get("role") in LOSS_ROLES and figure.get("value_cny") == value:
+                return figure.get("scope"), figure.get("subject")
+    return None, None
 
 
 def _buckets(agg: dict) -> list[tuple[str, int]]:
@@ -96,7 +127,7 @@ def _buckets(agg: dict) -> list[tuple[str, int]]:
 def _loss_source(source: dict, value: float) -> dict:
     """A document that reported a loss figure, with the figure as the document wrote it."""
     wording = next((f.get("text") for f in source.get("figures") or []
-                    if f.get("kind") == "money" and f.get("value_cny") == value), None)
+                    if f.get("role") in LOSS_ROLES and f.get("value_cny") == value), None)
     return {"title": source.get("title") or "", "source": source.get("source") or "",
             "kind": source.get(KIND_FIELD) or "", "url": source.get("url") or "",
             "published": (source.get("published") or "")[:10], "text": wording or ""}
@@ -132,21 +163,39 @@ def print_report(report: dict, out=None) -> None:
     for key, label in (("sellers", "Top sellers"), ("associations", "Associations"), ("governments", "Government bodies")):
         if report[key]:
             write()
-            write(label)
+            write(f"{label} (documents whose own text names them)")
             for rank, (name, count) in enumerate(report[key], 1):
                 write(f"  {rank:2}. {name}  {count} document{'s' if count != 1 else ''}")
     write()
     if not report["losses"]:
         write("Loss figures: none reported")
         return
-    write(f"Loss figures: {len(report['losses'])} distinct, in {report['loss_documents']} documents; "
-          f"total {format_cny(report['loss_total_cny'])} counting each distinct figure once")
+    write(f"Loss figures (losses, frozen funds, fines): {len(report['losses'])} distinct, "
+          f"in {report['loss_documents']} documents")
+    for line in scope_lines(report["loss_scopes"]):
+        write(f"  {line}")
     for loss in report["losses"][:5]:
-        write(f"  {format_cny(loss['value_cny'])}  reported by {loss['documents']} document(s), first:")
+        whose = {"industry": "industry-wide", "seller": loss["subject"]}.get(loss["scope"], "unattributed")
+        write(f"  {format_cny(loss['value_cny'])} ({whose})  reported by {loss['documents']} document(s), first:")
         for source in loss["sources"]:
             wording = f"“{source['text']}” " if source["text"] else ""
             write(f"      {source['published'] or 'undated'}  {source['source']}  {wording}{source['title']}")
             write(f"        {source['url']}")
+
+
+def scope_lines(scopes: dict) -> list[str]:
+    """One line per scope; scopes are never added together."""
+    lines = []
+    if scopes["industry_largest_cny"] is not None:
+        lines.append(f"industry-wide estimates: largest {format_cny(scopes['industry_largest_cny'])} "
+                     f"({scopes['industry_figures']} distinct; estimates of one total, not added)")
+    if scopes["sellers_total_cny"] is not None:
+        lines.append(f"named sellers: {format_cny(scopes['sellers_total_cny'])} over {scopes['sellers']} seller(s), "
+                     f"each seller's largest figure once")
+    if scopes["unattributed_largest_cny"] is not None:
+        lines.append(f"unattributed: largest {format_cny(scopes['unattributed_largest_cny'])} "
+                     f"({scopes['unattributed_figures']} distinct)")
+    return lines
 
 
 def run(args, env) -> int:

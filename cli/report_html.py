@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from html import escape
 
-from cli.report import format_cny
+from cli.report import format_cny, scope_lines
 
 NEWS_COLOUR = "#d62728"
 FORUM_COLOUR = "#1f77b4"
@@ -95,11 +95,14 @@ def _losses(report: dict) -> str:
             f'{("“" + escape(s["text"]) + "” ") if s["text"] else ""}'
             f'<a href="{escape(s["url"], quote=True)}">{escape(s["title"] or s["url"])}</a>'
             for s in loss["sources"])
-        rows.append(f"<tr><td class=n>{escape(format_cny(loss['value_cny']))}</td>"
+        whose = {"industry": "industry-wide", "seller": loss["subject"]}.get(loss["scope"]) or "unattributed"
+        rows.append(f"<tr><td class=n>{escape(format_cny(loss['value_cny']))}</td><td>{escape(whose)}</td>"
                     f"<td class=n>{loss['documents']}</td><td class=src>{sources}</td></tr>")
-    return (f"<h2>Loss figures</h2><p>{len(report['losses'])} distinct figures in {report['loss_documents']} "
-            f"documents; total {escape(format_cny(report['loss_total_cny']))}, each distinct figure counted once.</p>"
-            f"<table><tr><th>figure (CNY)</th><th>documents</th><th>first reported by</th></tr>{''.join(rows)}</table>")
+    scopes = "".join(f"<li>{escape(line)}</li>" for line in scope_lines(report["loss_scopes"]))
+    return (f"<h2>Loss figures</h2><p>Losses, frozen funds and fines: {len(report['losses'])} distinct figures in "
+            f"{report['loss_documents']} documents. Figures of different scope are never added:</p><ul>{scopes}</ul>"
+            f"<table><tr><th>figure (CNY)</th><th>whose</th><th>documents</th><th>first reported by</th></tr>"
+            f"{''.join(rows)}</table>")
 
 
 def render(report: dict) -> str:

@@ -86,6 +86,10 @@ class EntityRecognizer:
         self._name_tags = frozenset(rules["zh_name_tags"])
         self._name_stopwords = frozenset(rules["zh_name_stopwords"])
         self._needs_place = frozenset(rules["zh_needs_place"])
+        self._legal_heads = frozenset(rules["zh_legal_heads"])
+        self._never_in_name = frozenset(rules["zh_never_in_name_tags"])
+        self._generic_trade = frozenset(rules["zh_generic_trade_words"])
+        self._national = frozenset(rules["zh_national_prefixes"])
         self._max_name_tokens = int(rules["max_name_tokens"])
         self._not_type = {etype: re.compile("|".join(map(re.escape, words)))
                           for etype, words in rules["not_type_words"].items()}
@@ -104,8 +108,9 @@ class EntityRecognizer:
         places = frozenset(w for w, tag in tags.items() if tag == "ns")
         # word -> (type, whole): suffix words end a name that extends to the left; "whole" words
         # are dictionary organisations (tag nt) that already start with a place, such as 美国商务部
-        whole = _dictionary_names(tags, places, rules["zh_dictionary_name_suffixes"],
-                                  rules["zh_dictionary_name_exclude"])
+        whole = _dictionary_names(tags, places | frozenset(rules["zh_national_prefixes"]),
+                                  rules["zh_dictionary_name_suffixes"], rules["zh_dictionary_name_exclude"],
+                                  rules["zh_dictionary_place_name_suffixes"])
         self._heads: dict[str, tuple[str, bool]] = {
             **whole, **{word: (etype, False) for word, etype in rules["zh_suffixes"].items()}}
         # words jieba's dictionary tags as places or people, for the untyped location/person entities
@@ -197,30 +202,41 @@ class EntityRecognizer:
     def _chinese_name_start(self, seg: Segmentation, suffix_index: int, etype: str, taken: bytearray) -> int | None:
         """Walk back from a suffix word over name-like words; the name's start offset, or None.
 
-        Associations and government bodies start with a place; firms start with a proper-looking
-        word and must have one that is not a place. Place names are the left edge: once the walk
-        has passed one it goes on only over further places (广东省 深圳市 龙华区 商务局), never
-        into the words before them.
+        Associations and government bodies start with a place (or a national prefix: 国家,
+        国务院, 行政院); firms start with a proper-looking word and must have one that is not a
+        place or a generic trade word. Place names are the left edge: once the walk has passed one
+        it goes on only over further places (广东省 深圳市 龙华区 商务局), never into the words
+        before them. Before a legal form (有限公司) the trade name may be any content word, even a
+        verb or an adjective to jieba (启航, 鼎盛, 迈步): one such word is taken, then only places.
         """
         first = suffix_index
         in_place = False
+        legal = seg.words[suffix_index] in self._legal_heads
+        loose_taken = False
         while first > 0 and suffix_index - first < self._max_name_tokens:
             j = first - 1
             word, tag = seg.words[j], seg.tag(j)
-            if taken[seg.offsets[j]] or word in self._name_stopwords or not _name_like(word, tag, self._name_tags):
+            if taken[seg.offsets[j]] or word in self._name_stopwords:
+                break
+            if not _name_like(word, tag, self._name_tags):
+                if not legal or loose_taken or in_place or tag in self._never_in_name or not word.isalnum():
+                    break
+                loose_taken = True  # the trade name before a legal form; only places may precede it
+            elif loose_taken and tag != "ns":
                 break
             if in_place and tag != "ns":
                 break
             in_place = tag == "ns"
             first = j
         if etype in self._needs_place:
-            while first < suffix_index and seg.tag(first) != "ns":
+            while first < suffix_index and seg.tag(first) != "ns" and seg.words[first] not in self._national:
                 first += 1
         else:
-            while first < suffix_index and seg.tag(first) not in _SELLER_START_TAGS:
-                first += 1
-            # a firm needs a trade name: 深圳市明辉科技, but not 美国科技 (巨头) or 深圳电子科技
-            if all(seg.tag(k) == "ns" for k in range(first, suffix_index)):
+            if not legal:
+                while first < suffix_index and seg.tag(first) not in _SELLER_START_TAGS:
+                    first += 1
+            # a firm needs a trade name: 深圳市明辉科技, but not 美国科技 (巨头), 深圳电子科技 or 贸易有限公司
+            if all(seg.tag(k) == "ns" or seg.words[k] in self._generic_trade for k in range(first, suffix_index)):
                 return None
         return seg.offsets[first] if first < suffix_index else None
 
@@ -265,8 +281,9 @@ class EntityRecognizer:
         found, by alias or rule, stay as they are; the others become sellers named as written)."""
         words = seg.words
         for i, word in enumerate(words):
-            if word != "等" or not any(w in self._list_cues for w in words[i + 1:i + 4]):
-                continue
+            cue = next((k for k in range(i + 1, min(i + 4, len(words))) if words[k] in self._list_cues), None)
+            if word != "等" or cue is None or words[cue + 1:cue + 2] in (["平台"], ["网站"], ["渠道"]):
+                continue  # 亚马逊、eBay等电商平台 lists platforms
             end = i
             while end > 0:
                 start = end
@@ -286,7 +303,7 @@ class EntityRecognizer:
 
     def _list_word(self, seg: Segmentation, j: int) -> bool:
         word, tag = seg.words[j], seg.tag(j)
-        if word in self._list_stopwords:
+        if word in self._list_stopwords or tag == "ns":  # 龙华、宝安等地的卖家: places, not firms
             return False
         if tag is None:
             return word.isalnum()
@@ -362,17 +379,20 @@ def _triggered(patterns, text: str):
     return [rule for rule in patterns if any(trigger in text for trigger in rule[1])]
 
 
-def _dictionary_names(tags: dict[str, str], places: frozenset, suffixes: dict[str, str], exclude: list[str]) -> dict:
-    """jieba dictionary organisations (tag nt) that start with a place and end in a suffix:
-    whole names such as 美国商务部 or 上海市公安局, which the segmentation keeps as one word."""
-    ends = tuple(sorted(suffixes, key=len, reverse=True))
-    excluded_ends = tuple(exclude)
+def _dictionary_names(tags: dict[str, str], places: frozenset, suffixes: dict[str, str], exclude: list[str],
+                      place_suffixes: dict[str, str]) -> dict:
+    """jieba dictionary organisations (tag nt) that start with a place or a national prefix and end
+    in a suffix: whole names such as 美国商务部, 上海市公安局 or 国家统计局, which the segmentation
+    keeps as one word; and
+    the few bodies the dictionary tags as places (香港海关, tag ns)."""
     names = {}
-    for word, tag in tags.items():
-        if tag != "nt" or not word.endswith(ends) or word.endswith(excluded_ends):
-            continue
-        if any(word[:n] in places for n in range(2, min(len(word) - 1, 6))):
-            names[word] = (suffixes[next(e for e in ends if word.endswith(e))], True)
+    for tag_wanted, by_end, excluded in (("nt", suffixes, tuple(exclude)), ("ns", place_suffixes, ())):
+        ends = tuple(sorted(by_end, key=len, reverse=True))
+        for word, tag in tags.items():
+            if tag != tag_wanted or not word.endswith(ends) or (excluded and word.endswith(excluded)):
+                continue
+            if any(word[:n] in places for n in range(2, min(len(word) - 1, 6))):
+                names[word] = (by_end[next(e for e in ends if word.endswith(e))], True)
     return names
 
 
@@ -420,6 +440,6 @@ def _pair_name(outer: Entity, inner: Entity) -> str:
 
 
 def _name_like(word: str, tag: str | None, name_tags: frozenset) -> bool:
-    if tag is None:  # found by the HMM: an unknown word, often a name
-        return word.isalnum()
+    if tag is None:  # found by the HMM: an unknown word, often a name (but not a number: 600家电)
+        return word.isalnum() and not word.isdigit()
     return tag in name_tags

@@ -29,7 +29,7 @@ from nlp.entities import Entity, Segmentation
 
 _CJK_RUN = re.compile(r"[\u3400-\u9fff]{2,}")
 _LATIN_WORD = re.compile(r"[a-z][a-z'-]*")
-_LEXICON_ENTITY_TYPES = ("platform", "seller")
+LEXICON_ENTITY_TYPES = ("platform", "seller")
 REASONS = 5  # features kept in relevance_reasons
 
 
@@ -74,6 +74,11 @@ class Lexicon:
                 # no leading \b: a leading assertion stops the engine skipping ahead by first character
                 self._regexes[name] = re.compile("|".join(alternatives))
 
+    @property
+    def feature_names(self) -> list[str]:
+        """The lexicon features a document can have: the term groups, then the entity types."""
+        return [*self._regexes, *LEXICON_ENTITY_TYPES]
+
     def hits(self, lowered: str) -> dict[str, set[str]]:
         """Group -> the distinct terms of it found in ``lowered`` (the lower-cased text)."""
         found: dict[str, set[str]] = {}
@@ -97,7 +102,7 @@ def features(text: str, seg: Segmentation, entities: Sequence[Entity], lexicon: 
     latin = _LATIN_WORD.findall(lowered)
     grams.update(f"b:{a} {b}" for a, b in zip(latin, latin[1:]))
     hits = lexicon.hits(lowered)
-    for etype in _LEXICON_ENTITY_TYPES:
+    for etype in LEXICON_ENTITY_TYPES:
         names = {e.name for e in entities if e.type == etype}
         if names:
             hits[etype] = names
@@ -123,9 +128,19 @@ class RelevanceModel:
         z = self.bias + sum(c for c, _ in contributions)
         score = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
         sign = 1.0 if z >= 0 else -1.0
-        # single characters (被, 说) carry weight in the model but explain nothing to a reader
-        strongest = sorted((c * sign, g) for c, g in contributions if c * sign > 0 and len(g) > 3)[::-1][:REASONS]
-        return round(score, 4), [_readable(g, hits) for _, g in strongest]
+        # lexicon groups first, then words and word pairs, then character n-grams (亚马 and 马逊 say
+        # less than 亚马逊); single characters and short English words (被, in) explain nothing
+        strongest = sorted(((_READABILITY[g[0]], -c * sign, g) for c, g in contributions
+                            if c * sign > 0 and _explains(g)))
+        return round(score, 4), list(dict.fromkeys(_readable(g, hits) for *_, g in strongest))[:REASONS]
+
+
+_READABILITY = {"l": 0, "w": 1, "b": 1, "c": 2}
+
+
+def _explains(feature: str) -> bool:
+    value = feature.partition(":")[2]
+    return len(value) >= (4 if value.isascii() else 2)
 
 
 def _readable(feature: str, hits: dict[str, set[str]]) -> str:

@@ -56,6 +56,7 @@ class EntityRules(_Strict):
     zh_suffixes: dict[str, EntityType]
     zh_dictionary_name_suffixes: dict[str, EntityType]
     zh_dictionary_name_exclude: Words
+    zh_dictionary_place_name_suffixes: dict[str, EntityType]
     zh_name_tags: Words
     zh_name_stopwords: Words
     zh_patterns: list[Pattern]
@@ -63,6 +64,10 @@ class EntityRules(_Strict):
     zh_list_item_stopwords: Words
     zh_person_prefixes: Words
     zh_needs_place: list[EntityType]
+    zh_national_prefixes: Words
+    zh_legal_heads: Words
+    zh_never_in_name_tags: Words
+    zh_generic_trade_words: Words
     max_name_tokens: int = Field(ge=1, le=12)
     not_type_words: dict[EntityType, Words]
     legal_suffixes: LegalSuffixes

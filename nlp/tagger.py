@@ -23,6 +23,7 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_KEYWORDS = 10
 RELEVANCE_MODEL = DATA_DIR / "relevance_model.json"
+ALIAS_TABLE = DATA_DIR / "aliases.tsv"
 # Chinese aliases get this jieba tag so posseg-based tools see them as names.
 _ALIAS_TAG = "nt"
 
@@ -34,11 +35,12 @@ class Tagger:
     seconds the first time) plus the data under ``nlp/data``; build it once and reuse it.
     ``cache_dir`` puts jieba's prefix-dict cache there instead of the system temp directory.
     ``relevance_model=None`` builds a tagger without relevance scores, for ``python -m nlp train``
-    to compute the features of a model that does not exist yet.
+    to compute the features of a model that does not exist yet. ``alias_table=None`` tags without
+    the alias table (rules and patterns only), as the bench measures name discovery.
     """
 
     def __init__(self, keywords: int = DEFAULT_KEYWORDS, cache_dir: str | Path | None = None,
-                 relevance_model: Path | None = RELEVANCE_MODEL):
+                 relevance_model: Path | None = RELEVANCE_MODEL, alias_table: Path | None = ALIAS_TABLE):
         self.keywords = keywords
         self.simplifier = Simplifier()
         self.tokenizer = jieba.Tokenizer()
@@ -47,7 +49,7 @@ class Tagger:
             self.tokenizer.tmp_dir = str(cache_dir)
         self.tokenizer.initialize()
         self.tokenizer.load_userdict(str(DATA_DIR / "userdict.txt"))
-        aliases = load_aliases(simplify=self.simplifier.simplify)
+        aliases = load_aliases(alias_table, self.simplifier.simplify) if alias_table is not None else []
         for alias in aliases:  # Chinese names must segment whole for the entity lookup to see them
             for form in alias.forms:
                 if not form.isascii():

@@ -30,9 +30,8 @@ CORPUS_DIR = DATA_DIR / "corpus"
 MODEL_PATH = DATA_DIR / "relevance_model.json"
 TARGET_RECALL = 0.97
 MIN_DF = 2                 # an n-gram must occur in two training texts to get a weight
-C_GRID = (1.0, 3.0, 10.0, 30.0)
+C_GRID = (3.0, 10.0, 30.0, 100.0)
 SEED = 13
-LEXICON_FEATURES = ("closure", "fallout", "manipulation", "cause", "marketplace", "off_topic", "platform", "seller")
 
 
 def load_corpus(directory: Path = CORPUS_DIR) -> list[dict]:
@@ -66,7 +65,7 @@ def vocabulary(rows) -> dict[str, int]:
     return {g: i for i, g in enumerate(kept)}
 
 
-def matrix(rows, vocab: dict[str, int]):
+def matrix(rows, vocab: dict[str, int], lexicon: list[str]):
     """n-gram columns scaled to unit length per row, then one binary column per lexicon feature."""
     from scipy.sparse import csr_matrix
 
@@ -77,30 +76,30 @@ def matrix(rows, vocab: dict[str, int]):
         scale = 1.0 / math.sqrt(len(known)) if known else 0.0
         indices += known
         data += [scale] * len(known)
-        for k, name in enumerate(LEXICON_FEATURES):
+        for k, name in enumerate(lexicon):
             if name in hits:
                 indices.append(offset + k)
                 data.append(1.0)
         indptr.append(len(indices))
-    return csr_matrix((data, indices, indptr), shape=(len(rows), offset + len(LEXICON_FEATURES)))
+    return csr_matrix((data, indices, indptr), shape=(len(rows), offset + len(lexicon)))
 
 
-def fit(rows, labels, c: float):
+def fit(rows, labels, c: float, lexicon: list[str]):
     from sklearn.linear_model import LogisticRegression
 
     vocab = vocabulary(rows)
     model = LogisticRegression(C=c, solver="liblinear", class_weight="balanced", max_iter=1000)
-    model.fit(matrix(rows, vocab), labels)
+    model.fit(matrix(rows, vocab, lexicon), labels)
     return vocab, model
 
 
-def out_of_fold(rows, labels, c: float, folds: int) -> list[float]:
+def out_of_fold(rows, labels, c: float, folds: int, lexicon: list[str]) -> list[float]:
     from sklearn.model_selection import StratifiedKFold
 
     scores = [0.0] * len(rows)
     for train, test in StratifiedKFold(folds, shuffle=True, random_state=SEED).split(rows, labels):
-        vocab, model = fit([rows[i] for i in train], [labels[i] for i in train], c)
-        probabilities = model.predict_proba(matrix([rows[i] for i in test], vocab))[:, 1]
+        vocab, model = fit([rows[i] for i in train], [labels[i] for i in train], c, lexicon)
+        probabilities = model.predict_proba(matrix([rows[i] for i in test], vocab, lexicon))[:, 1]
         for i, p in zip(test, probabilities):
             scores[i] = float(p)
     return scores
@@ -131,9 +130,10 @@ def train(tagger, items: list[dict], folds: int = 5, log=print) -> dict:
     """The model file's content: weights, bias shifted to the operating point, CV figures."""
     texts, labels = [i["text"] for i in items], [bool(i["relevant"]) for i in items]
     rows = featurise(tagger, texts)
+    lexicon = tagger.relevance.lexicon.feature_names
     by_c = {}
     for c in C_GRID:
-        scores = out_of_fold(rows, labels, c, folds)
+        scores = out_of_fold(rows, labels, c, folds, lexicon)
         by_c[c] = (average_precision(scores, labels), scores)
         log(f"  C={c:<5} out-of-fold average precision {by_c[c][0]:.4f}")
     best_c = max(C_GRID, key=lambda c: (round(by_c[c][0], 4), -c))
@@ -141,7 +141,7 @@ def train(tagger, items: list[dict], folds: int = 5, log=print) -> dict:
     threshold = operating_point(scores, labels)
     precision, recall = precision_recall(scores, labels, threshold)
     at_half = precision_recall(scores, labels, 0.5)
-    vocab, model = fit(rows, labels, best_c)
+    vocab, model = fit(rows, labels, best_c, lexicon)
     coef = model.coef_[0]
     shift = math.log(threshold / (1 - threshold)) if 0 < threshold < 1 else 0.0
     cv = {"folds": folds, "seed": SEED, "C": best_c, "texts": len(items), "relevant": sum(labels),
@@ -158,7 +158,7 @@ def train(tagger, items: list[dict], folds: int = 5, log=print) -> dict:
         "corpus": {"texts": len(items), "sha256": _corpus_hash(items)},
         "cv": cv,
         "bias": round(float(model.intercept_[0]) - shift, 6),
-        "lexicon_weights": {name: round(float(coef[len(vocab) + k]), 6) for k, name in enumerate(LEXICON_FEATURES)},
+        "lexicon_weights": {name: round(float(coef[len(vocab) + k]), 6) for k, name in enumerate(lexicon)},
         "weights": {g: round(float(coef[i]), 6) for g, i in vocab.items()},
     }
 

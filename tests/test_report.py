@@ -57,8 +57,22 @@ def test_loss_figures_grouped_by_value_with_their_sources(index, report):
     assert {url_key(s["url"]) for s in top["sources"]} >= {
         "/a/20210723/310723.html", "/news/2021/07/23/shenzhen-association-loss-estimate.html"}
     assert all(s["text"] for s in top["sources"])  # the figure as each document wrote it
-    assert report["loss_total_cny"] == sum({d["loss_cny"] for d in with_loss})
     assert [loss["value_cny"] for loss in report["losses"]] == sorted({d["loss_cny"] for d in with_loss}, reverse=True)
+    assert top["scope"] == "industry" and top["subject"] is None
+
+
+def test_loss_totals_never_mix_scopes(index, report):
+    _, _, documents = index
+    scopes = report["loss_scopes"]
+    assert scopes["industry_largest_cny"] == 1e11  # the association's estimate, not added to anything
+    per_seller = {}
+    for loss in report["losses"]:
+        if loss["scope"] == "seller":
+            per_seller[loss["subject"]] = max(per_seller.get(loss["subject"], 0), loss["value_cny"])
+    assert scopes["sellers"] == len(per_seller)
+    assert scopes["sellers_total_cny"] == (sum(per_seller.values()) if per_seller else None)
+    # the demo's "年销售额数十亿元" is a seller's sales: no document's loss figure
+    assert all(d["loss_cny"] != 1e9 for d in documents if "数十亿元" in d["text"])
 
 
 def test_since_restricts_everything(index):
@@ -74,7 +88,8 @@ def test_printed_summary(report, capsys):
     assert f"{report['documents']} relevant documents" in out
     assert "Documents per day (+08:00)" in out and "Top sellers" in out
     assert re.search(r"2021-07-23  █+ \d+ \(news \d+, forum \d+\)", out)
-    assert "1,000亿元 (100.0 bn)  reported by" in out
+    assert "1,000亿元 (100.0 bn) (industry-wide)  reported by" in out
+    assert "industry-wide estimates: largest 1,000亿元" in out and "Top sellers (documents whose own text" in out
     assert "/news/2021/07/23/shenzhen-association-loss-estimate.html" in out
 
 

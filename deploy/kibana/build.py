@@ -114,9 +114,15 @@ def _lift_layers(visualization: dict) -> dict:
 
 
 def bar_ranking(id_: str, title: str, field: str, label: str, size: int = 10, query: str = RELEVANT,
-                view: str = DOCS_VIEW, value: dict | None = None) -> dict:
+                view: str = DOCS_VIEW, value: dict | None = None, description: str = "") -> dict:
     columns = {"value": value or count(), "name": terms(field, label, size, "value")}
-    return lens(id_, title, view, columns, "lnsXY", xy("bar_horizontal", "name", ["value"], legend=False), query)
+    return lens(id_, title, view, columns, "lnsXY", xy("bar_horizontal", "name", ["value"], legend=False), query,
+                description)
+
+
+# Entity fields hold what a document's own text names (a forum reply's thread title goes to context_*).
+OWN_TEXT = ("Counts relevant documents whose own text names each one: a forum reply does not count the names "
+            "in its thread's title (those are in {0}).")
 
 
 def wave_objects() -> list[dict]:
@@ -131,10 +137,13 @@ def wave_objects() -> list[dict]:
         {"day": date_histogram("published", "Published"),
          "largest": metric("max", "loss_cny", "Largest loss figure (CNY)")},
         "lnsXY", xy("bar", "day", ["largest"], legend=False), RELEVANT,
-        "The largest money figure reported per interval, in CNY (documents report the same estimate repeatedly, "
-        "so the maximum is shown, not a sum).")
-    loss_by_seller = bar_ranking("banwave-loss-by-seller", "Loss figures by seller (CNY)", "sellers", "Seller",
-                                 value=metric("max", "loss_cny", "Largest loss figure (CNY)"))
+        "The largest loss figure (losses, frozen funds, fines; not sales or subsidies) reported per interval, in "
+        "CNY (documents report the same estimate repeatedly, so the maximum is shown, not a sum).")
+    loss_by_seller = bar_ranking("banwave-loss-by-seller", "Loss figures by seller (CNY)", "seller_loss_subject",
+                                 "Seller", value=metric("max", "seller_loss_cny", "Largest loss figure (CNY)"),
+                                 description="Per seller, the largest loss, frozen-funds or fine figure the text "
+                                             "attributes to that seller (industry-wide estimates are not charted "
+                                             "against the sellers a document happens to name).")
     sources = lens(
         "banwave-top-sources", "Top sources", DOCS_VIEW,
         {"source": terms("source", "Source", 10, "docs", other=True), "docs": count()},
@@ -153,13 +162,15 @@ def wave_objects() -> list[dict]:
     loss_docs = saved_search(
         "banwave-loss-documents", "Documents with loss figures", DOCS_VIEW,
         ["source", "title", "loss_cny", "stores_max", "sellers", "associations", "url"], [["loss_cny", "desc"]],
-        "loss_cny : *", "Every document reporting a money figure, largest first.")
+        "loss_cny : *", "Every document reporting a loss, frozen-funds or fine figure, largest first.")
     panels = [
         (docs_over_time, 0, 0, 32, 14), (sources, 32, 0, 16, 14),
-        (bar_ranking("banwave-top-sellers", "Top sellers", "sellers", "Seller", 15), 0, 14, 16, 15),
-        (bar_ranking("banwave-top-associations", "Top associations", "associations", "Association"), 16, 14, 16, 15),
-        (bar_ranking("banwave-top-governments", "Top government bodies", "governments", "Government body"),
-         32, 14, 16, 15),
+        (bar_ranking("banwave-top-sellers", "Top sellers", "sellers", "Seller", 15,
+                     description=OWN_TEXT.format("context_sellers")), 0, 14, 16, 15),
+        (bar_ranking("banwave-top-associations", "Top associations", "associations", "Association",
+                     description=OWN_TEXT.format("context_associations")), 16, 14, 16, 15),
+        (bar_ranking("banwave-top-governments", "Top government bodies", "governments", "Government body",
+                     description=OWN_TEXT.format("context_governments")), 32, 14, 16, 15),
         (loss_over_time, 0, 29, 24, 14), (loss_by_seller, 24, 29, 24, 14),
         (keywords, 0, 43, 16, 16), (latest, 16, 43, 32, 16),
     ]
