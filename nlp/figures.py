@@ -32,7 +32,10 @@ NUMBER_RE = re.compile(
 )
 _ORDINAL_BEFORE = re.compile(r"(?:第|No\.\s?|#|[Nn]umber\s|[Ll]ine\s|[Rr]oute\s)$")
 _PERCENT_AFTER = re.compile(r"\s?(?:%|％|percent\b|per cent\b|个百分点)|成(?![员立功本交为都了长])")
-_TIME_AFTER_MEASURE = re.compile(r"(?:月|小时|星期|礼拜|季度|工作日|多月|年|天|周)")
+_TIME_AFTER_MEASURE = re.compile(r"(?:月|小时|星期|礼拜|季度|工作日|多月|年|天|周|钟|分钟)")
+_CLOCK_BEFORE = re.compile(r"(?:上午|下午|晚上|凌晨|早上|中午|今晚|明早|傍晚|晚)\s*$")
+_CLOCK_AFTER = re.compile(r"(?:半|钟|\d|[一二三四五六七八九十]+分)")
+_EN_DETERMINERS = frozenset("my the its our their his her these those your them us".split())
 _CLAUSE_BREAK = "，。；：！？、,.;:!?()（）\n"
 _CN_WINDOW_STOP = frozenset(_CLAUSE_BREAK + "的被在是和与及等了将有")
 _EN_STOPWORDS = frozenset("of and or the a an in on at to for from by with were was is are had has have it its their "
@@ -49,7 +52,11 @@ _SHARE_WORDS = re.compile(
     r"(?i)(?<![\w-])(?:(?P<half>half)(?= of\b)"
     r"|(?P<num>a|one|two|three)[\s-](?P<den>thirds?|quarters?|fourths?|fifths?|tenths?)(?= of\b)"
     r"|(?P<one>one|two|three) (?:in|out of) (?P<of>two|three|four|five|six|seven|eight|nine|ten)\b)"
-    r"|(?P<zh>一半|半数)")
+    r"|(?P<zh>一半|半数)"
+    r"|\b(?P<vague>(?:tens|hundreds) of thousands|dozens|hundreds|thousands|millions|tens of millions)"
+    r"(?= of (?!(?:days|weeks|months|years|hours|miles|kilometres|dollars|yuan|euros|pounds|times)\b))")
+_VAGUE_VALUES = {"dozens": 10, "hundreds": 100, "thousands": 1000, "tens of thousands": 10_000,
+                 "hundreds of thousands": 100_000, "millions": 1e6, "tens of millions": 1e7}
 
 
 @dataclass(frozen=True)
@@ -119,6 +126,7 @@ class FigureExtractor:
         self.currency_prefix = lexicon["currency_prefix"]
         self.counted = {k.lower(): v for k, v in lexicon["counted"].items()}
         self.measures = lexicon["measure_words"]
+        self.not_counted = frozenset(w.lower() for w in lexicon["not_counted_en"])
         self._suffix_re = re.compile(rf"\s?(?:{_alternation(self.currency_suffix)})")
         self._prefix_re = re.compile(rf"(?:{_alternation(self.currency_prefix)})\s?$")
         self._counted_zh_re = re.compile(_alternation(k for k in self.counted if not k.isascii()))
@@ -149,16 +157,22 @@ class FigureExtractor:
                 candidates.append(candidate)
         self._link_ranges(text, candidates)
         figures = [self._figure(text, c) for c in candidates if c.kind]
-        if ("of" in text or " in " in text or "半" in text) and (shares := self._shares(text, figures)):
+        if ("of" in text or " in " in text or "半" in text) and (shares := self._word_figures(text, figures)):
             figures = sorted(figures + shares, key=lambda f: f.start)
         return figures
 
-    @staticmethod
-    def _shares(text: str, figures: list[Figure]) -> list[Figure]:
-        """Shares written in words (half of, a quarter of, one in four, 一半), as percents; a count
-        the words overlap ("four sellers" in "one in four sellers") is dropped in their favour."""
+    def _word_figures(self, text: str, figures: list[Figure]) -> list[Figure]:
+        """Shares written in words (half of, a quarter of, one in four, 一半), as percents, and
+        vague English counts (hundreds of sellers -> 100, their order of magnitude); a count the
+        words overlap ("four sellers" in "one in four sellers") is dropped in their favour."""
         shares = []
         for match in _SHARE_WORDS.finditer(text):
+            if match.group("vague"):
+                end, counted = self._counted_after_en(text, match.end() + len(" of"), False)
+                if end is not None:
+                    shares.append(Figure("count", text[match.start():end], match.start(), end,
+                                         float(_VAGUE_VALUES[match.group("vague").lower()]), None, "over", None, counted))
+                continue
             if match.group("zh"):
                 value = 50.0
             elif match.group("half"):
@@ -242,6 +256,9 @@ class FigureExtractor:
         if measure:
             if _TIME_AFTER_MEASURE.match(text, measure.end()):
                 return
+            if measure.group() == "点" and (_CLOCK_BEFORE.search(text, max(0, c.start - 4), c.start)
+                                           or _CLOCK_AFTER.match(text, measure.end())):
+                return  # 下午3点, 3点半: a time of day
             default = self.measures[measure.group()]
             c.end = c.unit_end = measure.end()
             noun_end, counted = self._counted_after_zh(text, c.end, 8)
@@ -256,8 +273,9 @@ class FigureExtractor:
             return
         noun_end, counted = self._counted_after_zh(text, c.end, 0)
         if counted is None:
-            noun_end, counted = self._counted_after_en(text, c.end)
-        if counted:
+            year_like = bool(re.fullmatch(r"(?:19|20)\d\d", match.group()))
+            noun_end, counted = self._counted_after_en(text, c.end, year_like)
+        if noun_end is not None and noun_end > c.end:
             c.kind, c.end, c.counted = "count", noun_end, counted
             c.unit_end = noun_end
 
@@ -288,17 +306,27 @@ class FigureExtractor:
             last = found
         return self.counted[last.group()] if last else None
 
-    def _counted_after_en(self, text: str, pos: int) -> tuple[int, str | None]:
-        """First counted English noun within four words (no stop word between)."""
-        found_end, counted = pos, None
-        for word in _iter_words(text, pos, 4):
+    def _counted_after_en(self, text: str, pos: int, year_like: bool) -> tuple[int | None, str | None]:
+        """The counted English noun within four words (no stop word between; "two of its three
+        warehouses" looks past "of" and a determiner): its end and category, the category None
+        for a plural noun of another kind (300 jobs, 12 violation points), the end None when there
+        is none or it is a unit of time or measure (90 days, 50 km). A year (2021 sales) is no count."""
+        found_end, counted = None, None
+        words = list(_iter_words(text, pos, 6))
+        if len(words) >= 2 and words[0].group(1).lower() == "of" and words[1].group(1).lower() in _EN_DETERMINERS:
+            words = words[2:]
+        for word in words[:4]:
             lowered = word.group(1).lower()
             if lowered in _EN_STOPWORDS:
                 break
             if lowered in self.counted:
                 found_end, counted = word.end(), self.counted[lowered]
-            elif counted:
+            elif counted or found_end is not None:
                 break
+            elif lowered in self.not_counted:
+                return None, None
+            elif len(lowered) > 3 and lowered.endswith("s") and not lowered.endswith("ss") and not year_like:
+                found_end = word.end()  # a plural noun: keep looking for a counted one right after
         return found_end, counted
 
     def _add_qualifiers(self, text: str, c: _Candidate) -> None:

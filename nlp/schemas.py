@@ -97,6 +97,7 @@ class FigureLexicon(_Strict):
     currency_prefix: dict[str, Currency]
     counted: dict[str, Counted]
     measure_words: dict[str, Optional[Literal["people", "products", "needs_noun"]]]
+    not_counted_en: Words
     qualifier_before: dict[Qualifier, Words]
     qualifier_after: dict[Qualifier, Words]
     qualifier_glue: Words
