@@ -21,11 +21,13 @@ subject too, never a role.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import replace
 from typing import Sequence
 
 from nlp.entities import Entity
 from nlp.figures import Figure
+from nlp.regex import word_list_regex
 
 ROLES = ("loss", "frozen", "fine", "sales", "valuation", "subsidy", "other")
 # Roles that count as money lost by sellers: they alone feed loss_cny, the report and the loss panels.
@@ -36,33 +38,32 @@ _OPEN_PAREN = re.compile(r"\s*[（(]\s*$")
 _SELLER_COUNT = re.compile(r"(?:卖家|商家|企业|店铺|sellers|merchants|companies|stores)")
 
 
-def _cue_regex(zh: Sequence[str], en: Sequence[str]) -> str:
-    parts = [re.escape(word) for word in sorted(zh, key=len, reverse=True)]
-    parts += [rf"(?<![a-z]){word}(?![a-z])" for word in sorted(en, key=len, reverse=True)]
-    return "|".join(parts)
-
-
 class FigureRoles:
     """Adds role, scope and subject to figures; built once from ``figures.yaml``."""
 
     def __init__(self, roles: dict, scope: dict):
-        self._roles = re.compile("|".join(f"(?P<{role}>{_cue_regex(cues['zh'], cues['en'])})"
-                                          for role, cues in roles.items()))
-        self._industry = re.compile(_cue_regex(scope["industry_zh"], scope["industry_en"]))
+        self._role_of = {}
+        for role, cues in roles.items():  # a cue listed under two roles keeps the first
+            for cue in [*cues["zh"], *cues["en"]]:
+                self._role_of.setdefault(cue.lower(), role)
+        self._roles = re.compile(word_list_regex(self._role_of))
+        self._industry = re.compile(word_list_regex(w.lower() for w in [*scope["industry_zh"], *scope["industry_en"]]))
 
     def annotate(self, text: str, figures: list[Figure], entities: Sequence[Entity]) -> list[Figure]:
         """The figures with role (money only), scope and subject filled in."""
         if not figures:
             return figures
         lowered = text.lower()
+        clauses = _Boundaries(lowered, _CLAUSE)
+        sentences = _Boundaries(lowered, _SENTENCE)
         sellers = [e for e in entities if e.type == "seller"]
         out: list[Figure] = []
         for figure in figures:
-            clause = _span(lowered, figure, _CLAUSE)
+            clause, sentence = clauses.around(figure), sentences.around(figure)
             role = None
             if figure.kind == "money":
-                role = self._inherited_role(text, figure, out) or self._role(lowered, figure, clause)
-            scope, subject = self._scope(lowered, figure, clause, sellers, role)
+                role = self._inherited_role(text, figure, out) or self._role(lowered, figure, clause, sentence)
+            scope, subject = self._scope(lowered, figure, clause, sentence, sellers, role)
             out.append(replace(figure, role=role, scope=scope, subject=subject))
         return out
 
@@ -72,8 +73,8 @@ class FigureRoles:
             return previous.role
         return None
 
-    def _role(self, lowered: str, figure: Figure, clause: tuple[int, int]) -> str:
-        for start, end in (clause, _span(lowered, figure, _SENTENCE)):
+    def _role(self, lowered: str, figure: Figure, clause: tuple[int, int], sentence: tuple[int, int]) -> str:
+        for start, end in (clause, sentence):
             best, best_distance = None, None
             for match in self._roles.finditer(lowered, start, end):
                 if match.start() < figure.end and figure.start < match.end():
@@ -81,13 +82,13 @@ class FigureRoles:
                 # a cue after the figure counts as slightly further: Chinese puts the noun first
                 distance = figure.start - match.end() if match.end() <= figure.start else match.start() - figure.end + 0.5
                 if best_distance is None or distance < best_distance:
-                    best, best_distance = match.lastgroup, distance
+                    best, best_distance = self._role_of[match.group()], distance
             if best is not None:
                 return best
         return "other"
 
-    def _scope(self, lowered: str, figure: Figure, clause: tuple[int, int], sellers: Sequence[Entity],
-               role: str | None) -> tuple[str | None, str | None]:
+    def _scope(self, lowered: str, figure: Figure, clause: tuple[int, int], sentence: tuple[int, int],
+               sellers: Sequence[Entity], role: str | None) -> tuple[str | None, str | None]:
         start, end = clause
         if self._industry.search(lowered, start, end):
             return "industry", None
@@ -97,7 +98,7 @@ class FigureRoles:
         if in_clause:
             before = [e for e in in_clause if e.end <= figure.start]
             return "seller", (before[-1] if before else in_clause[0]).name
-        sentence_start, _ = _span(lowered, figure, _SENTENCE)
+        sentence_start = sentence[0]
         before = [e for e in sellers if sentence_start <= e.start and e.end <= figure.start]
         if before:
             return "seller", before[-1].name
@@ -106,10 +107,18 @@ class FigureRoles:
         return None, None
 
 
-def _span(text: str, figure: Figure, boundary: re.Pattern) -> tuple[int, int]:
-    """The clause or sentence around ``figure``: from the last boundary before it to the next after."""
-    start = max(0, figure.start - 300)
-    for match in boundary.finditer(text, start, figure.start):
-        start = match.end()
-    after = boundary.search(text, figure.end)
-    return start, after.start() if after else len(text)
+class _Boundaries:
+    """Clause or sentence boundaries of a text, found in one pass, looked up per figure."""
+
+    def __init__(self, text: str, boundary: re.Pattern):
+        self._starts = [m.start() for m in boundary.finditer(text)]
+        self._ends = [m.end() for m in boundary.finditer(text)] if self._starts else []
+        self._length = len(text)
+
+    def around(self, figure: Figure) -> tuple[int, int]:
+        """From the end of the last boundary before the figure to the start of the next after it."""
+        k = bisect_left(self._starts, figure.start)  # boundaries starting before the figure: 0..k-1
+        start = self._ends[k - 1] if k else 0
+        k = bisect_left(self._starts, figure.end)
+        end = self._starts[k] if k < len(self._starts) else self._length
+        return min(start, figure.start), max(end, figure.end)

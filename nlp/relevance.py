@@ -23,90 +23,94 @@ import json
 import math
 import re
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import NamedTuple, Sequence
 
 from nlp.entities import Entity, Segmentation
+from nlp.regex import trie_regex
 
 _CJK_RUN = re.compile(r"[\u3400-\u9fff]{2,}")
 _LATIN_WORD = re.compile(r"[a-z][a-z'-]*")
+_LETTER = re.compile(r"[^\W\d_]")
 LEXICON_ENTITY_TYPES = ("platform", "seller")
 REASONS = 5  # features kept in relevance_reasons
 
 
-def _trie_regex(words: Iterable[str]) -> str:
-    """An alternation of literal words factored by common prefixes: the regex engine then tries
-    one branch per character instead of every word at every position."""
-    trie: dict = {}
-    for word in words:
-        node = trie
-        for ch in word:
-            node = node.setdefault(ch, {})
-        node[""] = {}
-
-    def build(node: dict) -> str:
-        ends = "" in node
-        branches = [re.escape(ch) + build(child) for ch, child in sorted(node.items()) if ch]
-        if not branches:
-            return ""
-        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-        return f"(?:{body})?" if ends else body
-
-    return build(trie)
-
-
 class Lexicon:
-    """The term groups of ``relevance.yaml``, one regular-expression pass per group (groups
-    overlap: 站点被亚马逊暂停 is a closure and 亚马逊 a marketplace term)."""
+    """The term groups of ``relevance.yaml`` in two regular-expression passes: every literal term
+    of every group in one prefix-factored expression (a term maps to its groups), and the
+    patterns in another (groups overlap: 站点被亚马逊暂停 is a closure pattern, 亚马逊 a
+    marketplace term, so patterns and terms are matched separately)."""
 
     def __init__(self, lexicon: dict):
-        self._regexes: dict[str, re.Pattern] = {}
+        self.groups = list(lexicon["groups"])
+        self._groups_of: dict[str, list[str]] = {}
+        patterns = []
         for name, spec in lexicon["groups"].items():
-            terms = {t.lower() for t in spec["terms"]}
-            alternatives = []
-            cjk = [t for t in terms if not t.isascii()]
-            latin = [t for t in terms if t.isascii()]
-            if cjk:
-                alternatives.append(_trie_regex(cjk))
-            if latin:  # whole words: the left boundary is checked in score(), see below
-                alternatives.append(f"(?:{_trie_regex(latin)})(?![a-z0-9])")
-            alternatives += [f"(?:{p})" for p in spec["patterns"]]
-            if alternatives:
-                # no leading \b: a leading assertion stops the engine skipping ahead by first character
-                self._regexes[name] = re.compile("|".join(alternatives))
+            for term in {t.lower() for t in spec["terms"]}:
+                self._groups_of.setdefault(term, []).append(name)
+            if spec["patterns"]:
+                patterns.append(f"(?P<{name}>{'|'.join(f'(?:{p})' for p in spec['patterns'])})")
+        cjk = [t for t in self._groups_of if not t.isascii()]
+        latin = [t for t in self._groups_of if t.isascii()]
+        # whole words for Latin terms: the left boundary is checked in hits(); the first-character
+        # lookahead lets the engine reject most positions with one set test
+        first = re.escape("".join(sorted({t[0] for t in self._groups_of})))
+        alternatives = [trie_regex(cjk)] if cjk else []
+        alternatives += [f"(?:{trie_regex(latin)})(?![a-z0-9])"] if latin else []
+        self._terms = re.compile(f"(?=[{first}])(?:{'|'.join(alternatives)})") if alternatives else None
+        self._patterns = re.compile("|".join(patterns)) if patterns else None
 
     @property
     def feature_names(self) -> list[str]:
         """The lexicon features a document can have: the term groups, then the entity types."""
-        return [*self._regexes, *LEXICON_ENTITY_TYPES]
+        return [*self.groups, *LEXICON_ENTITY_TYPES]
 
     def hits(self, lowered: str) -> dict[str, set[str]]:
         """Group -> the distinct terms of it found in ``lowered`` (the lower-cased text)."""
         found: dict[str, set[str]] = {}
-        for name, regex in self._regexes.items():
+        for regex, is_terms in ((self._terms, True), (self._patterns, False)):
+            if regex is None:
+                continue
             for match in regex.finditer(lowered):
                 start = match.start()
                 if start and _is_ascii_alnum(lowered[start]) and _is_ascii_alnum(lowered[start - 1]):
                     continue  # inside a word ("marketplace" must not hit "place")
-                found.setdefault(name, set()).add(match.group())
+                term = match.group()
+                for name in self._groups_of[term] if is_terms else (match.lastgroup,):
+                    found.setdefault(name, set()).add(term)
         return found
 
 
-def features(text: str, seg: Segmentation, entities: Sequence[Entity], lexicon: Lexicon) -> tuple[set[str], dict[str, set[str]]]:
-    """The document's n-gram features and its lexicon hits (group -> terms), as the model reads them."""
+class Features(NamedTuple):
+    """What the model reads of a document: distinct words, Chinese character bi- and trigrams,
+    English word pairs, and the lexicon hits (group or entity type -> the terms or names found)."""
+
+    words: set[str]
+    chars: set[str]
+    pairs: set[str]
+    hits: dict[str, set[str]]
+
+    def grams(self) -> dict[str, set[str]]:
+        """The n-gram sets by kind, as the model file keys its weights: w, c, b."""
+        return {"w": self.words, "c": self.chars, "b": self.pairs}
+
+
+def features(text: str, seg: Segmentation, entities: Sequence[Entity], lexicon: Lexicon) -> Features:
+    """The document's features (``text`` is the simplified text ``seg`` segments)."""
     lowered = text.lower()
-    grams = {"w:" + w for w in map(str.lower, seg.words) if len(w) > 1 or not w.isascii() and w.isalpha()}
-    grams = {g for g in grams if any(ch.isalpha() for ch in g[2:])}
+    words = {w for w in map(str.lower, set(seg.words)) if _LETTER.search(w)}
+    chars: set[str] = set()
     for run in _CJK_RUN.findall(text):
-        grams.update("c:" + run[i:i + 2] for i in range(len(run) - 1))
-        grams.update("c:" + run[i:i + 3] for i in range(len(run) - 2))
+        chars.update([run[i:i + 2] for i in range(len(run) - 1)])
+        chars.update([run[i:i + 3] for i in range(len(run) - 2)])
     latin = _LATIN_WORD.findall(lowered)
-    grams.update(f"b:{a} {b}" for a, b in zip(latin, latin[1:]))
+    pairs = {f"{a} {b}" for a, b in zip(latin, latin[1:])}
     hits = lexicon.hits(lowered)
     for etype in LEXICON_ENTITY_TYPES:
         names = {e.name for e in entities if e.type == etype}
         if names:
             hits[etype] = names
-    return grams, hits
+    return Features(words, chars, pairs, hits)
 
 
 class RelevanceModel:
@@ -115,40 +119,37 @@ class RelevanceModel:
     def __init__(self, path: Path):
         model = json.loads(path.read_text(encoding="utf-8"))
         self.bias = float(model["bias"])
-        self.weights: dict[str, float] = model["weights"]
+        self.weights: dict[str, dict[str, float]] = model["weights"]
         self.lexicon_weights: dict[str, float] = model["lexicon_weights"]
         self.cv = model.get("cv", {})
 
-    def score(self, grams: set[str], hits: dict[str, set[str]]) -> tuple[float, list[str]]:
+    def score(self, doc: Features) -> tuple[float, list[str]]:
         """Score in [0, 1] and the features that pushed it most toward its verdict."""
-        known = [g for g in grams if g in self.weights]
+        known = []
+        for kind, grams in doc.grams().items():
+            weights = self.weights[kind]
+            known += [(weights[g], kind, g) for g in grams & weights.keys()]
         scale = 1.0 / math.sqrt(len(known)) if known else 0.0
-        contributions = [(self.weights[g] * scale, g) for g in known]
-        contributions += [(self.lexicon_weights.get(group, 0.0), f"lex:{group}") for group in hits]
-        z = self.bias + sum(c for c, _ in contributions)
+        z = self.bias + scale * sum(w for w, _, _ in known)
+        lexicon = [(self.lexicon_weights.get(group, 0.0), group) for group in doc.hits]
+        z += sum(w for w, _ in lexicon)
         score = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+        return round(score, 4), self._reasons(z, known, scale, lexicon, doc.hits)
+
+    @staticmethod
+    def _reasons(z, known, scale, lexicon, hits) -> list[str]:
+        """The features that pushed the score most toward its verdict: lexicon groups first, then
+        words and word pairs, then character n-grams (亚马 and 马逊 say less than 亚马逊); single
+        characters and short English words (被, in) explain nothing to a reader."""
         sign = 1.0 if z >= 0 else -1.0
-        # lexicon groups first, then words and word pairs, then character n-grams (亚马 and 马逊 say
-        # less than 亚马逊); single characters and short English words (被, in) explain nothing
-        strongest = sorted(((_READABILITY[g[0]], -c * sign, g) for c, g in contributions
-                            if c * sign > 0 and _explains(g)))
-        return round(score, 4), list(dict.fromkeys(_readable(g, hits) for *_, g in strongest))[:REASONS]
+        ranked = sorted([(0, -w * sign, f"{group}: {', '.join(sorted(hits[group])[:3])}")
+                         for w, group in lexicon if w * sign > 0]
+                        + [(_READABILITY[kind], -w * scale * sign, g) for w, kind, g in known
+                           if w * sign > 0 and len(g) >= (4 if g.isascii() else 2)])
+        return list(dict.fromkeys(text for *_, text in ranked))[:REASONS]
 
 
-_READABILITY = {"l": 0, "w": 1, "b": 1, "c": 2}
-
-
-def _explains(feature: str) -> bool:
-    value = feature.partition(":")[2]
-    return len(value) >= (4 if value.isascii() else 2)
-
-
-def _readable(feature: str, hits: dict[str, set[str]]) -> str:
-    """``lex:closure`` -> ``closure: 冻结, 暂停``; ``w:封号`` -> ``封号``."""
-    kind, _, value = feature.partition(":")
-    if kind == "lex":
-        return f"{value}: {', '.join(sorted(hits[value])[:3])}"
-    return value
+_READABILITY = {"w": 1, "b": 1, "c": 2}
 
 
 class RelevanceScorer:
@@ -163,8 +164,7 @@ class RelevanceScorer:
     def score(self, text: str, seg: Segmentation, entities: Sequence[Entity]) -> tuple[float, list[str]]:
         if self.model is None:
             raise RuntimeError("this Tagger was built without a relevance model (relevance_model=None)")
-        grams, hits = features(text, seg, entities, self.lexicon)
-        return self.model.score(grams, hits)
+        return self.model.score(features(text, seg, entities, self.lexicon))
 
     def is_relevant(self, score: float, threshold: float | None = None) -> bool:
         return score >= (self.THRESHOLD if threshold is None else threshold)

@@ -23,7 +23,7 @@ import math
 import sys
 from pathlib import Path
 
-from nlp.relevance import features
+from nlp.relevance import Features, features
 from nlp.resources import DATA_DIR
 
 CORPUS_DIR = DATA_DIR / "corpus"
@@ -47,7 +47,7 @@ def load_corpus(directory: Path = CORPUS_DIR) -> list[dict]:
     return items
 
 
-def featurise(tagger, texts: list[str]) -> list[tuple[set[str], dict[str, set[str]]]]:
+def featurise(tagger, texts: list[str]) -> list[Features]:
     out = []
     for text in texts:
         simple = tagger.simplifier.simplify(text)
@@ -56,28 +56,31 @@ def featurise(tagger, texts: list[str]) -> list[tuple[set[str], dict[str, set[st
     return out
 
 
-def vocabulary(rows) -> dict[str, int]:
-    df: dict[str, int] = {}
-    for grams, _ in rows:
-        for g in grams:
-            df[g] = df.get(g, 0) + 1
-    kept = sorted(g for g, n in df.items() if n >= MIN_DF)
-    return {g: i for i, g in enumerate(kept)}
+def vocabulary(rows: list[Features]) -> dict[tuple[str, str], int]:
+    """(kind, n-gram) -> column, for the n-grams in at least MIN_DF training texts."""
+    df: dict[tuple[str, str], int] = {}
+    for doc in rows:
+        for kind, grams in doc.grams().items():
+            for g in grams:
+                df[kind, g] = df.get((kind, g), 0) + 1
+    kept = sorted(key for key, n in df.items() if n >= MIN_DF)
+    return {key: i for i, key in enumerate(kept)}
 
 
-def matrix(rows, vocab: dict[str, int], lexicon: list[str]):
-    """n-gram columns scaled to unit length per row, then one binary column per lexicon feature."""
+def matrix(rows: list[Features], vocab: dict[tuple[str, str], int], lexicon: list[str]):
+    """n-gram columns scaled to unit length per row, then one binary column per lexicon feature
+    (as nlp.relevance.RelevanceModel.score reads a document)."""
     from scipy.sparse import csr_matrix
 
     data, indices, indptr = [], [], [0]
     offset = len(vocab)
-    for grams, hits in rows:
-        known = sorted(vocab[g] for g in grams if g in vocab)
+    for doc in rows:
+        known = sorted(vocab[kind, g] for kind, grams in doc.grams().items() for g in grams if (kind, g) in vocab)
         scale = 1.0 / math.sqrt(len(known)) if known else 0.0
         indices += known
         data += [scale] * len(known)
         for k, name in enumerate(lexicon):
-            if name in hits:
+            if name in doc.hits:
                 indices.append(offset + k)
                 data.append(1.0)
         indptr.append(len(indices))
@@ -159,8 +162,15 @@ def train(tagger, items: list[dict], folds: int = 5, log=print) -> dict:
         "cv": cv,
         "bias": round(float(model.intercept_[0]) - shift, 6),
         "lexicon_weights": {name: round(float(coef[len(vocab) + k]), 6) for k, name in enumerate(lexicon)},
-        "weights": {g: round(float(coef[i]), 6) for g, i in vocab.items()},
+        "weights": _weights_by_kind(vocab, coef),
     }
+
+
+def _weights_by_kind(vocab: dict[tuple[str, str], int], coef) -> dict[str, dict[str, float]]:
+    weights: dict[str, dict[str, float]] = {"w": {}, "c": {}, "b": {}}
+    for (kind, g), i in vocab.items():
+        weights[kind][g] = round(float(coef[i]), 6)
+    return weights
 
 
 def _corpus_hash(items: list[dict]) -> str:
@@ -185,5 +195,5 @@ def main(argv: list[str] | None = None) -> int:
     print(f"training on {len(items)} texts ({sum(i['relevant'] for i in items)} relevant) from {args.corpus}")
     model = train(Tagger(keywords=0, relevance_model=None), items, args.folds)
     args.out.write_text(json.dumps(model, ensure_ascii=False, indent=0, sort_keys=True) + "\n", encoding="utf-8")
-    print(f"wrote {args.out}: {len(model['weights'])} n-gram weights")
+    print(f"wrote {args.out}: {sum(map(len, model['weights'].values()))} n-gram weights")
     return 0
