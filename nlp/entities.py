@@ -281,9 +281,12 @@ class EntityRecognizer:
         found, by alias or rule, stay as they are; the others become sellers named as written)."""
         words = seg.words
         for i, word in enumerate(words):
+            if word != "等":
+                continue
             cue = next((k for k in range(i + 1, min(i + 4, len(words))) if words[k] in self._list_cues), None)
-            if word != "等" or cue is None or words[cue + 1:cue + 2] in (["平台"], ["网站"], ["渠道"]):
-                continue  # 亚马逊、eBay等电商平台 lists platforms
+            if (cue is None or words[cue + 1:cue + 2] in (["平台"], ["网站"], ["渠道"])
+                    or any(w in ("的", "地", "地区", "城市", "省份") for w in words[i + 1:cue])):
+                continue  # 亚马逊、eBay等电商平台 lists platforms; 龙华、宝安等地的卖家 places
             end = i
             while end > 0:
                 start = end
@@ -303,11 +306,11 @@ class EntityRecognizer:
 
     def _list_word(self, seg: Segmentation, j: int) -> bool:
         word, tag = seg.words[j], seg.tag(j)
-        if word in self._list_stopwords or tag == "ns":  # 龙华、宝安等地的卖家: places, not firms
+        if word in self._list_stopwords:
             return False
         if tag is None:
             return word.isalnum()
-        return tag in ("nz", "nr", "nrt", "nt", "j", "eng") or (word.isascii() and word.isalnum())
+        return tag in ("nz", "nr", "nrt", "nt", "ns", "j", "eng") or (word.isascii() and word.isalnum())
 
     def _paired_names(self, text: str, found: list[Entity], taken: bytearray) -> list[Entity]:
         """Another form of a name in parentheses right after it is the same entity: 傲基股份（Aukey）,

@@ -31,7 +31,12 @@ from nlp.regex import trie_regex
 _CJK_RUN = re.compile(r"[\u3400-\u9fff]{2,}")
 _LATIN_WORD = re.compile(r"[a-z][a-z'-]*")
 _LETTER = re.compile(r"[^\W\d_]")
-LEXICON_ENTITY_TYPES = ("platform", "seller")
+LEXICON_ENTITY_TYPES = ("platform", "seller", "association", "government")
+# Pairs of lexicon features whose co-occurrence is a feature of its own (a linear model cannot
+# form it): a body speaking about sellers (a commerce bureau's meeting with affected exporters),
+# and a ban word beside a marketplace or platform (封 near 店铺, not near a game account).
+CONJUNCTIONS = {"body+sellers": (("association", "government"), ("marketplace", "seller")),
+                "ban+market": (("wave", "closure", "penalty"), ("marketplace", "platform"))}
 REASONS = 5  # features kept in relevance_reasons
 
 
@@ -62,8 +67,8 @@ class Lexicon:
 
     @property
     def feature_names(self) -> list[str]:
-        """The lexicon features a document can have: the term groups, then the entity types."""
-        return [*self.groups, *LEXICON_ENTITY_TYPES]
+        """The lexicon features a document can have: the term groups, the entity types, the conjunctions."""
+        return [*self.groups, *LEXICON_ENTITY_TYPES, *CONJUNCTIONS]
 
     def hits(self, lowered: str) -> dict[str, set[str]]:
         """Group -> the distinct terms of it found in ``lowered`` (the lower-cased text)."""
@@ -110,6 +115,11 @@ def features(text: str, seg: Segmentation, entities: Sequence[Entity], lexicon: 
         names = {e.name for e in entities if e.type == etype}
         if names:
             hits[etype] = names
+    for name, (left, right) in CONJUNCTIONS.items():
+        first = next((hits[f] for f in left if f in hits), None)
+        second = next((hits[f] for f in right if f in hits), None)
+        if first and second:
+            hits[name] = {next(iter(sorted(first))), next(iter(sorted(second)))}
     return Features(words, chars, pairs, hits)
 
 
