@@ -218,7 +218,7 @@ class EntityRecognizer:
             word, tag = seg.words[j], seg.tag(j)
             if taken[seg.offsets[j]] or word in self._name_stopwords:
                 break
-            if not _name_like(word, tag, self._name_tags):
+            if not _name_like(word, tag, self._name_tags) and word not in self._generic_trade:
                 if not legal or loose_taken or in_place or tag in self._never_in_name or not word.isalnum():
                     break
                 loose_taken = True  # the trade name before a legal form; only places may precede it
@@ -290,9 +290,9 @@ class EntityRecognizer:
             end = i
             while end > 0:
                 start = end
-                while start > 0 and end - start < 3 and self._list_word(seg, start - 1):
+                while start > 0 and end - start < 3 and self._list_word(seg, start - 1, end - start):
                     start -= 1
-                if start == end:
+                if start == end or all(seg.tag(k) == "n" for k in range(start, end)):
                     break
                 begin, finish = seg.offsets[start], seg.offsets[end]
                 surface = text[begin:finish]
@@ -304,13 +304,16 @@ class EntityRecognizer:
                     break
                 end = start - 1
 
-    def _list_word(self, seg: Segmentation, j: int) -> bool:
+    def _list_word(self, seg: Segmentation, j: int, taken_words: int) -> bool:
+        """Can word ``j`` be part of a list item? Proper-looking words, or a plain noun at the
+        item's end (酷野 户外), which alone would not make the item a name."""
         word, tag = seg.words[j], seg.tag(j)
         if word in self._list_stopwords:
             return False
         if tag is None:
-            return word.isalnum()
-        return tag in ("nz", "nr", "nrt", "nt", "ns", "j", "eng") or (word.isascii() and word.isalnum())
+            return word.isalnum() and not word.isdigit()
+        return (tag in ("nz", "nr", "nrt", "nt", "ns", "j", "eng") or (word.isascii() and word.isalnum())
+                or (tag == "n" and taken_words == 0))
 
     def _paired_names(self, text: str, found: list[Entity], taken: bytearray) -> list[Entity]:
         """Another form of a name in parentheses right after it is the same entity: 傲基股份（Aukey）,
