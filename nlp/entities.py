@@ -235,8 +235,10 @@ class EntityRecognizer:
             if not legal:
                 while first < suffix_index and seg.tag(first) not in _SELLER_START_TAGS:
                     first += 1
-            # a firm needs a trade name: 深圳市明辉科技, but not 美国科技 (巨头), 深圳电子科技 or 贸易有限公司
-            if all(seg.tag(k) == "ns" or seg.words[k] in self._generic_trade for k in range(first, suffix_index)):
+            # a firm needs a trade name: 深圳市明辉科技, but not 美国科技 (巨头), 深圳电子科技 or 贸易有限公司;
+            # before a legal form a place-like word will do (广域数码集团有限公司, 深圳市远洋电子商务有限公司)
+            if all((seg.tag(k) == "ns" and not legal) or seg.words[k] in self._generic_trade
+                   for k in range(first, suffix_index)):
                 return None
         return seg.offsets[first] if first < suffix_index else None
 
