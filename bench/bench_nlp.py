@@ -163,8 +163,8 @@ def report_model(tagger: Tagger, recompute: bool) -> None:
     print(f"\n===== relevance model (nlp/data/relevance_model.json): {cv['texts']} labelled texts, "
           f"{cv['relevant']} relevant; {cv['folds']}-fold cross-validation, seed {cv['seed']}, C={cv['C']}")
     print(f"  out-of-fold average precision {cv['average_precision']:.4f}")
-    print(f"  at the operating point (score 0.5; out-of-fold threshold {cv['threshold']}, chosen for recall "
-          f">= {cv['target_recall']}): precision {cv['precision']:.4f}, recall {cv['recall']:.4f}")
+    print(f"  at the operating point (score 0.5; out-of-fold threshold {cv['threshold']}, the lowest with precision "
+          f">= {cv['precision_floor']}): precision {cv['precision']:.4f}, recall {cv['recall']:.4f}")
     print(f"  at an unshifted 0.5: precision {cv['precision_at_0.5']:.4f}, recall {cv['recall_at_0.5']:.4f}")
     if recompute:
         from nlp.train import load_corpus, train

@@ -9,9 +9,8 @@ model is scikit-learn's logistic regression (liblinear, L2, classes balanced); i
 written as plain JSON, never a pickle, and the tagger reads them without scikit-learn.
 
 Cross-validation (stratified, seeded, so the run is reproducible) picks the regularisation and
-the operating point: the highest threshold at which out-of-fold recall is at least
-``TARGET_RECALL`` (recall first: a missed closure report costs an analyst more than a stray
-near-miss). The bias is then shifted so that this threshold is a score of 0.5. The figures are
+the operating point, recall first (a missed closure report costs an analyst more than a stray
+near miss): the lowest threshold at which out-of-fold precision is still ``PRECISION_FLOOR``. The bias is then shifted so that this threshold is a score of 0.5. The figures are
 printed and stored in the model file (``cv``), where the bench reads them.
 """
 from __future__ import annotations
@@ -28,7 +27,7 @@ from nlp.resources import DATA_DIR
 
 CORPUS_DIR = DATA_DIR / "corpus"
 MODEL_PATH = DATA_DIR / "relevance_model.json"
-TARGET_RECALL = 0.98
+PRECISION_FLOOR = 0.93    # the issue asks for precision >= 0.90 at recall >= 0.95; a margin for new text
 MIN_DF = 2                 # an n-gram must occur in two training texts to get a weight
 C_GRID = (3.0, 10.0, 30.0, 100.0)
 SEED = 13
@@ -116,11 +115,11 @@ def precision_recall(scores, labels, threshold: float) -> tuple[float, float]:
 
 
 def operating_point(scores, labels) -> float:
-    """The highest threshold whose out-of-fold recall is at least TARGET_RECALL."""
-    for threshold in sorted(set(scores), reverse=True):
-        if precision_recall(scores, labels, threshold)[1] >= TARGET_RECALL:
+    """Recall first: the lowest threshold whose out-of-fold precision is still PRECISION_FLOOR."""
+    for threshold in sorted(set(scores)):
+        if precision_recall(scores, labels, threshold)[0] >= PRECISION_FLOOR:
             return threshold
-    return min(scores)
+    return max(scores)
 
 
 def average_precision(scores, labels) -> float:
@@ -148,7 +147,7 @@ def train(tagger, items: list[dict], folds: int = 5, log=print) -> dict:
     coef = model.coef_[0]
     shift = math.log(threshold / (1 - threshold)) if 0 < threshold < 1 else 0.0
     cv = {"folds": folds, "seed": SEED, "C": best_c, "texts": len(items), "relevant": sum(labels),
-          "average_precision": round(by_c[best_c][0], 4), "target_recall": TARGET_RECALL,
+          "average_precision": round(by_c[best_c][0], 4), "precision_floor": PRECISION_FLOOR,
           "threshold": round(threshold, 4), "precision": round(precision, 4), "recall": round(recall, 4),
           "precision_at_0.5": round(at_half[0], 4), "recall_at_0.5": round(at_half[1], 4)}
     log(f"  chosen C={best_c}; operating point {threshold:.4f}: out-of-fold precision {precision:.4f}, "

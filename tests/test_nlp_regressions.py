@@ -32,7 +32,7 @@ def figures(result):
 @pytest.mark.parametrize("text", [
     "华南一家上市卖家公告称，公司多个站点被平台暂停，涉及冻结资金约2亿元。",   # 冻结资金 contains 冻结
     "其旗下店铺已被暂停，目前正在与平台沟通。",                                 # 暂停 alone
-    "Losses at the Shenzhen seller alone were estimated at 300 million yuan.",
+    "Losses at Aukey alone were estimated at 300 million yuan.",               # a named seller, in English
     "刚刷到消息，这一波封号据说已经好几万家了，太离谱",
     "Sellers who relied on incentivised reviews saw their accounts deactivated this month.",
 ])
