@@ -47,7 +47,7 @@ POSSEG_ORG_TAGS = frozenset({"nt", "nz"})
 PRICE_PARSER_CURRENCIES = {"$": "USD", "US$": "USD", "USD": "USD", "€": "EUR", "EUR": "EUR", "£": "GBP",
                            "¥": "CNY", "￥": "CNY", "RMB": "CNY", "CNY": "CNY", "元": "CNY"}
 _CLAUSE = re.compile(r"[，。；！？,;!?]|\.\s")
-REPEATS = 5  # best of five: the machine is shared, the minimum is the least disturbed run
+REPEATS = 7  # best of seven: the machine is shared, the minimum is the least disturbed run
 
 
 def evaldata_dir() -> Path:
@@ -187,15 +187,16 @@ def build_corpus(texts: list[str], min_chars: int, seed: int = 7) -> list[str]:
 
 
 def interleaved_best(functions, docs) -> list[float]:
-    """Best time of each function over ``docs``, runs alternating so that load from other
-    processes on a shared machine hits all of them alike."""
+    """Best CPU time of each function over ``docs``, runs alternating so that load from other
+    processes on a shared machine hits all of them alike. CPU time of this process, not wall
+    time: on the shared 2-core machine wall times of the same run varied by a third."""
     best = [float("inf")] * len(functions)
     for _ in range(REPEATS):
         for i, function in enumerate(functions):
-            start = time.perf_counter()
+            start = time.process_time()
             for doc in docs:
                 function(doc)
-            best[i] = min(best[i], time.perf_counter() - start)
+            best[i] = min(best[i], time.process_time() - start)
     return best
 
 
@@ -222,7 +223,7 @@ def report_speed(tagger: Tagger, texts: list[str], min_chars: int, profile: bool
     }
     times = {name: interleaved_best([phase], range(len(docs)))[0] for name, phase in phases.items()}
     print(f"\n===== speed on {len(docs)} documents, {chars:,} characters (texts of the labelled sets; "
-          f"best of {REPEATS} interleaved runs)")
+          f"best CPU time of {REPEATS} interleaved runs)")
     print(f"  bare jieba Tokenizer.lcut   {chars / bare:12,.0f} chars/s")
     print(f"  Tagger.tag                  {chars / tag:12,.0f} chars/s   = {tag / bare:.2f}x the bare lcut time")
     print("  time by phase, share of Tagger.tag:")

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from dataclasses import replace
 from typing import Sequence
 
 from nlp.entities import Entity
@@ -64,7 +63,8 @@ class FigureRoles:
             if figure.kind == "money":
                 role = self._inherited_role(text, figure, out) or self._role(lowered, figure, clause, sentence)
             scope, subject = self._scope(lowered, figure, clause, sentence, sellers, role)
-            out.append(replace(figure, role=role, scope=scope, subject=subject))
+            figure.role, figure.scope, figure.subject = role, scope, subject
+            out.append(figure)
         return out
 
     def _inherited_role(self, text: str, figure: Figure, before: list[Figure]) -> str | None:
@@ -111,8 +111,9 @@ class _Boundaries:
     """Clause or sentence boundaries of a text, found in one pass, looked up per figure."""
 
     def __init__(self, text: str, boundary: re.Pattern):
-        self._starts = [m.start() for m in boundary.finditer(text)]
-        self._ends = [m.end() for m in boundary.finditer(text)] if self._starts else []
+        spans = [m.span() for m in boundary.finditer(text)]
+        self._starts = [start for start, _ in spans]
+        self._ends = [end for _, end in spans]
         self._length = len(text)
 
     def around(self, figure: Figure) -> tuple[int, int]:

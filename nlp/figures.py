@@ -20,16 +20,21 @@ _EN_WORD_NUMBER = (r"(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|el
                    r"eighty|ninety|hundred|thousand)")
 # The lookahead on the first character lets the engine skip most positions without trying
 # every alternative (a third of the scan time on mixed text).
-NUMBER_RE = re.compile(
-    rf"(?=[\d{_CN}数上zotfsenhZOTFSENH])(?:"
+_NUMBER_PARTS = (
     rf"百分之(?P<pct_of>{ARABIC_PATTERN}|[{_CN}点]+)"
     rf"|(?P<den>\d+|[{_CN}]+)分之(?P<num>\d+|[{_CN}]+)"
     rf"|(?P<arabic>(?:{ARABIC_PATTERN})(?:[多余几]?[十百千万亿])*[多余]?)"
     rf"(?:(?P<en_mul>\s?(?:thousand|million|billion|trillion)\b|(?:bn|mn|k|m|K|M)\b))?"
-    rf"|(?P<chinese>(?:[数上](?=[十百千万亿]))?[{_CN}]+(?:[多余][十百千万亿]+)?[多余]?)"
+    rf"|(?P<chinese>(?:[数上](?=[十百千万亿]))?[{_CN}]+(?:[多余][十百千万亿]+)?[多余]?)")
+NUMBER_RE = re.compile(
+    rf"(?=[\d{_CN}数上zotfsenhZOTFSENH])(?:{_NUMBER_PARTS}"
     rf"|(?P<words>\b(?i:{_EN_WORD_NUMBER}(?:[\s-]+(?:and\s+)?{_EN_WORD_NUMBER})*"
     rf"(?:\s+(?:million|billion))?)\b))"
 )
+# The same without numbers written in English words, for a text none of whose words is one:
+# their first letters (o, t, f, s, e, n, h) are most letters of English text.
+NUMBER_RE_NO_WORDS = re.compile(rf"(?=[\d{_CN}数上])(?:{_NUMBER_PARTS}|(?P<words>(?!)))")
+_EN_NUMBER_WORDS = frozenset(w for word in _EN_WORD_NUMBER[3:-1].split("|") for w in (word, word.capitalize(), word.upper()))
 _ORDINAL_BEFORE = re.compile(r"(?:第|No\.\s?|#|[Nn]umber\s|[Ll]ine\s|[Rr]oute\s)$")
 _PERCENT_AFTER = re.compile(r"\s?(?:%|％|percent\b|per cent\b|个百分点)|成(?![员立功本交为都了长])")
 _TIME_AFTER_MEASURE = re.compile(r"(?:月|小时|星期|礼拜|季度|工作日|多月|年|天|周|钟|分钟)")
@@ -49,19 +54,24 @@ _DENOMINATORS = {"half": 2, "halves": 2, "third": 3, "thirds": 3, "quarter": 4, 
                  "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
 _NUMERATORS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3}
 _SHARE_WORDS = re.compile(
-    r"(?i)(?<![\w-])(?:(?P<half>half)(?= of\b)"
+    r"(?i)(?=[hatodm一半])(?<![\w-])(?:(?P<half>half)(?= of\b)"
     r"|(?P<num>a|one|two|three)[\s-](?P<den>thirds?|quarters?|fourths?|fifths?|tenths?)(?= of\b)"
     r"|(?P<one>one|two|three) (?:in|out of) (?P<of>two|three|four|five|six|seven|eight|nine|ten)\b)"
     r"|(?P<zh>一半|半数)"
     r"|\b(?P<vague>(?:tens|hundreds) of thousands|dozens|hundreds|thousands|millions|tens of millions)"
     r"(?= of (?!(?:days|weeks|months|years|hours|miles|kilometres|dollars|yuan|euros|pounds|times)\b))")
+# jieba words one of which a text needs for _SHARE_WORDS to find anything in it
+_SHARE_TRIGGERS = frozenset(w for word in "half third thirds quarter quarters fourth fourths fifth fifths tenth tenths "
+                            "in out dozens hundreds thousands millions".split() for w in (word, word.capitalize())) | {
+                                "一半", "半数", "半"}
 _VAGUE_VALUES = {"dozens": 10, "hundreds": 100, "thousands": 1000, "tens of thousands": 10_000,
                  "hundreds of thousands": 100_000, "millions": 1e6, "tens of millions": 1e7}
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Figure:
-    """One figure as emitted in the interface (``as_dict``)."""
+    """One figure as emitted in the interface (``as_dict``); role, scope and subject are set by
+    ``nlp.figure_roles`` once the entities are known."""
 
     kind: str
     text: str
@@ -147,17 +157,19 @@ class FigureExtractor:
             + "".join(w[0] for w in self.measures) + "".join(w[0] for w in self.counted))
         self._prefix_ends = frozenset(w[-1] for w in self.currency_prefix) | {" "}
 
-    def find(self, text: str, word_starts: list[int] | None = None) -> list[Figure]:
+    def find(self, text: str, word_starts: list[int] | None = None, words=None) -> list[Figure]:
         """All figures in ``text``, in order. ``word_starts`` (sorted token offsets from the
-        segmenter) vetoes Chinese numerals that start inside a word (统一, 万一)."""
+        segmenter) vetoes Chinese numerals that start inside a word (统一, 万一); ``words`` (the
+        segmenter's distinct words) skips the scan for shares in words where none can be."""
         candidates = []
-        for match in NUMBER_RE.finditer(text):
+        number_re = NUMBER_RE if words is None or not _EN_NUMBER_WORDS.isdisjoint(words) else NUMBER_RE_NO_WORDS
+        for match in number_re.finditer(text):
             candidate = self._candidate(text, match, word_starts)
             if candidate is not None:
                 candidates.append(candidate)
         self._link_ranges(text, candidates)
         figures = [self._figure(text, c) for c in candidates if c.kind]
-        if ("of" in text or " in " in text or "半" in text) and (shares := self._word_figures(text, figures)):
+        if (words is None or not _SHARE_TRIGGERS.isdisjoint(words)) and (shares := self._word_figures(text, figures)):
             figures = sorted(figures + shares, key=lambda f: f.start)
         return figures
 

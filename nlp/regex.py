@@ -39,3 +39,35 @@ def word_list_regex(words: Iterable[str]) -> str:
     if latin:
         parts.append(rf"(?<![A-Za-z0-9])(?:{trie_regex(latin)})(?![A-Za-z0-9])")
     return f"(?=[{first}])(?:{'|'.join(parts)})"
+
+
+def first_chars(pattern: str) -> set[str] | None:
+    """The characters a match of ``pattern`` can start with, or None when that is not a short
+    literal set (a leading class such as \\w, a repeat that may be empty, a look-around). Lets a
+    caller put a first-character lookahead before an alternation of hand-written patterns."""
+    from re import _constants as c, _parser  # the stdlib's parser; stable in 3.11+
+
+    def first(items) -> set[str] | None:
+        if not items:
+            return None
+        op, av = items[0]
+        if op is c.LITERAL:
+            return {chr(av)}
+        if op is c.SUBPATTERN:
+            return first(list(av[-1]))
+        if op is c.BRANCH:
+            result: set[str] = set()
+            for branch in av[1]:
+                chars = first(list(branch))
+                if chars is None:
+                    return None
+                result |= chars
+            return result
+        if op is c.IN:
+            chars = {chr(v) for kind, v in av if kind is c.LITERAL}
+            return chars if all(kind is c.LITERAL for kind, _ in av) else None
+        if op in (c.MAX_REPEAT, c.MIN_REPEAT) and av[0] >= 1:
+            return first(list(av[2]))
+        return None
+
+    return first(list(_parser.parse(pattern)))

@@ -7,7 +7,7 @@ Features of a document, all from the one segmentation the tagger already has:
   (closure, fallout, manipulation, ... ; Chinese terms are substrings, so 冻结资金 counts as
   冻结, English terms whole words), ``lex:<type>`` for the entity types found (platform, seller,
   association, government) and two conjunctions of these (``CONJUNCTIONS``);
-- ``w:<word>``: the distinct jieba words (lower case; no punctuation or numbers);
+- ``w:<word>``: the distinct jieba words (lower case; words without a letter get no weight);
 - ``c:<chars>``: the distinct character bigrams of its Chinese runs, which catch what the
   segmentation splits or glues differently (资金被冻住了, 站点被暂停); trigrams as well cost
   time and lost out-of-fold precision (0.929 against 0.945 at recall 0.98);
@@ -32,11 +32,10 @@ from pathlib import Path
 from typing import NamedTuple, Sequence
 
 from nlp.entities import Entity, Segmentation
-from nlp.regex import trie_regex
+from nlp.regex import first_chars, trie_regex
 
 _CJK_RUN = re.compile(r"[\u3400-\u9fff]{2,}")
 _LATIN_WORD = re.compile(r"[a-z][a-z'-]*")
-_LETTER = re.compile(r"[^\W\d_]")
 LEXICON_ENTITY_TYPES = ("platform", "seller", "association", "government")
 # Pairs of lexicon features whose co-occurrence is a feature of its own (a linear model cannot
 # form it): a body speaking about sellers (a commerce bureau's meeting with affected exporters),
@@ -69,7 +68,11 @@ class Lexicon:
         alternatives = [trie_regex(cjk)] if cjk else []
         alternatives += [f"(?:{trie_regex(latin)})(?![a-z0-9])"] if latin else []
         self._terms = re.compile(f"(?=[{first}])(?:{'|'.join(alternatives)})") if alternatives else None
-        self._patterns = re.compile("|".join(patterns)) if patterns else None
+        joined = "|".join(patterns)
+        starts = first_chars(joined) if patterns else None
+        if starts is not None:  # a first-character lookahead halves the cost of this pass
+            joined = f"(?=[{re.escape(''.join(sorted(starts)))}])(?:{joined})"
+        self._patterns = re.compile(joined) if patterns else None
 
     @property
     def feature_names(self) -> list[str]:
@@ -109,7 +112,7 @@ class Features(NamedTuple):
 def features(text: str, seg: Segmentation, entities: Sequence[Entity], lexicon: Lexicon) -> Features:
     """The document's features (``text`` is the simplified text ``seg`` segments)."""
     lowered = text.lower()
-    words = {w for w in map(str.lower, set(seg.words)) if _LETTER.search(w)}
+    words = set(map(str.lower, set(seg.words)))  # punctuation and numbers have no weight (see nlp/train.py)
     chars: set[str] = set()
     for run in _CJK_RUN.findall(text):
         chars.update([run[i:i + 2] for i in range(len(run) - 1)])

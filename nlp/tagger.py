@@ -81,11 +81,12 @@ class Tagger:
         seg = self.segment(simple)
         word_counts = Counter(seg.words)
         entities = self.entities.find(simple, seg)
-        figures = self.roles.annotate(simple, self.figures.find(simple, seg.offsets), entities)
+        figures = self.roles.annotate(simple, self.figures.find(simple, seg.offsets, word_counts), entities)
         relevance, reasons = self.relevance.score(simple, seg, entities)
         if simple is not text:  # the original's surface forms (傲基股份 in 傲基股份, 萬 in 30萬家)
             entities = [replace(e, text=text[e.start:e.end]) for e in entities]
-            figures = [replace(f, text=text[f.start:f.end]) for f in figures]
+            for figure in figures:
+                figure.text = text[figure.start:figure.end]
         return {
             "lang": lang,
             "relevant": self.relevance.is_relevant(relevance, relevance_threshold),

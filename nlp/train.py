@@ -19,6 +19,7 @@ import argparse
 import hashlib
 import json
 import math
+import re
 import sys
 from pathlib import Path
 
@@ -31,6 +32,7 @@ PRECISION_FLOOR = 0.93    # the issue asks for precision >= 0.90 at recall >= 0.
 MIN_DF = 2                 # an n-gram must occur in two training texts to get a weight
 C_GRID = (3.0, 10.0, 30.0, 100.0)
 SEED = 13
+_LETTER = re.compile(r"[^\W\d_]")
 
 
 def load_corpus(directory: Path = CORPUS_DIR) -> list[dict]:
@@ -62,7 +64,8 @@ def vocabulary(rows: list[Features]) -> dict[tuple[str, str], int]:
         for kind, grams in doc.grams().items():
             for g in grams:
                 df[kind, g] = df.get((kind, g), 0) + 1
-    kept = sorted(key for key, n in df.items() if n >= MIN_DF)
+    # words without a letter (punctuation, numbers) carry no meaning of their own
+    kept = sorted(key for key, n in df.items() if n >= MIN_DF and _LETTER.search(key[1]))
     return {key: i for i, key in enumerate(kept)}
 
 
