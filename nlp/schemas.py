@@ -14,7 +14,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 EntityType = Literal["seller", "association", "platform", "government", "media", "person", "location"]
 Currency = Literal["CNY", "USD", "EUR", "GBP", "HKD", "TWD", "JPY"]
 Qualifier = Literal["over", "about", "up_to", "at_least"]
-Role = Literal["loss", "frozen", "fine", "sales", "valuation", "subsidy"]
+Role = Literal["loss", "frozen", "fine", "sales", "valuation", "subsidy", "other"]
 Counted = Literal["sellers", "stores", "accounts", "brands", "companies", "people", "products"]
 
 
