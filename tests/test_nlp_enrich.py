@@ -7,6 +7,8 @@ from scrapy.utils.test import get_crawler
 from conftest import offline_env
 from pipelines.enrich import EnrichPipeline
 
+pytestmark = pytest.mark.slow  # a jieba dictionary per pipeline
+
 DOC = {
     "url": "https://example.com/a",
     "title": "亚马逊封号潮：傲基、帕拓逊店铺被封",

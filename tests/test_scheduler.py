@@ -24,6 +24,8 @@ import config
 import scheduler
 from crawlers.sources import Source
 
+pytestmark = pytest.mark.slow  # crawl subprocesses (a stand-in command)
+
 FAKE_CRAWL = r"""
 import os, signal, subprocess, sys, time
 log, sleep, mode, source = sys.argv[1], float(sys.argv[2]), sys.argv[3], sys.argv[-1]

@@ -23,6 +23,8 @@ from crawlers.sources import load_sources
 from pipelines.spool import Spool
 from test_scheduler import Fake, alive, wait_for
 
+pytestmark = pytest.mark.slow  # `banwave schedule` and crawl subprocesses
+
 REPO = Path(__file__).resolve().parent.parent
 
 SOURCES = """
