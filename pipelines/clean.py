@@ -65,4 +65,8 @@ class CleanPipeline:
         for key in ("author", "quote", "site_name"):
             if item.get(key):
                 item[key] = clean_text(item[key]) or None
+        # Time-filtered views need a date for every document: an undated page counts at its
+        # crawl time, flagged, instead of vanishing from every timeline.
+        item["published_estimated"] = not item.get("published")
+        item["timeline_at"] = item.get("published") or item.get("crawled_at")
         return item

@@ -91,6 +91,17 @@ def test_clean_pipeline_normalises_and_rehashes():
     assert out["title"] == "很长很长很长很长的…" and out["author"] == "林晓"
 
 
+def test_clean_pipeline_dates_undated_documents_at_their_crawl_time_flagged():
+    pipeline = CleanPipeline.from_crawler(get_crawler())
+    dated = pipeline.process_item({"doc_type": "article", "text": "正文", "published": "2021-06-01T10:00:00+08:00",
+                                   "crawled_at": "2021-06-02T00:00:00+00:00"})
+    undated = pipeline.process_item({"doc_type": "post", "text": "正文", "published": None,
+                                     "crawled_at": "2021-06-02T00:00:00+00:00"})
+    assert (dated["timeline_at"], dated["published_estimated"]) == ("2021-06-01T10:00:00+08:00", False)
+    assert (undated["timeline_at"], undated["published_estimated"]) == ("2021-06-02T00:00:00+00:00", True)
+    assert undated["published"] is None
+
+
 def test_clean_pipeline_drops_empty_and_counts():
     crawler = get_crawler()
     pipeline = CleanPipeline.from_crawler(crawler)
