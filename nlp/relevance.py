@@ -148,7 +148,8 @@ class RelevanceModel:
         count = sum(map(len, known.values()))
         scale = 1.0 / math.sqrt(count) if count else 0.0
         lexicon = [(self.lexicon_weights.get(group, 0.0), group) for group in doc.hits]
-        z = self.bias + scale * sum(w for pairs in known.values() for w, _ in pairs) + sum(w for w, _ in lexicon)
+        # fsum: exact whatever the (set) order, so a document scores the same in every process
+        z = self.bias + scale * math.fsum(w for pairs in known.values() for w, _ in pairs) + math.fsum(w for w, _ in lexicon)
         score = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
         return round(score, 4), self._reasons(1.0 if z >= 0 else -1.0, known, lexicon, doc.hits)
 
@@ -157,14 +158,16 @@ class RelevanceModel:
         """The features that pushed the score most toward its verdict: lexicon groups first, then
         words and word pairs, then character bigrams (亚马 says less than 亚马逊); single
         characters and short English words (被, in) explain nothing to a reader."""
+        # ties broken by the feature itself: set order varies between processes (hash seeds), and
+        # a re-crawl must give the same document
         reasons = [f"{group}: {', '.join(sorted(hits[group])[:3])}"
-                   for w, group in sorted(lexicon, key=lambda pair: -pair[0] * sign) if w * sign > 0]
+                   for w, group in sorted(lexicon, key=lambda pair: (-pair[0] * sign, pair[1])) if w * sign > 0]
         for kinds in (("w", "b"), ("c",)):
             if len(reasons) >= REASONS:
                 break
             pairs = [(w, g) for kind in kinds for w, g in known[kind]
                      if w * sign > 0 and len(g) >= (4 if g.isascii() else 2)]
-            reasons += [g for _, g in sorted(pairs, key=lambda pair: -pair[0] * sign)]
+            reasons += [g for _, g in sorted(pairs, key=lambda pair: (-pair[0] * sign, pair[1]))]
         return list(dict.fromkeys(reasons))[:REASONS]
 
 
