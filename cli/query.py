@@ -3,9 +3,10 @@
 The query is cut into units: the known entities the NLP tagger finds in it
 (alias table and suffix rules), money amounts and counts, and, for the rest,
 jieba's words less question words and particles (cli/data/query_stopwords.txt:
-"傲基损失多少" asks about 傲基 and 损失). Each unit is one clause, and a
-document must match a share of them that scales with the query
-(``required_matches``), in any order:
+"傲基损失多少" asks about 傲基 and 损失). Each unit is one clause; a document
+must match one of them, in any order, and the documents that match a share of
+them that grows with the query (``required_matches``) rank above all others,
+so a long question still finds the thread that answers half of it:
 
 - a **Chinese word** matches its character pairs in the ``cjk``-analysed text:
   all of them as a phrase scores highest, most of them (a partial form: 封号
@@ -63,6 +64,8 @@ EXACT_FORM_BOOST = 2.0
 # share of a Chinese word's character pairs a partial form must have
 PARTIAL_FORM_SHARE = 0.6
 RELEVANT_BOOST = 1.5
+# documents matching the required share of a long query's units rank above those matching fewer
+MOST_UNITS_BOOST = 10.0
 # share of a query's units (beyond two) a document must match
 QUERY_SHARE = 0.5
 STOPWORDS_FILE = REPO_ROOT / "cli" / "data" / "query_stopwords.txt"
@@ -356,8 +359,8 @@ def _unit_clause(unit: Unit) -> dict:
 
 
 def required_matches(units: int) -> int:
-    """How many of the query's units a document must match: one of one or two (ranking puts
-    documents with both first), then a share (QUERY_SHARE) that grows with the query."""
+    """How many of the query's units a document must match to rank in the first tier: one of one
+    or two (ranking puts documents with both first), then a share (QUERY_SHARE) of them."""
     return 1 if units <= 2 else ceil(units * QUERY_SHARE)
 
 
@@ -370,8 +373,11 @@ def build_query(query: str, units: list[Unit], filters: Filters = Filters()) -> 
         boosts.append(_whole_query(query.strip()))
         boosts += _proximity(units)
 
-    must = ({"bool": {"should": [_unit_clause(u) for u in units], "minimum_should_match": required_matches(len(units))}}
-            if units else {"match_all": {}})
+    clauses = [_unit_clause(u) for u in units]
+    must = {"bool": {"should": clauses, "minimum_should_match": 1}} if units else {"match_all": {}}
+    if required_matches(len(units)) > 1:
+        most = {"bool": {"should": clauses, "minimum_should_match": required_matches(len(units))}}
+        boosts.append({"constant_score": {"filter": most, "boost": MOST_UNITS_BOOST}})
     return {"bool": {"must": [must], "should": boosts, "filter": filters.clauses()}}
 
 
