@@ -18,7 +18,7 @@ from cli.report_data import format_cny
 NEWS_COLOUR = "#d62728"
 FORUM_COLOUR = "#1f77b4"
 CHART_WIDTH, CHART_HEIGHT = 1000, 320
-MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 48, 16, 16, 40
+MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 48, 16, 28, 40
 
 STYLE = """
 body { font-family: system-ui, "Noto Sans CJK SC", "WenQuanYi Micro Hei", "Microsoft YaHei", "PingFang SC",
@@ -81,8 +81,9 @@ def timeline_svg(report: dict) -> str:
             parts.append(f'<text x="{x:.1f}" y="{base + 16}">{day.isoformat()[:7] if day.day == 1 else day}</text>')
     legend_x = CHART_WIDTH - MARGIN_RIGHT - 150
     for n, (label, colour) in enumerate((("news", NEWS_COLOUR), ("forum", FORUM_COLOUR))):
-        parts.append(f'<rect x="{legend_x + n * 75}" y="{MARGIN_TOP}" width="10" height="10" fill="{colour}"/>'
-                     f'<text x="{legend_x + n * 75 + 14}" y="{MARGIN_TOP + 9}">{label}</text>')
+        # above the plot, clear of the tallest bar
+        parts.append(f'<rect x="{legend_x + n * 75}" y="4" width="10" height="10" fill="{colour}"/>'
+                     f'<text x="{legend_x + n * 75 + 14}" y="13">{label}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
