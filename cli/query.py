@@ -66,7 +66,7 @@ PARTIAL_FORM_SHARE = 0.6
 RELEVANT_BOOST = 1.5
 # documents matching the required share of a long query's units rank above those matching fewer
 MOST_UNITS_BOOST = 10.0
-# share of a query's units (beyond two) a document must match
+# share of a query's units (beyond two) a document must match to rank in the first tier
 QUERY_SHARE = 0.5
 STOPWORDS_FILE = REPO_ROOT / "cli" / "data" / "query_stopwords.txt"
 TYPE_WORDS_FILE = REPO_ROOT / "cli" / "data" / "query_type_words.txt"
