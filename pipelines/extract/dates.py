@@ -49,13 +49,14 @@ _ABSOLUTE = [
 _DAY_WORDS = {"今天": 0, "今日": 0, "昨天": 1, "昨日": 1, "前天": 2, "today": 0, "yesterday": 1}
 _DAY_WORD = re.compile(r"(?P<w>今天|今日|昨天|昨日|前天|today|yesterday)" + _TIME, re.I)
 _AGO = re.compile(
-    r"(?P<n>\d+|半|一|两|几)\s*(?P<u>秒|分钟|分|小时|个小时|天|日|周|星期|个月|月|年"
+    r"(?P<n>\d+|半|一|两|几)\s*(?P<u>个?(?:秒|分钟|分|小时|天|日|周|星期|月|年)"
     r"|seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?)\s*(?:前|以前|ago)",
     re.I,
 )
 _JUST_NOW = re.compile(r"刚刚|刚才|just now", re.I)
+# Unit by its first character(s) once a leading 个 is dropped ("个小时", "个月": 个 is only a measure word).
 _UNIT_SECONDS = {
-    "秒": 1, "sec": 1, "分": 60, "min": 60, "小": 3600, "个": 3600, "hou": 3600, "hr": 3600,
+    "秒": 1, "sec": 1, "分": 60, "min": 60, "小": 3600, "hou": 3600, "hr": 3600,
     "天": 86400, "日": 86400, "day": 86400, "周": 604800, "星": 604800, "wee": 604800,
     "月": 2592000, "mon": 2592000, "年": 31536000, "yea": 31536000,
 }
@@ -101,7 +102,7 @@ def _relative(text: str, now: datetime) -> datetime | None:
     match = _AGO.search(text)
     if match:
         n = {"半": 0.5, "一": 1, "两": 2, "几": 3}.get(match["n"]) or int(match["n"])
-        unit = match["u"].lower()
+        unit = match["u"].lower().removeprefix("个")
         seconds = next(v for k, v in _UNIT_SECONDS.items() if unit.startswith(k))
         return now - timedelta(seconds=n * seconds)
     if _JUST_NOW.search(text):

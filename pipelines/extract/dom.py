@@ -94,14 +94,25 @@ def valid_xpaths(xpaths) -> list[str]:
     return valid
 
 
+def texts(element, xpaths):
+    """Non-empty texts of every match of ``xpaths`` (string or list), in XPath
+    order: an empty attribute (Discuz's ``<span title="">``) is passed over, so
+    the next XPath (the visible text) gets its turn."""
+    for xpath in [xpaths] if isinstance(xpaths, str) else xpaths or []:
+        try:
+            found = element.xpath(xpath)
+        except etree.XPathError:
+            continue
+        for item in found if isinstance(found, list) else [found]:
+            value = item if isinstance(item, str) else element_text(item)
+            value = " ".join(value.split())
+            if value:
+                yield value
+
+
 def first_text(element, xpaths) -> str | None:
-    """Text of the first match of ``xpaths`` (attribute values and strings as-is)."""
-    for found in first(element, xpaths):
-        value = found if isinstance(found, str) else element_text(found)
-        value = " ".join(value.split())
-        if value:
-            return value
-    return None
+    """The first non-empty text among the matches of ``xpaths`` (attribute values and strings as-is)."""
+    return next(texts(element, xpaths), None)
 
 
 def class_xpath(name: str) -> str:

@@ -15,7 +15,7 @@ from datetime import datetime
 from lxml import etree, html as lxml_html
 
 from pipelines.extract.dates import normalise_date
-from pipelines.extract.dom import class_xpath, element_text, first, first_text, parse_html
+from pipelines.extract.dom import class_xpath, element_text, first, first_text, parse_html, texts
 
 logger = logging.getLogger(__name__)
 
@@ -148,12 +148,14 @@ def _post(element, profile: dict, crawled_at, default_tz) -> dict:
     quote_text, reply_to = _quote(quotes, skip)
     skip.update(quotes)
     text = element_text(body, skip)
-    raw_date = first_text(element, profile.get("date"))
+    # the first candidate that reads as a date: an empty or odd attribute never beats visible text
+    published = next((d for raw in texts(element, profile.get("date"))
+                      if (d := normalise_date(raw, crawled_at, default_tz))), None)
     return {
         "post_id": post_id,
         "floor": _floor(first_text(element, profile.get("floor"))),
         "author": first_text(element, profile.get("author")),
-        "published": normalise_date(raw_date, crawled_at, default_tz) if raw_date else None,
+        "published": published,
         "text": text,
         "quote": quote_text,
         "reply_to": reply_to,
