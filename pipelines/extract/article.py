@@ -1,21 +1,24 @@
-"""Article extraction: main text by trafilatura (or site rules), metadata from
-the page's own markup, and a text-density fallback for pages where trafilatura
-returns nothing or only a fragment (common on Chinese portals whose body sits
-in ``<div>``s with ``<br>`` line breaks rather than ``<p>``s)."""
+"""Article extraction: main text by trafilatura (or site rules), replaced by
+Readability's text only on measured evidence (trafilatura returned nothing, or
+rendered a layout table of navigation and calendars that Readability's subset
+of the page leaves out), and metadata from the page's own markup."""
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import re
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
 import htmldate
 import trafilatura
 from lxml import etree
+from trafilatura.readability_lxml import Document as Readability
 
 from pipelines.extract.dates import normalise_date
-from pipelines.extract.dom import LinkCaptions, element_text, first, first_text, valid_xpaths
+from pipelines.extract.dom import LinkCaptions, element_text, first, first_text, parse_html, valid_xpaths
 
 logger = logging.getLogger(__name__)
 
@@ -24,10 +27,10 @@ logger = logging.getLogger(__name__)
 class ArticleConfig:
     """Extraction knobs, filled from the EXTRACT_* settings by the caller."""
 
-    fallback: bool = True          # run the density extractor when trafilatura looks weak
-    fallback_ratio: float = 0.6    # trafilatura with less prose than this share of the fallback's loses
-    fallback_min_chars: int = 80   # the fallback needs this much prose to be considered at all
-    vote_margin: float = 0.15      # the fallback also wins when its prose share is this much higher
+    fallback: bool = True          # Readability may replace trafilatura's text (rule in main_text)
+    table_share: float = 0.3       # ... when at least this share of trafilatura's text is table rows
+    containment: float = 0.8       # ... and this share of Readability's tokens is in trafilatura's text
+    min_ratio: float = 0.2         # ... and Readability keeps at least this share of its tokens
     default_tz: str = "Asia/Shanghai"
 
 
@@ -63,11 +66,7 @@ BOILERPLATE_LINE = re.compile(
     r"|^.{0,40}(?:版权所有|转载请注明|未经授权|All rights reserved|Copyright\b|©).{0,60}$",
     re.I,
 )
-# trafilatura renders layout tables as markdown rows, escaping literal pipes
-_TABLE_CELL = re.compile(r"\n|\\?\|")
 _SENTENCE_END = ("。", "！", "？", ".", "!", "?", "”", '"')
-_NOT_BODY = ("comment", "footer", "nav", "sidebar", "related", "recommend", "copyright")
-_BODY_TAGS = {"div", "td", "article", "section", "main"}
 
 
 def extract_article(tree, url: str, rules: dict | None, crawled_at: datetime | None,
@@ -77,16 +76,8 @@ def extract_article(tree, url: str, rules: dict | None, crawled_at: datetime | N
     rules = rules or {}
     text = _rule_text(tree, rules) if rules.get("body") else ""
     if not text:
-        # Metadata is read below from the page's own markup: trafilatura's
-        # metadata pass (htmldate with dateparser) costs as much as extraction.
-        document = trafilatura.bare_extraction(
-            tree, url=url, with_metadata=False, include_comments=False, include_tables=True,
-            include_images=False, prune_xpath=valid_xpaths(rules.get("drop")) or None,
-        )
-        text = (document.text or "") if document is not None else ""
+        text = main_text(tree, url, rules, config)
     captions = LinkCaptions(tree)
-    if config.fallback and not rules.get("body"):
-        text = _vote(text, density_text(tree), captions, config, url)
     structured = _json_ld(tree)
     title = first_text(tree, rules.get("title")) or structured.get("headline") or _title(tree)
     text, headline, dateline = _strip_chrome(text, title, crawled_at, config.default_tz)
@@ -117,61 +108,77 @@ def is_listing(text: str, captions: LinkCaptions) -> bool:
     return sum(map(captions.is_link_line, lines)) / len(lines) > 0.5
 
 
-def _vote(main: str, fallback: str, captions: LinkCaptions, config: ArticleConfig, url: str) -> str:
-    """trafilatura's text unless the density text is clearly better: it must be
-    mostly prose of some length, and then either trafilatura has much less prose
-    (it missed the body) or a much smaller prose share (it kept navigation and
-    link lists, typically from table layouts) at no real loss of prose."""
-    fallback_prose, fallback_total = _prose(fallback, captions)
-    if fallback_prose < config.fallback_min_chars or fallback_prose * 2 < fallback_total:
-        return main  # index pages: the least linky block is the footer
-    main_prose, main_total = _prose(main, captions)
-    if main_prose < config.fallback_ratio * fallback_prose:
-        logger.debug("%s: density text (%d prose chars) beats trafilatura (%d)", url, fallback_prose, main_prose)
-        return fallback
-    if (fallback_prose / fallback_total - main_prose / max(main_total, 1) > config.vote_margin
-            and fallback_prose >= 0.8 * main_prose):
-        logger.debug("%s: density text is cleaner than trafilatura's", url)
-        return fallback
-    return main
+def trafilatura_text(tree, url: str, rules: dict | None = None, comments: bool = False) -> str:
+    """trafilatura's main text of the parsed page (its default cascade, tables kept).
+
+    Metadata is read elsewhere from the page's own markup: trafilatura's
+    metadata pass (htmldate with dateparser) costs as much as extraction."""
+    document = trafilatura.bare_extraction(
+        tree, url=url, with_metadata=False, include_comments=comments, include_tables=True,
+        include_images=False, prune_xpath=valid_xpaths((rules or {}).get("drop")) or None,
+    )
+    if document is None:
+        return ""
+    return "\n".join(part for part in (document.text, document.comments if comments else None) if part)
 
 
-def _prose(text: str, captions: LinkCaptions) -> tuple[int, int]:
-    """Characters in prose lines and in all lines; markdown table cells count as lines."""
-    prose = total = 0
-    for line in _TABLE_CELL.split(text):
-        line = line.strip()
-        if not line:
-            continue
+def main_text(tree, url: str, rules: dict | None, config: ArticleConfig) -> str:
+    """trafilatura's text, unless Readability's is better on measured evidence.
+
+    trafilatura renders layout tables as markdown rows and then keeps the
+    whole table: site navigation, calendars, "related" lists, copyright rows.
+    When such rows make up a good part of its text and Readability's text is
+    a subset of it (not a different block of the page), Readability's is the
+    article without the table chrome. An empty trafilatura result is replaced
+    by Readability's too. Every other case keeps trafilatura's text: on the
+    evaluation pages each looser rule (a shorter text contained in the other,
+    a prose-share vote) replaced good text on some page (docs/extraction.md)."""
+    text = trafilatura_text(tree, url, rules)
+    if not config.fallback or (text and table_share(text) < config.table_share):
+        return text
+    alternative = readability_text(tree)
+    if not text:
+        return alternative
+    mine, theirs = tokens(text), tokens(alternative)
+    if not theirs or sum(theirs.values()) < config.min_ratio * sum(mine.values()):
+        return text
+    return alternative if containment(theirs, mine) >= config.containment else text
+
+
+def readability_text(tree) -> str:
+    """Readability's main block as text (trafilatura's bundled fork of readability-lxml)."""
+    try:
+        summary = Readability(copy.deepcopy(tree), min_text_length=25).summary()
+    except Exception:  # noqa: BLE001 - a Readability failure only means "no alternative"
+        logger.debug("readability failed", exc_info=True)
+        return ""
+    root = parse_html(summary) if summary else None
+    return element_text(root) if root is not None else ""
+
+
+_CJK_CHARS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
+_TOKEN = re.compile(f"[{_CJK_CHARS}]|[^\\W_{_CJK_CHARS}]+")
+
+
+def tokens(text: str) -> Counter:
+    """Bag of tokens: each CJK character, each other word lower-cased (the evaluation's scale)."""
+    return Counter(_TOKEN.findall(text.lower()))
+
+
+def containment(part: Counter, whole: Counter) -> float:
+    """Share of ``part``'s tokens (with multiplicity) that ``whole`` also has."""
+    total = sum(part.values())
+    return sum((part & whole).values()) / total if total else 0.0
+
+
+def table_share(text: str) -> float:
+    """Share of the text's characters in markdown table rows (trafilatura's rendering of <table>)."""
+    total = rows = 0
+    for line in text.split("\n"):
         total += len(line)
-        if any(c.isalpha() for c in line) and not captions.is_link_line(line) and not BOILERPLATE_LINE.match(line):
-            prose += len(line)
-    return prose, total
-
-
-def density_text(tree) -> str:
-    """Text of the block with the most non-link text, scored like Readability:
-    characters outside links, minus a penalty for link-heavy blocks."""
-    body = tree.find("body")
-    if body is None:
-        return ""
-    best, best_score = None, 0.0
-    for element in body.iter(*_BODY_TAGS):
-        marker = f"{element.get('class', '')} {element.get('id', '')}".lower()
-        if any(word in marker for word in _NOT_BODY) or element.get("id") in ("ft", "hd"):  # Discuz! ids
-            continue
-        text_len = sum(len(t.strip()) for t in element.itertext())
-        if text_len < 50:
-            continue
-        link_len = sum(len(t.strip()) for a in element.iter("a") for t in a.itertext())
-        paragraphs = len(element.findall("p")) + len(element.findall("br"))
-        score = (text_len - 2 * link_len) * (1 + 0.1 * min(paragraphs, 10)) / (1 + 0.002 * text_len) ** 0.5
-        if score > best_score:
-            best, best_score = element, score
-    if best is None:
-        return ""
-    skip = set(best.xpath(".//a[not(ancestor::p)] | .//*[contains(@class, 'share') or contains(@class, 'related')]"))
-    return element_text(best, skip)
+        if line.lstrip().startswith("|"):
+            rows += len(line)
+    return rows / total if total else 0.0
 
 
 def _strip_chrome(text: str, title: str | None, crawled_at, default_tz) -> tuple[str, str | None, str | None]:

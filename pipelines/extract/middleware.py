@@ -83,6 +83,14 @@ def page_documents(page: dict, config: ExtractConfig, min_chars: int = 0,
     return documents, drops
 
 
+def _fraction(settings, name: str) -> float:
+    """A setting that must lie in [0, 1]; anything else is a configuration error naming it."""
+    value = settings.getfloat(name)
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"{name} must be between 0 and 1, got {value!r}")
+    return value
+
+
 class ExtractMiddleware:
     """Replaces each RAW PAGE item by its documents; requests and other items pass through."""
 
@@ -95,19 +103,20 @@ class ExtractMiddleware:
     @classmethod
     def from_crawler(cls, crawler):
         settings = crawler.settings
-        if not settings.getbool("EXTRACT_ENABLED", True):
+        if not settings.getbool("EXTRACT_ENABLED"):
             raise NotConfigured("EXTRACT_ENABLED is False")
         config = ExtractConfig(
             article=ArticleConfig(
-                fallback=settings.getbool("EXTRACT_FALLBACK", True),
-                fallback_ratio=settings.getfloat("EXTRACT_FALLBACK_RATIO", 0.6),
-                vote_margin=settings.getfloat("EXTRACT_VOTE_MARGIN", 0.15),
-                default_tz=settings.get("EXTRACT_DEFAULT_TZ", "Asia/Shanghai"),
+                fallback=settings.getbool("EXTRACT_FALLBACK"),
+                table_share=_fraction(settings, "EXTRACT_FALLBACK_TABLE_SHARE"),
+                containment=_fraction(settings, "EXTRACT_FALLBACK_CONTAINMENT"),
+                min_ratio=_fraction(settings, "EXTRACT_FALLBACK_MIN_RATIO"),
+                default_tz=settings.get("EXTRACT_DEFAULT_TZ"),
             ),
-            cjk_ratio=settings.getfloat("EXTRACT_CJK_RATIO", 0.3),
+            cjk_ratio=_fraction(settings, "EXTRACT_CJK_RATIO"),
         )
-        return cls(crawler.stats, config, settings.getint("EXTRACT_MIN_CHARS", 50),
-                   settings.getint("EXTRACT_MIN_POST_CHARS", 1))
+        return cls(crawler.stats, config, settings.getint("EXTRACT_MIN_CHARS"),
+                   settings.getint("EXTRACT_MIN_POST_CHARS"))
 
     def process_spider_output(self, response, result):
         for item in result:
