@@ -115,11 +115,12 @@ def test_clean_pipeline_drops_empty_and_counts():
     assert pipeline.process_item({"kind": "not-a-document"}) == {"kind": "not-a-document"}
 
 
-def test_thread_page_without_recognisable_posts_is_counted():
+def test_thread_page_without_recognisable_posts_becomes_one_counted_document():
     mw, stats = middleware()
     page = raw_page("article_gbk.html", "http://x.test/thread-9-1-1.html", "thread")
-    assert list(mw.process_spider_output(None, [page])) == []
-    assert stats.get_value("extract/dropped/no_posts") == 1
+    [doc] = list(mw.process_spider_output(None, [page]))
+    assert doc["doc_type"] == "article" and "五万个店铺" in doc["text"]
+    assert stats.get_value("extract/thread_as_article") == 1
 
 
 def test_extraction_bug_is_counted_and_output_continues(monkeypatch):

@@ -70,11 +70,13 @@ _SENTENCE_END = ("。", "！", "？", ".", "!", "?", "”", '"')
 
 
 def extract_article(tree, url: str, rules: dict | None, crawled_at: datetime | None,
-                    config: ArticleConfig) -> dict:
+                    config: ArticleConfig, text: str | None = None) -> dict:
     """Title, text, published, author and site_name of an article page; text is
-    empty when there is no main text or the page is an index of links."""
+    empty when there is no main text or the page is an index of links.
+    ``text``: the main text when the caller has already extracted it."""
     rules = rules or {}
-    text = _rule_text(tree, rules) if rules.get("body") else ""
+    if rules.get("body"):
+        text = _rule_text(tree, rules)
     if not text:
         text = main_text(tree, url, rules, config)
     captions = LinkCaptions(tree)
@@ -133,7 +135,7 @@ def main_text(tree, url: str, rules: dict | None, config: ArticleConfig) -> str:
     by Readability's too. Every other case keeps trafilatura's text: on the
     evaluation pages each looser rule (a shorter text contained in the other,
     a prose-share vote) replaced good text on some page (docs/extraction.md)."""
-    text = trafilatura_text(tree, url, rules)
+    text = trafilatura_text(tree, url, rules, comments=True)
     if not config.fallback or (text and table_share(text) < config.table_share):
         return text
     alternative = readability_text(tree)

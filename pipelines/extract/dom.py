@@ -135,8 +135,13 @@ class LinkCaptions:
     def __init__(self, tree):
         self.captions = {" ".join(" ".join(a.itertext()).split()) for a in tree.iter("a")}
         self.long = [c for c in self.captions if len(c) >= 6]
+        self.longest = max(map(len, self.long), default=0)
 
     def is_link_line(self, line: str) -> bool:
         """The line is a caption, or mostly one (e.g. a date plus a headline link)."""
         line = line.strip(" |")
-        return line in self.captions or any(len(c) * 2 >= len(line) and c in line for c in self.long)
+        if line in self.captions:
+            return True
+        if len(line) > 2 * self.longest:  # no caption can be half of it
+            return False
+        return any(len(c) * 2 >= len(line) and c in line for c in self.long)

@@ -3,8 +3,9 @@
 trafilatura treats a thread page as one article and glues all posts (with
 quotes and signatures) into one text, so thread pages are segmented here with
 XPath profiles for the forum engines we meet (Discuz!, phpBB) plus a generic
-profile for repeated ``id="post…"`` blocks. A spider's ``rules`` dict may
-override any profile key (see docs/extraction.md).
+profile for repeated ``id="post…"`` blocks, then by the structural detector of
+``posts.py`` (repeated author/time/body blocks) for any other engine. A
+spider's ``rules`` dict may override any profile key (see docs/extraction.md).
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from datetime import datetime
 from lxml import etree, html as lxml_html
 
 from pipelines.extract.dates import normalise_date
+from pipelines.extract.posts import find_post_blocks, poster, time_texts
 from pipelines.extract.dom import class_xpath, element_text, first, first_text, parse_html, texts
 
 logger = logging.getLogger(__name__)
@@ -100,18 +102,31 @@ def segment_posts(page, url: str = "", rules: dict | None = None, crawled_at: da
     floor is the forum's own number, else the post's position on the page.
     """
     tree = parse_html(page) if isinstance(page, str) else page
-    found = _profile(tree, rules) if tree is not None else None
-    if found is None:
+    if tree is None:
         return None, []
-    profile, elements = found
-    title = first_text(tree, profile.get("title"))
-    posts = []
-    for index, element in enumerate(elements, start=1):
-        post = _post(element, profile, crawled_at, default_tz)
-        post["floor"] = post["floor"] or index
-        posts.append(post)
-    logger.debug("%s: %d posts segmented", url, len(posts))
+    title, posts, _ = find_thread(tree, url, rules, crawled_at, default_tz)
     return title, posts
+
+
+def find_thread(tree, url: str = "", rules: dict | None = None, crawled_at: datetime | None = None,
+                default_tz: str = "Asia/Shanghai") -> tuple[str | None, list[dict], str | None]:
+    """``(thread_title, posts, method)``: engine profiles (and site rules) first,
+    then the structural detector; method is "profile", "structure" or None."""
+    found = _profile(tree, rules)
+    if found is not None:
+        profile, elements = found
+        title = first_text(tree, profile.get("title"))
+        posts, method = [_post(element, profile, crawled_at, default_tz) for element in elements], "profile"
+    else:
+        blocks = find_post_blocks(tree)
+        title = first_text(tree, (rules or {}).get("title") or ["//h1", "//title"]) if blocks else None
+        drops = list((rules or {}).get("drop") or [])
+        posts = [_block_post(block, drops, crawled_at, default_tz) for block in blocks]
+        method = "structure" if posts else None
+    for index, post in enumerate(posts, start=1):
+        post["floor"] = post["floor"] or index
+    logger.debug("%s: %d posts segmented (%s)", url, len(posts), method)
+    return title, posts, method
 
 
 def _profile(tree, rules: dict | None):
@@ -140,14 +155,6 @@ def _post(element, profile: dict, crawled_at, default_tz) -> dict:
     match = re.search(profile["post_id"], element.get("id", ""))
     post_id = match.group(match.lastindex or 0) if match else None  # a site regex may have no group
     body = first(element, profile["body"])[0]
-    skip = set()
-    for xpath in _COMMON_DROP + list(profile.get("drop") or []):
-        skip.update(first(body, xpath))
-    quotes = [q for q in first(body, profile.get("quote")) if q not in skip]
-    quotes = [q for q in quotes if not any(a in quotes for a in q.iterancestors())]  # nested: keep outer
-    quote_text, reply_to = _quote(quotes, skip)
-    skip.update(quotes)
-    text = element_text(body, skip)
     # the first candidate that reads as a date: an empty or odd attribute never beats visible text
     published = next((d for raw in texts(element, profile.get("date"))
                       if (d := normalise_date(raw, crawled_at, default_tz))), None)
@@ -156,10 +163,34 @@ def _post(element, profile: dict, crawled_at, default_tz) -> dict:
         "floor": _floor(first_text(element, profile.get("floor"))),
         "author": first_text(element, profile.get("author")),
         "published": published,
-        "text": text,
-        "quote": quote_text,
-        "reply_to": reply_to,
+        **_body_parts(body, list(profile.get("drop") or []), profile.get("quote")),
     }
+
+
+def _block_post(block, drops: list, crawled_at, default_tz) -> dict:
+    """A post found by the structural detector: id from its element, no engine-specific XPaths."""
+    match = re.search(r"(\d+)\D*$", block.element.get("id") or block.element.get("data-post-id") or "")
+    published = next((d for raw in time_texts(block.element, block.body)
+                      if (d := normalise_date(raw, crawled_at, default_tz))), None)
+    author = poster(block.element, block.body)
+    parts = _body_parts(block.body, PROFILES["generic"]["drop"] + drops, PROFILES["generic"]["quote"])
+    # a short post's body is its whole block: its poster and time lines are not its text
+    parts["text"] = "\n".join(line for line in parts["text"].split("\n")
+                              if line != author and not (len(line) < 40 and normalise_date(line, crawled_at, default_tz)))
+    return {"post_id": match.group(1) if match else None, "floor": None, "author": author,
+            "published": published, **parts}
+
+
+def _body_parts(body, drops: list, quote_xpaths) -> dict:
+    """text (without quotes, signatures, hidden text), quote and reply_to of a post body."""
+    skip = set()
+    for xpath in _COMMON_DROP + drops:
+        skip.update(first(body, xpath))
+    quotes = [q for q in first(body, quote_xpaths) if q not in skip]
+    quotes = [q for q in quotes if not any(a in quotes for a in q.iterancestors())]  # nested: keep outer
+    quote_text, reply_to = _quote(quotes, skip)
+    skip.update(quotes)
+    return {"text": element_text(body, skip), "quote": quote_text, "reply_to": reply_to}
 
 
 def _quote(quotes: list, skip: set) -> tuple[str | None, str | None]:

@@ -28,17 +28,18 @@ def is_raw_page(item: Any) -> bool:
 
 def page_documents(page: dict, config: ExtractConfig, min_chars: int = 0,
                    min_post_chars: int = 1) -> tuple[list[dict], list[str]]:
-    """DOCUMENT items for one RAW PAGE item, and the drop reasons met on the way."""
+    """DOCUMENT items for one RAW PAGE item, and the events met on the way (stats keys under
+    ``extract/``: ``dropped/<reason>``, ``thread_as_article``)."""
     status = page.get("status") or 200
     if status >= 400:
-        return [], ["http_status"]
+        return [], ["dropped/http_status"]
     rules = dict(page.get("rules") or {})
     rules.setdefault("kind", "forum" if page.get("page_kind") == "thread" else "article")
     try:
         result = extract_page(page["body"], page["url"], page.get("headers"), rules,
                               page.get("crawled_at"), config)
     except ExtractError as exc:
-        return [], [exc.reason]
+        return [], [f"dropped/{exc.reason}"]
     base = {
         "canonical_url": result["canonical_url"],
         "source": page.get("source"),
@@ -49,26 +50,28 @@ def page_documents(page: dict, config: ExtractConfig, min_chars: int = 0,
     if result["kind"] == "article":
         text = result["text"]
         if len(text) < min_chars:
-            return [], ["boilerplate"]
+            return [], ["dropped/boilerplate"]
+        # a thread page whose posts no profile or detector found: one document, counted
+        drops = ["thread_as_article"] if result.get("thread_fallback") else []
         return [{
             "id": doc_id(result["canonical_url"]), "url": page["url"], **base, "doc_type": "article",
             "title": result["title"], "text": text, "published": result["published"],
             "author": result["author"], "lang": result["lang"] or page.get("lang"),
             "content_hash": content_hash(text),
-        }], []
+        }], drops
     if result["kind"] != "forum":
-        return [], ["empty"]
+        return [], ["dropped/empty"]
     if not result["posts"]:
-        return [], ["no_posts"]  # a thread page no forum profile understands: needs site rules
+        return [], ["dropped/no_posts"]  # a thread page no forum profile understands: needs site rules
     documents, drops = [], []
     thread_id = page.get("thread_id") or thread_id_from_url(page["url"])
     for post in result["posts"]:
         text = post["text"]
         if not text.strip():
-            drops.append("empty")  # quote-only or attachment-only post
+            drops.append("dropped/empty")  # quote-only or attachment-only post
             continue
         if len(text) < min_post_chars:
-            drops.append("boilerplate")
+            drops.append("dropped/boilerplate")
             continue
         post_id = post["post_id"] or f"floor{post['floor']}"
         documents.append({
@@ -135,10 +138,10 @@ class ExtractMiddleware:
             documents, drops = page_documents(item, self.config, self.min_chars, self.min_post_chars)
         except Exception:  # an extraction bug must not swallow the requests that follow in this output
             logger.exception("extraction failed for %s", item.get("url"))
-            documents, drops = [], ["internal_error"]
-        for reason in drops:
-            self.stats.inc_value(f"extract/dropped/{reason}")
-            logger.info("dropped %s from %s", reason, item["url"])
+            documents, drops = [], ["dropped/internal_error"]
+        for event in drops:
+            self.stats.inc_value(f"extract/{event}")
+            logger.info("%s: %s", event, item["url"])
         for document in documents:
             self.stats.inc_value(f"extract/documents/{document['doc_type']}")
             yield document

@@ -1,0 +1,188 @@
+"""Forum posts on pages no engine profile knows: repeated sibling blocks with
+an author/time/body structure.
+
+Every thread engine (Discuz!, phpBB, vBulletin, XenForo, Discourse, Flarum,
+Tieba, Q&A sites, comment threads) prints its posts as siblings of one kind
+under one parent, each with a poster, a time and a body. So the detector
+groups each element's children by tag and first class word (digits
+dropped: ``post-1``/``post-2`` are one kind), and keeps the group whose
+members mostly carry a time *and* a poster, with the most text outside links.
+Link lists with dates (related articles, board indexes) fail the body test:
+their text is link captions. Within each member the body is the descendant
+holding most of its non-link text, taken with the same tag and class in every
+member so that short posts do not bring their header along.
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from lxml import etree
+
+_SKIP = frozenset("script style noscript template head select option button svg".split())
+# Cheap pre-filter for "this block shows a time"; normalise_date decides which text is the date.
+_TIME_HINT = re.compile(
+    r"\d{4}\s*[-/.年]\s*\d{1,2}|\d{1,2}\s*[-/月]\s*\d{1,2}|\d{1,2}:\d{2}|\b(?:ago|yesterday|today)\b"
+    r"|[秒分时天周月年]前|昨天|前天|今天|刚刚|发表于|發表於|回复于|\d+\s*(?:hours?|days?|mins?|minutes?|weeks?|months?|years?)\b"
+    r"|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d",
+    re.I,
+)
+_USER_HREF = re.compile(r"user|member|profile|space|uid=|people|author|/u/|/i/|account|home\.php", re.I)
+_USER_CLASS = re.compile(r"author|user|poster|member|nick|uname|username|avatar|profile", re.I)
+_DIGITS = re.compile(r"\d+")
+_MIN_POSTS = 3
+_EVIDENCE_SHARE = 0.6     # share of members that must show a time and a poster
+_MIN_BODY_CHARS = 8       # median non-link characters of a member: link lists have ~0
+_BODY_SHARE = 0.7         # a child holding this share of a block's non-link text is its body
+
+
+@dataclass
+class Block:
+    """One detected post: the repeated element and its body element."""
+
+    element: etree._Element
+    body: etree._Element
+
+
+def find_post_blocks(tree) -> list[Block]:
+    """The posts of a thread page as repeated blocks; [] when no group qualifies."""
+    body = tree.find(".//body") if tree.tag != "body" else tree
+    if body is None:
+        return []
+    text_len, link_len = _measure(body)
+    best, best_score = None, 0
+    for parent in body.iter():
+        if not isinstance(parent.tag, str) or parent.tag in _SKIP or len(parent) < _MIN_POSTS:
+            continue
+        groups: dict[tuple, list] = {}
+        for child in parent:
+            if isinstance(child.tag, str) and child.tag not in _SKIP:
+                groups.setdefault(_kind(child), []).append(child)
+        for members in groups.values():
+            if len(members) < _MIN_POSTS:
+                continue
+            prose = [text_len[m] - link_len[m] for m in members]
+            score = sum(prose)
+            if score <= best_score or sorted(prose)[len(prose) // 2] < _MIN_BODY_CHARS:
+                continue
+            if _has_post_structure(members):
+                best, best_score = members, score
+    if best is None:
+        return []
+    blocks, seen = [], set()
+    for block in _with_bodies(best, text_len, link_len):
+        key = " ".join(block.body.itertext()).strip()
+        if key not in seen:  # pages that print a post twice (mobile and desktop copies)
+            seen.add(key)
+            blocks.append(block)
+    return blocks if len(blocks) >= _MIN_POSTS else []
+
+
+def _kind(element) -> tuple:
+    classes = (element.get("class") or "").split()
+    return element.tag, _DIGITS.sub("", classes[0]) if classes else ""
+
+
+def _measure(root) -> tuple[dict, dict]:
+    """Characters of visible text, and of link text, under every element (one bottom-up pass)."""
+    text_len, link_len = {}, {}
+    for element in reversed(list(root.iter())):
+        if not isinstance(element.tag, str) or element.tag in _SKIP:
+            text_len[element] = link_len[element] = 0
+            continue
+        total = len((element.text or "").strip())
+        links = 0
+        for child in element:
+            tail = len((child.tail or "").strip())
+            total += text_len[child] + tail
+            links += link_len[child]
+        text_len[element] = total
+        link_len[element] = total if element.tag == "a" else links
+    return text_len, link_len
+
+
+def _has_post_structure(members: list) -> bool:
+    timed = authored = 0
+    for member in members:
+        timed += _shows_time(member)
+        authored += _shows_poster(member)
+    needed = _EVIDENCE_SHARE * len(members)
+    return timed >= needed and authored >= needed
+
+
+def _shows_time(element) -> bool:
+    if element.find(".//time") is not None:
+        return True
+    for text in element.itertext():
+        if len(text) < 80 and _TIME_HINT.search(text):
+            return True
+    return False
+
+
+def _shows_poster(element) -> bool:
+    for node in element.iter():
+        if not isinstance(node.tag, str):
+            continue
+        if node.tag == "a" and _USER_HREF.search(node.get("href") or ""):
+            return True
+        if _USER_CLASS.search(node.get("class") or "") or node.get("itemprop") == "author":
+            return True
+    return False
+
+
+def _body_of(member, text_len, link_len):
+    """Descend into the child holding most of the non-link text while it holds nearly all of it."""
+    node = member
+    while True:
+        prose = text_len[node] - link_len[node]
+        children = [c for c in node if isinstance(c.tag, str)]
+        if not children or prose <= 0:
+            return node
+        child = max(children, key=lambda c: text_len[c] - link_len[c])
+        if text_len[child] - link_len[child] < _BODY_SHARE * prose:
+            return node
+        node = child
+
+
+def _with_bodies(members: list, text_len, link_len) -> list[Block]:
+    """Each member's body, preferring the body kind (tag, class) most members share."""
+    bodies = [_body_of(m, text_len, link_len) for m in members]
+    common, count = Counter(_kind(b) for b in bodies if b is not None).most_common(1)[0]
+    blocks = []
+    for member, body in zip(members, bodies):
+        if count * 2 > len(members) and _kind(body) != common:
+            same = [e for e in member.iter(common[0]) if _kind(e) == common]
+            body = max(same, key=lambda e: text_len[e], default=body)
+        blocks.append(Block(member, body))
+    return blocks
+
+
+def poster(member, body) -> str | None:
+    """The poster's name: a profile link or an author/user-classed element outside the body."""
+    inside = set(body.iter())
+    for node in member.iter():
+        if node in inside or not isinstance(node.tag, str):
+            continue
+        is_user = (node.tag == "a" and _USER_HREF.search(node.get("href") or "")) or \
+            _USER_CLASS.search(node.get("class") or "") or node.get("itemprop") == "author"
+        if is_user:
+            name = " ".join(" ".join(node.itertext()).split())
+            if 0 < len(name) <= 40:
+                return name
+    return None
+
+
+def time_texts(member, body):
+    """Candidate date strings of a post, outside its body: datetime/title attributes, then short texts."""
+    inside = set(body.iter())
+    for node in member.iter():
+        if node in inside or not isinstance(node.tag, str):
+            continue
+        for attribute in ("datetime", "title", "data-time", "data-timestamp"):
+            value = node.get(attribute)
+            if value and _TIME_HINT.search(value):
+                yield value
+        for text in (node.text, node.tail):
+            if text and len(text.strip()) < 80 and _TIME_HINT.search(text):
+                yield text.strip()
