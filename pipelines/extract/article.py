@@ -110,18 +110,27 @@ def is_listing(text: str, captions: LinkCaptions) -> bool:
     return sum(map(captions.is_link_line, lines)) / len(lines) > 0.5
 
 
-def trafilatura_text(tree, url: str, rules: dict | None = None, comments: bool = False) -> str:
+def trafilatura_text(tree, url: str, rules: dict | None = None, comments: bool | None = None) -> str:
     """trafilatura's main text of the parsed page (its default cascade, tables kept).
 
+    ``comments``: True keeps the comments trafilatura finds, False drops them,
+    None keeps them only when they outweigh the main text: then they are the
+    page's content (a thread whose posts trafilatura files as comments), while
+    reader comments under an article are shorter than it and are dropped.
     Metadata is read elsewhere from the page's own markup: trafilatura's
     metadata pass (htmldate with dateparser) costs as much as extraction."""
     document = trafilatura.bare_extraction(
-        tree, url=url, with_metadata=False, include_comments=comments, include_tables=True,
+        tree, url=url, with_metadata=False, include_comments=comments is not False, include_tables=True,
         include_images=False, prune_xpath=valid_xpaths((rules or {}).get("drop")) or None,
     )
     if document is None:
         return ""
-    return "\n".join(part for part in (document.text, document.comments if comments else None) if part)
+    text, extra = document.text or "", document.comments or ""
+    if comments or (comments is None and len(extra) > len(text)):
+        return "\n".join(part for part in (text, extra) if part)
+    # with comments on, trafilatura's main text can keep a comment line too
+    dropped = set(extra.split("\n"))
+    return "\n".join(line for line in text.split("\n") if line not in dropped)
 
 
 def main_text(tree, url: str, rules: dict | None, config: ArticleConfig) -> str:
@@ -135,7 +144,7 @@ def main_text(tree, url: str, rules: dict | None, config: ArticleConfig) -> str:
     by Readability's too. Every other case keeps trafilatura's text: on the
     evaluation pages each looser rule (a shorter text contained in the other,
     a prose-share vote) replaced good text on some page (docs/extraction.md)."""
-    text = trafilatura_text(tree, url, rules, comments=True)
+    text = trafilatura_text(tree, url, rules)
     if not config.fallback or (text and table_share(text) < config.table_share):
         return text
     alternative = readability_text(tree)
