@@ -66,6 +66,7 @@ BOILERPLATE_LINE = re.compile(
     r"|^.{0,40}(?:版权所有|转载请注明|未经授权|All rights reserved|Copyright\b|©).{0,60}$",
     re.I,
 )
+_MAX_STRAY_COMMENTS = 0.25  # share of the main text that comment lines may take and still be dropped
 _SENTENCE_END = ("。", "！", "？", ".", "!", "?", "”", '"')
 
 
@@ -128,9 +129,13 @@ def trafilatura_text(tree, url: str, rules: dict | None = None, comments: bool |
     text, extra = document.text or "", document.comments or ""
     if comments or (comments is None and len(extra) > len(text)):
         return "\n".join(part for part in (text, extra) if part)
-    # with comments on, trafilatura's main text can keep a comment line too
-    dropped = set(extra.split("\n"))
-    return "\n".join(line for line in text.split("\n") if line not in dropped)
+    # With comments on, trafilatura's main text can keep a stray comment line
+    # too: drop it, unless such lines are a good part of the text (then the
+    # main text is built of them: a thread, not an article with comments).
+    lines, dropped = text.split("\n"), set(extra.split("\n"))
+    if sum(len(line) for line in lines if line in dropped) > _MAX_STRAY_COMMENTS * len(text):
+        return text
+    return "\n".join(line for line in lines if line not in dropped)
 
 
 def main_text(tree, url: str, rules: dict | None, config: ArticleConfig) -> str:

@@ -54,7 +54,7 @@ PROFILES = {
         "title": [f"//h2[{class_xpath('topic-title')}]", "//h2", "//h1"],
     },
     "generic": {
-        "post": "//*[re:test(@id, '^(post|pid|p|reply|msg)[-_]?\\d+$', 'i')]"
+        "post": "//*[@id][re:test(@id, '^(post|pid|p|reply|msg)[-_]?\\d+$', 'i')]"  # @id first: fewer regex calls
                 "[not(ancestor::*[re:test(@id, '^(post|pid|p|reply|msg)[-_]?\\d+$', 'i')])]"
                 "[not(contains(@class, 'hentry') or contains(@class, 'type-post'))]",  # WordPress articles
         "post_id": r"(\d+)$",
