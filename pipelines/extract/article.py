@@ -209,7 +209,7 @@ def _strip_chrome(text: str, title: str | None, crawled_at, default_tz) -> tuple
     if headline is not None and len(lines) > lines.index(headline) + 1:
         lines = lines[lines.index(headline) + 1:]
     dateline = None
-    while len(lines) > 1:
+    while headline is not None and len(lines) > 1:  # without a headline a dated first line is text
         head = lines[0]
         if len(head) < 60 and not head.endswith(_SENTENCE_END) and normalise_date(head, crawled_at, default_tz):
             line = lines.pop(0)

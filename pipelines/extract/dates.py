@@ -43,6 +43,9 @@ _ABSOLUTE = [
     re.compile(r"\b" + _MONTH + r"\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<y>(?:19|20)\d{2})\b" + _TIME + _ZONE, re.I),
     # 12 May 2021 10:23 GMT
     re.compile(r"\b(?P<d>\d{1,2})(?:st|nd|rd|th)?\s+" + _MONTH + r",?\s+(?P<y>(?:19|20)\d{2})\b" + _TIME + _ZONE, re.I),
+    # 08/05/2024 9:58 pm (forum software): day first when the first number
+    # cannot be a month, else month first (the US default of most engines)
+    re.compile(r"(?<![\d/.-])(?P<a>\d{1,2})[/.-](?P<b>\d{1,2})[/.-](?P<y>(?:19|20)\d{2})(?![\d/.-])" + _TIME + _ZONE),
     # 8月15日 10:23 / 08-15 10:23: year taken from the crawl time
     re.compile(r"(?<![\d/.-])(?P<m>\d{1,2})\s*(?:月|-|/)\s*(?P<d>\d{1,2})(?![\d/.-])\s*日?" + _TIME),
 ]
@@ -114,10 +117,14 @@ def _absolute(text: str, now: datetime, tz) -> datetime | None:
     for pattern in _ABSOLUTE:
         for match in pattern.finditer(text):
             groups = match.groupdict()
-            month = _MONTHS[groups["mon"].lower()] if groups.get("mon") else int(groups["m"])
+            if groups.get("a"):
+                first, second = int(groups["a"]), int(groups["b"])
+                month, groups["d"] = (second, first) if first > 12 else (first, second)
+            else:
+                month = _MONTHS[groups["mon"].lower()] if groups.get("mon") else int(groups["m"])
             year = int(groups["y"]) if groups.get("y") else now.year
             try:
-                day = datetime(year, month, int(match["d"]), tzinfo=_offset(groups.get("tz")) or tz)
+                day = datetime(year, month, int(groups["d"]), tzinfo=_offset(groups.get("tz")) or tz)
             except ValueError:
                 continue
             if not groups.get("y") and day > now + timedelta(days=1):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections import Counter
 from datetime import datetime
 
 from lxml import etree, html as lxml_html
@@ -68,6 +69,10 @@ PROFILES = {
         "title": ["//h1"],
     },
 }
+_TEMPLATE_MIN_POSTS = 3
+_MAX_TIME_LINE = 60
+_CLEAR_TIME = re.compile(r"(?:19|20)\d\d|\d:\d\d|前|ago\b|昨天|今天|yesterday|today", re.I)
+_DIGITS = re.compile(r"\d+")
 _REGEX_NS = {"re": "http://exslt.org/regular-expressions"}
 _FLOOR_NAMES = {"楼主": 1, "沙发": 2, "板凳": 3, "地板": 4}
 _FLOOR = re.compile(r"(\d+)\s*(?:#|楼|樓|F\b)|#\s*(\d+)|^\s*(\d+)\s*$")
@@ -111,34 +116,55 @@ def segment_posts(page, url: str = "", rules: dict | None = None, crawled_at: da
 def find_thread(tree, url: str = "", rules: dict | None = None, crawled_at: datetime | None = None,
                 default_tz: str = "Asia/Shanghai") -> tuple[str | None, list[dict], str | None]:
     """``(thread_title, posts, method)``: engine profiles (and site rules) first,
-    then the structural detector; method is "profile", "structure" or None."""
+    then the structural detector; method is the profile's name ("rules",
+    "discuz", "phpbb", "generic"), "structure" or None."""
     found = _profile(tree, rules)
     if found is not None:
-        profile, elements = found
+        method, profile, elements = found
         title = first_text(tree, profile.get("title"))
-        posts, method = [_post(element, profile, crawled_at, default_tz) for element in elements], "profile"
+        posts = [_post(element, profile, crawled_at, default_tz) for element in elements]
     else:
         blocks = find_post_blocks(tree)
         title = first_text(tree, (rules or {}).get("title") or ["//h1", "//title"]) if blocks else None
         drops = list((rules or {}).get("drop") or [])
         posts = [_block_post(block, drops, crawled_at, default_tz) for block in blocks]
         method = "structure" if posts else None
+    drop_template_lines(posts)
     for index, post in enumerate(posts, start=1):
         post["floor"] = post["floor"] or index
     logger.debug("%s: %d posts segmented (%s)", url, len(posts), method)
     return title, posts, method
 
 
+def drop_template_lines(posts: list[dict]) -> None:
+    """Remove the lines that recur (digits aside) in at least half of the
+    posts, three at least: the engine's chrome printed in every post (like
+    and reply buttons, rank titles, "Posts: 22"), not what anyone wrote. A
+    line that is a post's whole text stays: short posts ("顶", "+1") are posts."""
+    if len(posts) < _TEMPLATE_MIN_POSTS:
+        return
+    counts = Counter()
+    for post in posts:
+        counts.update({_DIGITS.sub("0", line) for line in post["text"].split("\n")})
+    chrome = {line for line, n in counts.items() if n >= max(_TEMPLATE_MIN_POSTS, len(posts) / 2)}
+    for post in posts:
+        lines = post["text"].split("\n")
+        kept = [line for line in lines if _DIGITS.sub("0", line) not in chrome]
+        if kept and len(kept) < len(lines):
+            post["text"] = "\n".join(kept)
+
+
 def _profile(tree, rules: dict | None):
-    """The first profile (spider rules first) whose post XPath matches; with its posts."""
+    """The first profile (spider rules first) whose post XPath matches: ``(name, profile, posts)``."""
     rules = {key: value for key, value in (rules or {}).items() if value}
-    candidates = list(PROFILES.values())
+    candidates = list(PROFILES.items())
     if rules.get("post"):
-        candidates.insert(0, {**PROFILES["generic"], **rules})
+        candidates.insert(0, ("rules", {**PROFILES["generic"], **rules}))
     elif rules:  # no post selector: the built-in profiles, with the site's title and extra drops
         extra = {key: rules[key] for key in ("title",) if key in rules}
-        candidates = [{**p, **extra, "drop": list(p["drop"]) + list(rules.get("drop", []))} for p in candidates]
-    for profile in candidates:
+        candidates = [(name, {**p, **extra, "drop": list(p["drop"]) + list(rules.get("drop", []))})
+                      for name, p in candidates]
+    for name, profile in candidates:
         try:
             elements = tree.xpath(profile["post"], namespaces=_REGEX_NS)
         except etree.XPathError:  # a bad XPath in site rules must not stop the crawl
@@ -147,7 +173,7 @@ def _profile(tree, rules: dict | None):
         elements = [e for e in elements if isinstance(e, lxml_html.HtmlElement) and first(e, profile["body"])]
         minimum = 2 if profile["post"] == PROFILES["generic"]["post"] else 1  # generic ids are weak evidence alone
         if len(elements) >= minimum:
-            return profile, elements
+            return name, profile, elements
     return None
 
 
@@ -176,9 +202,16 @@ def _block_post(block, drops: list, crawled_at, default_tz) -> dict:
     parts = _body_parts(block.body, PROFILES["generic"]["drop"] + drops, PROFILES["generic"]["quote"])
     # a short post's body is its whole block: its poster and time lines are not its text
     parts["text"] = "\n".join(line for line in parts["text"].split("\n")
-                              if line != author and not (len(line) < 40 and normalise_date(line, crawled_at, default_tz)))
+                              if line != author and not _is_time_line(line, crawled_at, default_tz))
     return {"post_id": match.group(1) if match else None, "floor": None, "author": author,
             "published": published, **parts}
+
+
+def _is_time_line(line: str, crawled_at, default_tz) -> bool:
+    """A post header line such as "Topic starter 08/05/2024 9:58 pm" or "3 小时前": short, with a
+    year, a clock time or a relative date (a bare "4-1" is a score, not a date)."""
+    return len(line) < _MAX_TIME_LINE and bool(_CLEAR_TIME.search(line)) and \
+        normalise_date(line, crawled_at, default_tz) is not None
 
 
 def _body_parts(body, drops: list, quote_xpaths) -> dict:

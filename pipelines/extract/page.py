@@ -10,7 +10,7 @@ from urllib.parse import urljoin
 from pipelines.canonical import canonical_url
 from pipelines.extract.decode import DecodeError, decode_body, header_value
 from pipelines.extract.article import ArticleConfig, containment, extract_article, main_text, tokens, trafilatura_text
-from pipelines.extract.dom import parse_html
+from pipelines.extract.dom import LinkCaptions, parse_html
 from pipelines.extract.forum import find_thread
 
 logger = logging.getLogger(__name__)
@@ -22,6 +22,7 @@ _TAG = re.compile(r"<\s*[a-zA-Z!/]")
 _FEED = re.compile(r"<(?:rss|feed|urlset|sitemapindex|rdf:RDF)\b", re.I)  # feeds and sitemaps served as text/html
 _LANG_SAMPLE = 3000
 _MIN_OPENER_CHARS = 20  # main-text residue below this is a stray line, not an opening post
+_MIN_HELD_TOKENS = 5  # a shorter line is held by the posts only if it is in their text verbatim
 
 
 class ExtractError(Exception):
@@ -72,9 +73,9 @@ def extract_page(body: bytes, url: str, headers: dict | None = None, rules: dict
     kind = rules.get("kind")  # a spider that knows the page type may say so
     title, posts, method = find_thread(tree, url, rules, crawled, tz) if kind != "article" else (None, [], None)
     text = None
-    if method == "structure":
+    if method in ("structure", "generic"):  # no engine-specific opening post
         text = main_text(tree, url, rules, config.article)
-        posts = _thread_posts(text, posts, kind == "forum", config.thread_coverage)
+        posts = _thread_posts(text, posts, kind == "forum", config.thread_coverage, tree, title)
     if posts:
         joined = "\n".join(p["text"] for p in posts if p["text"])
         result.update(kind="forum", title=title, text=joined, posts=posts,
@@ -95,18 +96,28 @@ def extract_page(body: bytes, url: str, headers: dict | None = None, rules: dict
     return result
 
 
-def _thread_posts(text: str, posts: list[dict], forced: bool, coverage: float) -> list[dict]:
+def _thread_posts(text: str, posts: list[dict], forced: bool, coverage: float, tree, title) -> list[dict]:
     """Posts of the structural detector, checked against the main text.
 
     Repeated author/time blocks are also the reader comments under an
     article: unless the spider says the page is a thread, it is one only if
     most of the main text lies in the posts. The opening post often has its
-    own markup (a question above its answers); main-text lines that no post
-    holds become that opening post."""
-    if not forced and containment(tokens(text), tokens("\n".join(p["text"] for p in posts))) < coverage:
+    own markup (a question above its answers): the main-text lines above the
+    first line a post holds become that opening post, less the title and
+    link captions (navigation); lines after it are page chrome."""
+    joined = "\n".join(p["text"] for p in posts)
+    held = tokens(joined)  # by tokens: line breaks and list marks differ
+    if not forced and containment(tokens(text), held) < coverage:
         return []
-    held = tokens("\n".join(p["text"] for p in posts))  # by tokens: line breaks and list marks differ
-    opener = [line for line in text.split("\n") if line.strip() and containment(tokens(line), held) < 0.5]
+    opener = []
+    for line in text.split("\n"):
+        words = tokens(line)
+        if line in joined if sum(words.values()) < _MIN_HELD_TOKENS else containment(words, held) >= 0.5:
+            break
+        opener.append(line)
+    if sum(len(line) for line in opener) >= _MIN_OPENER_CHARS:
+        captions = LinkCaptions(tree)
+        opener = [line for line in opener if line != title and not captions.is_link_line(line)]
     if sum(len(line) for line in opener) >= _MIN_OPENER_CHARS:
         first = {"post_id": None, "floor": None, "author": None, "published": None,
                  "text": "\n".join(opener), "quote": None, "reply_to": None}

@@ -31,6 +31,8 @@ _TIME_HINT = re.compile(
 _USER_HREF = re.compile(r"user|member|profile|space|uid=|people|author|/u/|/i/|account|home\.php", re.I)
 _USER_CLASS = re.compile(r"author|user|poster|member|nick|uname|username|avatar|profile", re.I)
 _DIGITS = re.compile(r"\d+")
+# Profile lines that carry a date but not the post's: "Joined: 4 months ago", "注册时间 2019-1-2".
+_MEMBER_SINCE = re.compile(r"joined|registered|member since|last (?:seen|active|visit)|注册|加入|最后登录|在线时间", re.I)
 _MIN_POSTS = 3
 _EVIDENCE_SHARE = 0.6     # share of members that must show a time and a poster
 _MIN_BODY_CHARS = 8       # median non-link characters of a member: link lists have ~0
@@ -121,14 +123,7 @@ def _shows_time(element) -> bool:
 
 
 def _shows_poster(element) -> bool:
-    for node in element.iter():
-        if not isinstance(node.tag, str):
-            continue
-        if node.tag == "a" and _USER_HREF.search(node.get("href") or ""):
-            return True
-        if _USER_CLASS.search(node.get("class") or "") or node.get("itemprop") == "author":
-            return True
-    return False
+    return _poster_node(element) is not None
 
 
 def _body_of(member, text_len, link_len):
@@ -146,16 +141,50 @@ def _body_of(member, text_len, link_len):
 
 
 def _with_bodies(members: list, text_len, link_len) -> list[Block]:
-    """Each member's body, preferring the body kind (tag, class) most members share."""
-    bodies = [_body_of(m, text_len, link_len) for m in members]
-    common, count = Counter(_kind(b) for b in bodies if b is not None).most_common(1)[0]
+    """Each member's body: the element kind (tag, class) that occurs once in
+    most members, lies outside the poster block and holds the most non-link
+    text (a post's content box beside its author box); where no such kind
+    holds half the text, the descent of ``_body_of``."""
+    counts, candidates = Counter(), {}
+    for member in members:
+        kinds: dict[tuple, list] = {}
+        for node in member.iterdescendants():
+            if isinstance(node.tag, str) and node.tag not in _SKIP:
+                kinds.setdefault(_kind(node), []).append(node)
+        user = _poster_node(member)
+        for kind, nodes in kinds.items():
+            if len(nodes) == 1 and (user is None or not _contains(nodes[0], user)):
+                counts[kind] += 1
+                candidates[member, kind] = nodes[0]
+    total = sum(text_len[m] - link_len[m] for m in members)
+    best, best_prose = None, 0.5 * total
+    for kind, count in counts.items():
+        if count >= _EVIDENCE_SHARE * len(members):
+            prose = sum(text_len[e] - link_len[e] for (m, k), e in candidates.items() if k == kind)
+            if prose > best_prose:
+                best, best_prose = kind, prose
     blocks = []
-    for member, body in zip(members, bodies):
-        if count * 2 > len(members) and _kind(body) != common:
-            same = [e for e in member.iter(common[0]) if _kind(e) == common]
-            body = max(same, key=lambda e: text_len[e], default=body)
-        blocks.append(Block(member, body))
+    for member in members:
+        body = candidates.get((member, best))
+        blocks.append(Block(member, body if body is not None else _body_of(member, text_len, link_len)))
     return blocks
+
+
+def _contains(element, node) -> bool:
+    return element is node or any(a is element for a in node.iterancestors())
+
+
+def _poster_node(member):
+    """The first profile link or author/user-classed element of a post block."""
+    for node in member.iter():
+        if isinstance(node.tag, str) and _is_user(node):
+            return node
+    return None
+
+
+def _is_user(node) -> bool:
+    return bool((node.tag == "a" and _USER_HREF.search(node.get("href") or ""))
+                or _USER_CLASS.search(node.get("class") or "") or node.get("itemprop") == "author")
 
 
 def poster(member, body) -> str | None:
@@ -164,9 +193,7 @@ def poster(member, body) -> str | None:
     for node in member.iter():
         if node in inside or not isinstance(node.tag, str):
             continue
-        is_user = (node.tag == "a" and _USER_HREF.search(node.get("href") or "")) or \
-            _USER_CLASS.search(node.get("class") or "") or node.get("itemprop") == "author"
-        if is_user:
+        if _is_user(node):
             name = " ".join(" ".join(node.itertext()).split())
             if 0 < len(name) <= 40:
                 return name
@@ -181,8 +208,8 @@ def time_texts(member, body):
             continue
         for attribute in ("datetime", "title", "data-time", "data-timestamp"):
             value = node.get(attribute)
-            if value and _TIME_HINT.search(value):
+            if value and _TIME_HINT.search(value) and not _MEMBER_SINCE.search(value):
                 yield value
         for text in (node.text, node.tail):
-            if text and len(text.strip()) < 80 and _TIME_HINT.search(text):
+            if text and len(text.strip()) < 80 and _TIME_HINT.search(text) and not _MEMBER_SINCE.search(text):
                 yield text.strip()
