@@ -55,8 +55,8 @@ PROFILES = {
         "title": [f"//h2[{class_xpath('topic-title')}]", "//h2", "//h1"],
     },
     "generic": {
-        "post": "//*[@id][re:test(@id, '^(post|pid|p|reply|msg)[-_]?\\d+$', 'i')]"  # @id first: fewer regex calls
-                "[not(ancestor::*[re:test(@id, '^(post|pid|p|reply|msg)[-_]?\\d+$', 'i')])]"
+        # ids starting p/r/m here, the exact form (_GENERIC_ID) in Python: lxml's EXSLT regex calls back per element
+        "post": "//*[@id][contains('pPrRmM', substring(@id, 1, 1))]"
                 "[not(contains(@class, 'hentry') or contains(@class, 'type-post'))]",  # WordPress articles
         "post_id": r"(\d+)$",
         "body": [".//*[contains(@class, 'message') or contains(@class, 'content') or contains(@class, 'postbody')]"],
@@ -69,6 +69,7 @@ PROFILES = {
         "title": ["//h1"],
     },
 }
+_GENERIC_ID = re.compile(r"^(?:post|pid|p|reply|msg)[-_]?\d+$", re.I)
 _TEMPLATE_MIN_POSTS = 3
 _MAX_TIME_LINE = 60
 _CLEAR_TIME = re.compile(r"(?:19|20)\d\d|\d:\d\d|前|ago\b|昨天|今天|yesterday|today", re.I)
@@ -170,11 +171,20 @@ def _profile(tree, rules: dict | None):
         except etree.XPathError:  # a bad XPath in site rules must not stop the crawl
             logger.warning("invalid post XPath %r", profile["post"])
             continue
+        if profile["post"] == PROFILES["generic"]["post"]:
+            elements = _generic_posts(elements)
         elements = [e for e in elements if isinstance(e, lxml_html.HtmlElement) and first(e, profile["body"])]
         minimum = 2 if profile["post"] == PROFILES["generic"]["post"] else 1  # generic ids are weak evidence alone
         if len(elements) >= minimum:
             return name, profile, elements
     return None
+
+
+def _generic_posts(elements: list) -> list:
+    """Elements with a post-like id (post-12, pid12, p12, reply_12, msg12), outermost only."""
+    posts = [e for e in elements if _GENERIC_ID.match(e.get("id"))]
+    chosen = set(posts)
+    return [e for e in posts if not any(a in chosen for a in e.iterancestors())]
 
 
 def _post(element, profile: dict, crawled_at, default_tz) -> dict:

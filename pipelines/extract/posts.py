@@ -14,6 +14,7 @@ member so that short posts do not bring their header along.
 """
 from __future__ import annotations
 
+import bisect
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -28,9 +29,12 @@ _TIME_HINT = re.compile(
     r"|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d",
     re.I,
 )
-_USER_HREF = re.compile(r"user|member|profile|space|uid=|people|author|/u/|/i/|account|home\.php", re.I)
-_USER_CLASS = re.compile(r"author|user|poster|member|nick|uname|username|avatar|profile", re.I)
+_USER_HREF_WORDS = ("user", "member", "profile", "space", "uid=", "people", "author", "/u/", "/i/", "account", "home.php")
+_USER_CLASS_WORDS = ("author", "user", "poster", "member", "nick", "uname", "avatar", "profile")
+_USER_HREF = re.compile("|".join(map(re.escape, _USER_HREF_WORDS)), re.I)
+_USER_CLASS = re.compile("|".join(_USER_CLASS_WORDS), re.I)
 _DIGITS = re.compile(r"\d+")
+_CLASSES, _HREFS, _ITEMPROP_AUTHOR = (etree.XPath(x) for x in ("//@class", "//a/@href", "//*[@itemprop='author']"))
 # Profile lines that carry a date but not the post's: "Joined: 4 months ago", "注册时间 2019-1-2".
 _MEMBER_SINCE = re.compile(r"joined|registered|member since|last (?:seen|active|visit)|注册|加入|最后登录|在线时间", re.I)
 _MIN_POSTS = 3
@@ -48,28 +52,36 @@ class Block:
 
 
 def find_post_blocks(tree) -> list[Block]:
-    """The posts of a thread page as repeated blocks; [] when no group qualifies."""
-    body = tree.find(".//body") if tree.tag != "body" else tree
-    if body is None:
-        return []
-    text_len, link_len = _measure(body)
-    best, best_score = None, 0
-    for parent in body.iter():
-        if not isinstance(parent.tag, str) or parent.tag in _SKIP or len(parent) < _MIN_POSTS:
+    """The posts of a thread page as repeated blocks; [] when no group qualifies.
+
+    Only sibling groups where two members at least hold a poster element
+    (60% of three) can qualify, so the groups are found upwards from the
+    page's poster elements (one XPath) instead of by walking every element,
+    and text is measured only under their parents."""
+    posters = _matching(_CLASSES(tree), _USER_CLASS_WORDS) + _matching(_HREFS(tree), _USER_HREF_WORDS) + _ITEMPROP_AUTHOR(tree)
+    seen_members, bearing = set(), Counter()
+    for node in posters:
+        for member in node.iterancestors():
+            parent = member.getparent()
+            if parent is None or member.tag in ("body", "html") or member in seen_members:
+                break  # a seen member's ancestors are counted already: each member counts once
+            seen_members.add(member)
+            bearing[parent, _kind(member)] += 1
+    text_len, link_len = {}, {}
+    candidates = []  # (non-link text, members) of each group; the structure test runs best-first
+    for (parent, kind), count in bearing.items():
+        if count < 2 or parent.tag in _SKIP:
             continue
-        groups: dict[tuple, list] = {}
-        for child in parent:
-            if isinstance(child.tag, str) and child.tag not in _SKIP:
-                groups.setdefault(_kind(child), []).append(child)
-        for members in groups.values():
-            if len(members) < _MIN_POSTS:
-                continue
-            prose = [text_len[m] - link_len[m] for m in members]
-            score = sum(prose)
-            if score <= best_score or sorted(prose)[len(prose) // 2] < _MIN_BODY_CHARS:
-                continue
-            if _has_post_structure(members):
-                best, best_score = members, score
+        members = [c for c in parent if isinstance(c.tag, str) and c.tag not in _SKIP and _kind(c) == kind]
+        if len(members) < _MIN_POSTS or count < _EVIDENCE_SHARE * len(members):
+            continue
+        if parent not in text_len:
+            _measure(parent, text_len, link_len)
+        prose = [text_len[m] - link_len[m] for m in members]
+        if sorted(prose)[len(prose) // 2] >= _MIN_BODY_CHARS:
+            candidates.append((sum(prose), members))
+    candidates.sort(key=lambda c: c[0], reverse=True)
+    best = next((members for _, members in candidates if _has_post_structure(members)), None)
     if best is None:
         return []
     blocks, seen = [], set()
@@ -81,14 +93,32 @@ def find_post_blocks(tree) -> list[Block]:
     return blocks if len(blocks) >= _MIN_POSTS else []
 
 
+def _matching(values: list, words: tuple) -> list:
+    """Elements whose attribute value (an lxml smart string) contains one of
+    ``words``, case-insensitively: substring scans over all values joined,
+    not a regex call per value (pages carry thousands of class attributes)."""
+    starts, offset = [], 0
+    for value in values:
+        starts.append(offset)
+        offset += len(value) + 1
+    joined = "\0".join(values).lower()
+    hits = set()
+    for word in words:
+        at = joined.find(word)
+        while at >= 0:
+            index = bisect.bisect_right(starts, at) - 1
+            hits.add(index)
+            at = joined.find(word, starts[index + 1] if index + 1 < len(starts) else len(joined))
+    return [values[i].getparent() for i in sorted(hits)]
+
+
 def _kind(element) -> tuple:
     classes = (element.get("class") or "").split()
     return element.tag, _DIGITS.sub("", classes[0]) if classes else ""
 
 
-def _measure(root) -> tuple[dict, dict]:
-    """Characters of visible text, and of link text, under every element (one bottom-up pass)."""
-    text_len, link_len = {}, {}
+def _measure(root, text_len: dict, link_len: dict) -> None:
+    """Characters of visible text, and of link text, under every element of ``root`` (one bottom-up pass)."""
     for element in reversed(list(root.iter())):
         if not isinstance(element.tag, str) or element.tag in _SKIP:
             text_len[element] = link_len[element] = 0
@@ -101,7 +131,6 @@ def _measure(root) -> tuple[dict, dict]:
             links += link_len[child]
         text_len[element] = total
         link_len[element] = total if element.tag == "a" else links
-    return text_len, link_len
 
 
 def _has_post_structure(members: list) -> bool:
