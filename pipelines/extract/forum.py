@@ -65,7 +65,10 @@ PROFILES = {
         "date": [".//time/@datetime", ".//*[contains(@class, 'date') or contains(@class, 'time')]"],
         "floor": [".//*[contains(@class, 'floor') or contains(@class, 'postnum')]"],
         "quote": [".//blockquote", f".//*[{class_xpath('quote')}]"],
-        "drop": [".//*[contains(@class, 'sign')]"],
+        "drop": [".//*[contains(@class, 'sign')]",
+                 # action bars and reaction lists (quote/reply/like buttons, "X reacted"): short, classed so
+                 ".//*[contains(@class, 'button') or contains(@class, 'btn') or contains(@class, 'actions')"
+                 " or contains(@class, 'controls') or contains(@class, 'react')][string-length(normalize-space(.)) < 60]"],
         "title": ["//h1"],
     },
 }
