@@ -130,10 +130,13 @@ def _readability_text(scorer):
 
 
 def _same_day(published: str | None, label: str) -> bool:
-    """The labelled day ("2022-02-13 20:04", "2021-1-29") equals the extracted one."""
-    match = re.match(r"(\d{4})\D(\d{1,2})\D(\d{1,2})", label.strip())
+    """The labelled day ("2022-02-13 20:04", "2021-1-29") equals the extracted one; a label
+    of month precision ("1998-3": a magazine issue) is compared at that precision."""
+    match = re.match(r"(\d{4})\D(\d{1,2})(?:\D(\d{1,2}))?", label.strip())
     if not published or not match:
         return False
+    if match[3] is None:
+        return published[:7] == "%s-%02d" % (match[1], int(match[2]))
     return published[:10] == "%s-%02d-%02d" % (match[1], int(match[2]), int(match[3]))
 
 

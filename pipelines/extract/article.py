@@ -17,6 +17,7 @@ import trafilatura
 from lxml import etree
 from trafilatura.readability_lxml import Document as Readability
 
+from pipelines.extract.byline import Byline, page_lines
 from pipelines.extract.dates import normalise_date
 from pipelines.extract.dom import LinkCaptions, element_text, first, first_text, parse_html, valid_xpaths
 
@@ -56,6 +57,7 @@ _META_AUTHOR = [
     "//*[@rel='author' or @itemprop='author' or contains(@class, 'author')][not(.//p)]",
 ]
 _AUTHOR_IN_TEXT = re.compile(r"(?:作者|记者|文|撰稿)\s*[:：/｜|]\s*([^\s|｜/,，。]{2,20})")
+_NOT_A_PERSON = re.compile(r"\d|https?:|www\.|\.com|网|报|社|,|，|\bteam\b|编辑部|阅读", re.I)
 _AUTHOR_PREFIX = re.compile(r"^(?:by|作者|记者|文)\s*[:：]?\s*", re.I)
 _TITLE_SEPARATORS = re.compile(r"\s*(?:[|｜_–—]|\s-\s)\s*")
 # Credit, copyright and reprint lines that portals append to (or put above) the body.
@@ -89,15 +91,20 @@ def extract_article(tree, url: str, rules: dict | None, crawled_at: datetime | N
         return {"title": title, "text": "", "published": None, "author": None, "site_name": None}
     if headline and title and len(headline) > len(title) and title in headline:
         title = headline  # the visible headline is complete where <title> was cut
+    byline = Byline(page_lines(tree), text, headline or title)
     raw_date = (first_text(tree, rules.get("date")) or first_text(tree, _META_DATE)
-                or structured.get("datePublished") or _visible_date(tree, crawled_at, config.default_tz)
-                or dateline or _htmldate(tree, url))
+                or structured.get("datePublished") or byline.date(crawled_at, config.default_tz)
+                or _visible_date(tree, crawled_at, config.default_tz) or dateline or _htmldate(tree, url))
+    site_name = structured.get("publisher") or first_text(tree, _META_SITE)
+    author = first_text(tree, rules.get("author")) or byline.author()
+    if not author:
+        author = next((a for a in (structured.get("author"), _author(tree)) if _plausible_author(a, site_name)), None)
     return {
         "title": title,
         "text": text,
         "published": normalise_date(raw_date, crawled_at, config.default_tz) if raw_date else None,
-        "author": first_text(tree, rules.get("author")) or structured.get("author") or _author(tree),
-        "site_name": structured.get("publisher") or first_text(tree, _META_SITE),
+        "author": author,
+        "site_name": site_name,
     }
 
 
@@ -291,6 +298,12 @@ def _visible_date(tree, crawled_at, default_tz) -> str | None:
             if normalise_date(raw, crawled_at, default_tz):
                 return raw
     return None
+
+
+def _plausible_author(name: str | None, site_name: str | None) -> bool:
+    """A person's name, not the site or software that meta tags often name (网, URLs, ids, lists)."""
+    return bool(name) and len(name) <= 30 and not _NOT_A_PERSON.search(name) and \
+        not (site_name and (name in site_name or site_name in name))
 
 
 def _author(tree) -> str | None:

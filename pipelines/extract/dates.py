@@ -46,6 +46,8 @@ _ABSOLUTE = [
     # 08/05/2024 9:58 pm (forum software): day first when the first number
     # cannot be a month, else month first (the US default of most engines)
     re.compile(r"(?<![\d/.-])(?P<a>\d{1,2})[/.-](?P<b>\d{1,2})[/.-](?P<y>(?:19|20)\d{2})(?![\d/.-])" + _TIME + _ZONE),
+    # 1998年3月号, 2005年8月: month precision, read as the month's first day
+    re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})\s*年\s*(?P<m>\d{1,2})\s*月(?!\s*\d)(?P<d>)"),
     # 8月15日 10:23 / 08-15 10:23: year taken from the crawl time
     re.compile(r"(?<![\d/.-])(?P<m>\d{1,2})\s*(?:月|-|/)\s*(?P<d>\d{1,2})(?![\d/.-])\s*日?" + _TIME),
 ]
@@ -124,12 +126,12 @@ def _absolute(text: str, now: datetime, tz) -> datetime | None:
                 month = _MONTHS[groups["mon"].lower()] if groups.get("mon") else int(groups["m"])
             year = int(groups["y"]) if groups.get("y") else now.year
             try:
-                day = datetime(year, month, int(groups["d"]), tzinfo=_offset(groups.get("tz")) or tz)
+                day = datetime(year, month, int(groups["d"] or 1), tzinfo=_offset(groups.get("tz")) or tz)
             except ValueError:
                 continue
             if not groups.get("y") and day > now + timedelta(days=1):
                 day = day.replace(year=year - 1)  # "12-30" read in January is last year's
-            return _at_time(day, match) if match["h"] is not None else day
+            return _at_time(day, match) if groups.get("h") is not None else day
     return None
 
 
