@@ -59,7 +59,8 @@ _META_AUTHOR = [
 _AUTHOR_IN_TEXT = re.compile(r"(?:作者|记者|文|撰稿)\s*[:：/｜|]\s*([^\s|｜/,，。]{2,20})")
 _NOT_A_PERSON = re.compile(r"\d|https?:|www\.|\.com|网|报|社|,|，|\bteam\b|编辑部|阅读", re.I)
 _AUTHOR_PREFIX = re.compile(r"^(?:by|作者|记者|文)\s*[:：]?\s*", re.I)
-_TITLE_SEPARATORS = re.compile(r"\s*(?:[|｜_–—]|\s-\s)\s*")
+_SITE_PART = re.compile(r"^.{1,12}(?:网|網|频道|頻道|新闻|新聞|日报|日報|博客|论坛|社区|百科)$|^(?:www\.)?[\w-]+(?:\.[a-z]{2,})+$|\(新闻\)$")
+_TITLE_SEPARATORS = re.compile(r"\s*(?:[|｜_–—]|--|\s-\s)\s*")
 # Credit, copyright and reprint lines that portals append to (or put above) the body.
 BOILERPLATE_LINE = re.compile(
     r"^[（(【\[]?\s*(?:责任编辑|責任編輯|编辑|編輯|校对|审核|来源|來源|原标题|稿源|文章来源|本文来源"
@@ -85,6 +86,7 @@ def extract_article(tree, url: str, rules: dict | None, crawled_at: datetime | N
     captions = LinkCaptions(tree)
     structured = _json_ld(tree)
     title = first_text(tree, rules.get("title")) or structured.get("headline") or _title(tree)
+    title = strip_site_name(title, structured.get("publisher") or first_text(tree, _META_SITE))
     text, headline, dateline = _strip_chrome(text, title, crawled_at, config.default_tz)
     if not text or is_listing(text, captions):
         # index or channel page: no document, so no metadata search either
@@ -269,6 +271,26 @@ def _string(value) -> str | None:
     return " ".join(value.split()) if isinstance(value, str) and value.strip() else None
 
 
+def strip_site_name(title: str | None, site_name: str | None) -> str | None:
+    """The title without trailing "| site" parts: a part equal to (or inside) the
+    site name, or a last part that names a site or channel (…网, …频道)."""
+    if not title:
+        return title
+    parts = _TITLE_SEPARATORS.split(title)
+    while len(parts) > 1 and (site_name and (parts[-1] in site_name or site_name in parts[-1])
+                              or _SITE_PART.search(parts[-1])):
+        parts.pop()
+    return title if len(parts) == len(_TITLE_SEPARATORS.split(title)) else title[:_prefix_end(title, parts)]
+
+
+def _prefix_end(title: str, parts: list[str]) -> int:
+    """End offset in ``title`` of its first ``len(parts)`` separator-split parts."""
+    end = 0
+    for part in parts:
+        end = title.index(part, end) + len(part)
+    return end
+
+
 def _title(tree) -> str | None:
     """<h1> if present (portals put the site name into <title>), else og:title,
     else the longest part of <title> split at its site-name separator."""
@@ -307,12 +329,9 @@ def _plausible_author(name: str | None, site_name: str | None) -> bool:
 
 
 def _author(tree) -> str | None:
+    # visible Chinese bylines are read by Byline; here only markup that names the author
     author = first_text(tree, _META_AUTHOR)
     if author:
         match = _AUTHOR_IN_TEXT.search(author)
         return match.group(1) if match else _AUTHOR_PREFIX.sub("", author) or None
-    for element in tree.xpath(_VISIBLE_DATE[1])[:20]:
-        match = _AUTHOR_IN_TEXT.search(" ".join(element.itertext()))
-        if match:
-            return match.group(1)
     return None

@@ -84,16 +84,15 @@ class Byline:
 
     def author(self) -> str | None:
         """The strongest byline form found below the headline, in the body's first and last
-        lines, just after the body, or above the headline (in that order of places)."""
+        lines, or just after the body (in that order of places); else a lone name line
+        right under the headline."""
         region = []
         if self.headline is not None:
             region += self.lines[self.headline:(self.start or self.headline) + 3]
         region += self.text_lines
         if self.end is not None:
             region += self.lines[self.end:self.end + _AFTER_BODY]
-        if self.headline is not None:
-            region += self.lines[max(0, self.headline - _BEFORE_HEADLINE):self.headline]
-        region = _merge_short(region)
+        region = _merge_short(region)  # not above the headline: breadcrumbs name channels ("记者看东北")
         for pattern in _BYLINES:
             for line in region:
                 match = pattern.search(line)

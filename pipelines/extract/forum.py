@@ -213,9 +213,13 @@ def _block_post(block, drops: list, crawled_at, default_tz) -> dict:
                       if (d := normalise_date(raw, crawled_at, default_tz))), None)
     author = poster(block.element, block.body)
     parts = _body_parts(block.body, PROFILES["generic"]["drop"] + drops, PROFILES["generic"]["quote"])
-    # a short post's body is its whole block: its poster and time lines are not its text
-    parts["text"] = "\n".join(line for line in parts["text"].split("\n")
-                              if line != author and not _is_time_line(line, crawled_at, default_tz))
+    # a short post's body is its whole block, and some engines print the time
+    # inside the content box: poster and time lines are not its text
+    lines = parts["text"].split("\n")
+    times = [line for line in lines if _is_time_line(line, crawled_at, default_tz)]
+    parts["text"] = "\n".join(line for line in lines if line != author and line not in times)
+    if published is None and times:
+        published = normalise_date(times[0], crawled_at, default_tz)
     return {"post_id": match.group(1) if match else None, "floor": None, "author": author,
             "published": published, **parts}
 

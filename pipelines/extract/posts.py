@@ -217,15 +217,17 @@ def _is_user(node) -> bool:
 
 
 def poster(member, body) -> str | None:
-    """The poster's name: a profile link or an author/user-classed element outside the body."""
+    """The poster's name outside the body: the smallest profile link or author/user-classed
+    element with a short text (an author box also holds "Joined: …" and post counts)."""
     inside = set(body.iter())
     for node in member.iter():
-        if node in inside or not isinstance(node.tag, str):
+        if node in inside or not isinstance(node.tag, str) or not _is_user(node):
             continue
-        if _is_user(node):
-            name = " ".join(" ".join(node.itertext()).split())
-            if 0 < len(name) <= 40:
-                return name
+        if any(_is_user(child) for child in node.iterdescendants() if isinstance(child.tag, str)):
+            continue  # a box around the name: its innermost user element names the poster
+        name = " ".join(" ".join(node.itertext()).split())
+        if 0 < len(name) <= 40:
+            return name
     return None
 
 
