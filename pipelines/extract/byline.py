@@ -26,7 +26,9 @@ _NAMES = rf"{_CJK_NAME}(?:[ \u3000、，,]+{_CJK_NAME})*"
 _HANDLE = r"[\w.\-\u4e00-\u9fff]{2,20}?"
 # Byline forms, strongest first: the writer, the reporter, the poster, the editor.
 _BYLINES = [
-    re.compile(rf"(?:作者|撰文|撰稿|文)\s*[:：/]\s*({_NAMES}|[A-Za-z][\w .\-]{{1,30}}?)\s*(?:$|[|｜\s)）])"),
+    # an explicit 作者： may name a role ("本报评论员") as well as people
+    re.compile(rf"(?:作者|撰文|撰稿|文)\s*[:：/]\s*({_NAMES}|[\u4e00-\u9fff]{{5,8}}(?![\u4e00-\u9fff])"
+               rf"|[A-Za-z][\w .\-]{{1,30}}?)\s*(?:$|[|｜\s)）])"),
     re.compile(rf"(?:记者|通讯员)\s*[:：]?\s*({_NAMES})"),
     re.compile(rf"(?:^|\s)({_CJK_NAME})\s*/\s*文"),
     re.compile(rf"(?:本贴由|由)\s*({_HANDLE})\s*(?:于|张贴|發表|发表)"),
