@@ -119,3 +119,4 @@ INDEX_DOWN_PAUSE = 30.0                     # after a batch found Elasticsearch 
 INDEX_SKIP_UNCHANGED = True                 # mget content_hash first; unchanged documents are not rewritten
 INDEX_REPLAY_ON_OPEN = True                 # each crawl first sends what earlier runs spooled
 RUNS_ENABLED = True                         # write a run record per crawl to <prefix>-runs (spooled if ES is down)
+RUNS_FAILED_PAGES_MAX = 200                 # pages a run record lists as not fetched ("reason url"); the rest only counted
