@@ -67,6 +67,7 @@ def print_report(report: dict, out=None) -> None:
     if report["sellers"]:
         write()
         write("Top sellers (documents; first and last report)")
+        write("  counted by the documents whose own text names them, not a forum reply's thread title")
         for rank, seller in enumerate(report["sellers"], 1):
             count = seller["documents"]
             write(f"  {rank:2}. {seller['name']}  {count} document{'s' if count != 1 else ''}"

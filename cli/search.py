@@ -40,7 +40,8 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser("search", help="search the indexed documents from the terminal")
     parser.add_argument("query", metavar="QUERY", help="words in Chinese or English; entity names match their aliases")
     parser.add_argument("--seller", action="append", default=[], metavar="NAME",
-                        help="only documents naming this seller (any alias: Aukey, 傲基); repeatable")
+                        help="only documents whose own text names this seller (any alias: Aukey, 傲基; a forum "
+                             "reply does not count its thread title's sellers); repeatable")
     parser.add_argument("--since", type=iso_date, metavar="DATE", help="only documents published on or after DATE")
     parser.add_argument("--kind", choices=KINDS, help="only news articles or only forum posts")
     parser.add_argument("--relevant", action="store_true", help="only documents the NLP stage judged relevant")

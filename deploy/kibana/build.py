@@ -137,9 +137,15 @@ def last_value(field: str, label: str, sort_field: str) -> dict:
 
 
 def bar_ranking(id_: str, title: str, field: str, label: str, size: int = 10, query: str = RELEVANT,
-                view: str = DOCS_VIEW, value: dict | None = None) -> dict:
+                view: str = DOCS_VIEW, value: dict | None = None, description: str = "") -> dict:
     columns = {"value": value or count(), "name": terms(field, label, size, "value")}
-    return lens(id_, title, view, columns, "lnsXY", xy("bar_horizontal", "name", ["value"], legend=False), query)
+    return lens(id_, title, view, columns, "lnsXY", xy("bar_horizontal", "name", ["value"], legend=False), query,
+                description)
+
+
+# The entity fields hold what a document's own text names (docs/nlp.md "Own text and context").
+OWN_TEXT = ("Relevant documents whose own text names each one; a forum reply does not count the names in its "
+            "thread's title (those are in {0}).")
 
 
 def wave_objects() -> list[dict]:
@@ -191,9 +197,12 @@ def wave_objects() -> list[dict]:
         "loss_cny : *", "Every document reporting a loss, frozen-funds or fine figure, largest first.")
     panels = [
         (docs_over_time, 0, 0, 32, 14), (sources, 32, 0, 16, 14),
-        (bar_ranking("banwave-top-sellers", "Top sellers", "sellers", "Seller", 15), 0, 14, 16, 15),
-        (bar_ranking("banwave-top-associations", "Top associations", "associations", "Association"), 16, 14, 16, 15),
-        (bar_ranking("banwave-top-governments", "Top government bodies", "governments", "Government body"),
+        (bar_ranking("banwave-top-sellers", "Top sellers", "sellers", "Seller", 15,
+                     description=OWN_TEXT.format("context_sellers")), 0, 14, 16, 15),
+        (bar_ranking("banwave-top-associations", "Top associations", "associations", "Association",
+                     description=OWN_TEXT.format("context_associations")), 16, 14, 16, 15),
+        (bar_ranking("banwave-top-governments", "Top government bodies", "governments", "Government body",
+                     description=OWN_TEXT.format("context_governments")),
          32, 14, 16, 15),
         (loss_over_time, 0, 29, 24, 14), (loss_by_seller, 24, 29, 24, 14),
         (keywords, 0, 43, 16, 16), (latest, 16, 43, 32, 16),
