@@ -96,7 +96,8 @@ class EarsC:
         counts = np.asarray(counts)
         lag = 0 if self.method == "C1" else 2
         rows, valid = _windows(counts, self.baseline, lag)
-        with np.errstate(invalid="ignore"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # rows before the baseline is full are all nan
             mean = np.nanmean(rows, axis=1) if valid.any() else np.full(len(counts), np.nan)
             sigma = np.maximum(np.nanstd(rows, axis=1, ddof=1), self.min_sigma) if valid.any() else mean
         mean, sigma = np.where(valid, mean, np.nan), np.where(valid, sigma, np.nan)
