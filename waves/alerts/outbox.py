@@ -126,13 +126,13 @@ class Outbox:
                     by_id.pop(result["_id"])  # recorded by an earlier run: the same alert, nothing new
             if by_id:
                 logger.error("alerts: %d not accepted by %s; kept in the journal", len(by_id), self.alias)
+            self.client.indices.refresh(index=self.alias)
         except ES_DOWN as exc:
             logger.warning("alerts: Elasticsearch unreachable (%s); %d alert(s) kept in the journal",
                            type(exc).__name__, len(by_id))
         for doc in by_id.values():
             self.journal.put(doc)
             created += 1
-        self.client.options(ignore_status=404).indices.refresh(index=self.alias)
         return created
 
     def sync_journal(self) -> None:
@@ -175,14 +175,16 @@ class Outbox:
         return due
 
     def claim(self, doc: dict, seq_no: int | None, primary_term: int | None, now: datetime) -> bool:
-        """Mark ``doc`` as being sent by this sender (a lease); False if another sender took it."""
-        doc.update(status=SENDING, lease_until=iso(now + timedelta(seconds=self.lease)))
+        """Mark ``doc`` as being sent by this sender (a lease, and the attempt counted); False if another
+        sender took it."""
+        doc.update(status=SENDING, lease_until=iso(now + timedelta(seconds=self.lease)),
+                   attempts=doc.get("attempts", 0) + 1)
         if seq_no is None:
             self.journal.put(doc)
             return True
         try:
             self.client.update(index=self.alias, id=doc["alert_id"], if_seq_no=seq_no, if_primary_term=primary_term,
-                               doc={"status": SENDING, "lease_until": doc["lease_until"]})
+                               doc={"status": SENDING, "lease_until": doc["lease_until"], "attempts": doc["attempts"]})
         except ConflictError:
             return False
         except ES_DOWN:
@@ -223,7 +225,6 @@ class Sender:
                 continue
             if not self.outbox.claim(doc, seq_no, primary_term, now):
                 continue
-            doc["attempts"] = doc.get("attempts", 0) + 1
             try:
                 self.send(channel, self.alerts.secrets[channel.name], _message(doc), doc["alert_id"], doc["message"],
                           self.timeout)
