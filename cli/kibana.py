@@ -26,7 +26,8 @@ logger = logging.getLogger(__name__)
 OBJECTS_DIR = REPO_ROOT / "deploy" / "kibana"
 IMPORT_PATH = "/api/saved_objects/_import?overwrite=true"
 # data view title in the files -> Env property naming the configured alias
-VIEW_TITLES = {"banwave-docs": "docs_alias", "banwave-runs": "runs_alias"}
+VIEW_TITLES = {"banwave-docs": "docs_alias", "banwave-runs": "runs_alias", "banwave-waves": "waves_alias",
+               "banwave-alerts": "alerts_alias"}
 
 
 class KibanaError(RuntimeError):
@@ -139,5 +140,6 @@ def run_import(args, env) -> int:
               file=sys.stderr)
         return 1
     print(f"imported {answer.get('successCount', len(objects))} saved objects into {env.kibana_url} "
-          f"(data views {env.docs_alias}, {env.runs_alias}; existing objects overwritten)")
+          f"(data views {env.docs_alias}, {env.runs_alias}, {env.waves_alias}, {env.alerts_alias}; "
+          "existing objects overwritten)")
     return 0

@@ -113,7 +113,7 @@ def test_import_posts_every_object_with_overwrite_and_prefixed_views(env, kibana
     (uploaded,) = kibana.uploaded
     assert [(o["type"], o["id"]) for o in uploaded] == [(o["type"], o["id"]) for o in expected]
     titles = {o["attributes"]["title"] for o in uploaded if o["type"] == "index-pattern"}
-    assert titles == {"acme-docs", "acme-runs"}  # the configured aliases, not banwave-*
+    assert titles == {"acme-docs", "acme-runs", "acme-waves", "acme-alerts"}  # the configured aliases, not banwave-*
     # a second import overwrites in place
     assert main(["kibana", "import"]) == 0
     assert len(kibana.requests) == 2 and kibana.requests[1]["query"] == {"overwrite": ["true"]}
