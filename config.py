@@ -8,6 +8,15 @@ real environment variables win over it.
 
 A wrong value raises :class:`ConfigError` whose message is one line naming the
 variable; entry points print that line and exit 2 instead of a traceback.
+
+Crawls get their configuration one way: ``crawl_settings(env, overrides)``
+builds the Scrapy settings from settings.py's defaults (``get_project_settings``),
+the validated :class:`Env` (setting ``BANWAVE_ENV``) and ``-s NAME=VALUE``
+overrides, and components read the Env back with ``crawl_env(settings)``.
+A crawl that Scrapy's own CLI starts (``scrapy crawl``) has no Env in its
+settings until its spider reads the environment (``settings_with_env``). A
+crawl subprocess receives its parent's Env as environment variables
+(``child_environ``).
 """
 from __future__ import annotations
 
@@ -15,10 +24,13 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
+
+if TYPE_CHECKING:
+    from scrapy.settings import Settings
 
 REPO_ROOT = Path(__file__).resolve().parent
 
@@ -80,6 +92,18 @@ class Env:
     @property
     def alerts_alias(self) -> str:
         return f"{self.index_prefix}-alerts"
+
+    def as_environ(self) -> dict[str, str]:
+        """The variables that ``load`` turns back into this Env (for a crawl subprocess)."""
+        return {
+            "BANWAVE_ES_URL": self.es_url, "BANWAVE_ES_USERNAME": self.es_username,
+            "BANWAVE_ES_PASSWORD": self.es_password, "BANWAVE_ES_API_KEY": self.es_api_key,
+            "BANWAVE_ES_CA_CERT": self.es_ca_cert, "BANWAVE_ES_TIMEOUT": str(self.es_timeout),
+            "BANWAVE_INDEX_PREFIX": self.index_prefix, "BANWAVE_DATA_DIR": str(self.data_dir),
+            "BANWAVE_SOURCES": str(self.sources), "BANWAVE_ALERTS": str(self.alerts) if self.alerts else "",
+            "BANWAVE_KIBANA_URL": self.kibana_url,
+            "BANWAVE_KIBANA_API_KEY": self.kibana_api_key, "BANWAVE_LOG_LEVEL": self.log_level,
+        }
 
     def require_es(self) -> str:
         """Return the Elasticsearch URL or raise if none is configured."""
@@ -184,3 +208,57 @@ def secret(name: str, environ: Mapping[str, str] | None = None, *,
     if not value or not value.strip():
         raise ConfigError(f"{name} is not set (named in the alerts file)")
     return value.strip()
+
+
+def child_environ(env: Env) -> dict[str, str]:
+    """The environment of a subprocess that must see exactly ``env`` (a crawl started by the
+    scheduler or the demo): this process's environment with every one of ``env``'s variables on
+    top, so a ``.env`` file can no longer change them."""
+    return {**os.environ, **env.as_environ()}
+
+
+def parse_overrides(pairs: Iterable[str]) -> dict[str, str]:
+    """``NAME=VALUE`` strings (``-s`` options) as a dict; a malformed one raises ConfigError."""
+    overrides = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise ConfigError(f"-s needs NAME=VALUE, got {pair!r}")
+        overrides[name.strip()] = value
+    return overrides
+
+
+def crawl_settings(env: Env, overrides: Mapping[str, Any] | None = None) -> "Settings":
+    """The Scrapy settings of a crawl: settings.py's defaults, ``env`` and its log level, then
+    ``overrides`` (``-s NAME=VALUE``) on top. The one builder every banwave entry point uses."""
+    from scrapy.utils.project import get_project_settings
+
+    settings = get_project_settings()
+    settings.set("BANWAVE_ENV", env, priority="cmdline")
+    settings.set("LOG_LEVEL", env.log_level, priority="cmdline")
+    settings.setdict(dict(overrides or {}), priority="cmdline")
+    return settings
+
+
+def crawl_env(settings: "Settings") -> Env:
+    """The Env a crawl was configured with (by ``crawl_settings`` or ``settings_with_env``)."""
+    env = settings.get("BANWAVE_ENV")
+    if not isinstance(env, Env):
+        from scrapy.exceptions import NotConfigured
+
+        raise NotConfigured("the BANWAVE_ENV setting holds no config.Env: build the settings with "
+                            "config.crawl_settings()")
+    return env
+
+
+def settings_with_env(settings: "Settings") -> Env:
+    """``crawl_env``, after reading the environment into settings that have no Env yet: a crawl
+    started by Scrapy's own CLI (``scrapy crawl``) has only settings.py, and its ``-s
+    BANWAVE_...=VALUE`` options stand in for those variables. Spiders call this first, while the
+    settings can still change; banwave's own entry points have set the Env already."""
+    if settings.get("BANWAVE_ENV") is None:
+        given = {name: str(settings[name]) for name in VARIABLES if settings.get(name) is not None}
+        env = load({**os.environ, **given})
+        settings.set("BANWAVE_ENV", env, priority="project")
+        settings.set("LOG_LEVEL", env.log_level, priority="project")
+    return crawl_env(settings)

@@ -40,6 +40,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from scrapy.settings import Settings
 
+import config
 from config import Env
 from crawlers.sources import Source
 
@@ -52,14 +53,6 @@ DEFAULT_CRAWL_COMMAND = [sys.executable, "-m", "cli.main", "crawl"]
 _runner: CrawlRunner | None = None
 
 
-def load_settings(overrides: Mapping[str, str] | None = None) -> Settings:
-    """The project settings (settings.py) with command-line overrides on top."""
-    settings = Settings()
-    settings.setmodule("settings", priority="project")
-    settings.setdict(dict(overrides or {}), priority="cmdline")
-    return settings
-
-
 def run_crawl(source: str) -> int | None:
     """The job function: crawl ``source`` once in a subprocess; its exit code, None if not run."""
     if _runner is None:
@@ -70,21 +63,26 @@ def run_crawl(source: str) -> int | None:
 class CrawlRunner:
     """Runs crawl subprocesses, kills those that outlive the timeout, and stops them all on shutdown."""
 
-    def __init__(self, command: list[str], timeout: float, kill_grace: float,
-                 extra_env: Mapping[str, str] | None = None, log_dir: Path | None = None):
-        """``extra_env`` is added to the crawls' environment; with ``log_dir`` each crawl's
-        output goes to ``<log_dir>/<source>.log`` instead of this process's stdout/stderr."""
+    def __init__(self, command: list[str], timeout: float, kill_grace: float, env: Env | None = None,
+                 overrides: Mapping[str, str] | None = None, log_dir: Path | None = None):
+        """Each crawl runs ``command [-s NAME=VALUE ...] SOURCE`` with ``overrides`` as its
+        ``-s`` options and, given ``env``, exactly that environment (else this process's);
+        with ``log_dir`` its output goes to ``<log_dir>/<source>.log`` instead of this
+        process's stdout/stderr."""
         self.command, self.timeout, self.kill_grace = command, timeout, kill_grace
-        self.extra_env, self.log_dir = dict(extra_env or {}), log_dir
+        self.options = [option for name, value in (overrides or {}).items() for option in ("-s", f"{name}={value}")]
+        self.environ = config.child_environ(env) if env is not None else None
+        self.log_dir = log_dir
         self._running: dict[str, subprocess.Popen] = {}
         self._lock = threading.Lock()
         self._stopping = False
         self.outcomes: Counter[str] = Counter()  # ok, failed, killed, stopped, not started
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "CrawlRunner":
+    def from_settings(cls, settings: Settings, overrides: Mapping[str, str] | None = None) -> "CrawlRunner":
         return cls(settings.getlist("SCHEDULER_CRAWL_COMMAND") or DEFAULT_CRAWL_COMMAND,
-                   settings.getfloat("SCHEDULER_CRAWL_TIMEOUT"), settings.getfloat("SCHEDULER_KILL_GRACE"))
+                   settings.getfloat("SCHEDULER_CRAWL_TIMEOUT"), settings.getfloat("SCHEDULER_KILL_GRACE"),
+                   config.crawl_env(settings), overrides)
 
     def run(self, source: str) -> int | None:
         """Crawl ``source`` once; log one line with its outcome; never raise for a failed crawl."""
@@ -99,8 +97,8 @@ class CrawlRunner:
                 log = open(self.log_dir / f"{source}.log", "ab") if self.log_dir else None
                 # A new session: the crawl and anything it spawns form one process group to kill,
                 # and a Ctrl-C in the scheduler's terminal reaches the scheduler only.
-                proc = subprocess.Popen([*self.command, source], start_new_session=True, stdin=subprocess.DEVNULL,
-                                        stdout=log, stderr=log, env={**os.environ, **self.extra_env})
+                proc = subprocess.Popen([*self.command, *self.options, source], start_new_session=True,
+                                        stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=self.environ)
             except OSError as exc:
                 logger.error("crawl %s: cannot start %s: %s", source, self.command[0], exc.strerror or exc)
                 self.outcomes["not started"] += 1
@@ -203,12 +201,15 @@ class JobRow:
 class CrawlScheduler:
     """A BackgroundScheduler over the SQLite job store, reconciled with the sources on start."""
 
-    def __init__(self, env: Env, settings: Settings):
+    def __init__(self, settings: Settings, overrides: Mapping[str, str] | None = None):
+        """``settings`` from config.crawl_settings; ``overrides``, the ``-s`` options it was
+        built with, are handed on to every crawl."""
+        env = config.crawl_env(settings)
         env.data_dir.mkdir(parents=True, exist_ok=True)
         self.timezone = settings.get("SCHEDULER_TIMEZONE")
         self.job_defaults = {"coalesce": True, "max_instances": 1,
                              "misfire_grace_time": settings.getint("SCHEDULER_MISFIRE_GRACE_TIME")}
-        self.runner = CrawlRunner.from_settings(settings)
+        self.runner = CrawlRunner.from_settings(settings, overrides)
         self.scheduler = _BackgroundScheduler(
             jobstores={"default": SQLAlchemyJobStore(url=f"sqlite:///{env.data_dir}/jobs.sqlite")},
             executors={"default": ThreadPoolExecutor(settings.getint("SCHEDULER_MAX_CRAWLS"))},
@@ -293,11 +294,11 @@ def _hold_lock(env: Env):
     return lock
 
 
-def serve(env: Env, settings: Settings, sources: list[Source]) -> int:
+def serve(settings: Settings, overrides: Mapping[str, str], sources: list[Source]) -> int:
     """Run the scheduler in the foreground until SIGTERM or SIGINT; exit code 0."""
-    lock = _hold_lock(env)
+    lock = _hold_lock(config.crawl_env(settings))
     stop = threading.Event()
-    crawl_scheduler = CrawlScheduler(env, settings)
+    crawl_scheduler = CrawlScheduler(settings, overrides)
     changes = crawl_scheduler.start(crawl_scheduler.triggers(sources))
     logger.info("scheduler started: %d job(s); added %s, replaced %s, removed %s",
                 sum(len(changes[k]) for k in ("added", "replaced", "kept")),

@@ -1,19 +1,14 @@
 """Scrapy settings for banwave, grouped by prefix like Scrapy's default_settings.
 
-Environment-specific values come from ``config.load()`` in the block right
-below, the one visible place where the environment is read; everything else
-is a plain constant with one comment each.
+Environment-specific values are not read here: ``config.py`` validates the
+environment into a ``config.Env``, which reaches every component as the
+``BANWAVE_ENV`` setting (see ``config.crawl_settings``); everything else is a
+plain constant with one comment each.
 """
-import config
 
-# --- environment (see config.VARIABLES and README "Configuration") -----------
-ENV = config.load()
-
-BANWAVE_ES_URL = ENV.es_url                 # empty: no Elasticsearch, items go to the spool
-BANWAVE_INDEX_PREFIX = ENV.index_prefix     # <prefix>-docs and <prefix>-runs aliases
-BANWAVE_DATA_DIR = str(ENV.data_dir)        # crawl state, spool, dead letters, job store
-BANWAVE_SOURCES = str(ENV.sources)          # sources file the spiders are built from
-LOG_LEVEL = ENV.log_level                   # Scrapy's own log level follows BANWAVE_LOG_LEVEL
+# --- environment (config.py; README "Configuration") ------------------------------
+BANWAVE_ENV = None                          # the validated environment (config.Env): set by banwave's entry
+                                            # points; under `scrapy crawl` the spider reads it (config.settings_with_env)
 
 # --- project -------------------------------------------------------------------
 BOT_NAME = "banwave"

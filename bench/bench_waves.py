@@ -31,7 +31,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from waves.config import WavesConfig, project_settings  # noqa: E402
+import config  # noqa: E402
+from waves.config import WavesConfig  # noqa: E402
 from waves.detectors import DETECTORS, FixedThreshold, make_detector  # noqa: E402
 from waves.synthetic import SHAPES, InjectedWave, generate  # noqa: E402
 
@@ -43,7 +44,8 @@ REFRACTORY = 7                        # an alarm within this many days of the la
 WINDOW = 14                           # an alarm this many days after the onset still detects the wave
 
 
-SETTINGS = WavesConfig.from_settings(project_settings())  # the configured alpha and minimum count
+# the configured alpha and minimum count (settings.py, built the project's way)
+SETTINGS = WavesConfig.from_settings(config.crawl_settings(config.load({}, env_file="/nonexistent/.env")))
 
 
 def detector_for(name: str, baseline: float):

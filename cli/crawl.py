@@ -11,13 +11,15 @@ spooled, or the spider could not start), 2 for a bad sources file.
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import sys
+from pathlib import Path
 
 from scrapy.crawler import CrawlerProcess
-from scrapy.settings import Settings
 from twisted.internet import defer
 
+import config
 from crawlers.sources import Source, SourcesError, get_source, load_sources
 from pipelines.runs import run_status
 
@@ -32,20 +34,6 @@ def register(subparsers) -> None:
     crawl.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE",
                        help="override a Scrapy setting, e.g. -s INDEX_BATCH_DOCS=50")
     crawl.set_defaults(func=run_crawl)
-
-
-def project_settings(overrides: list[str] = (), sources_file: str | None = None) -> Settings:
-    """settings.py plus command-line overrides (``NAME=VALUE``)."""
-    settings = Settings()
-    settings.setmodule("settings", priority="project")
-    if sources_file:
-        settings.set("BANWAVE_SOURCES", sources_file, priority="cmdline")
-    for override in overrides:
-        name, sep, value = override.partition("=")
-        if not sep:
-            raise SystemExit(f"banwave crawl: -s needs NAME=VALUE, got {override!r}")
-        settings.set(name.strip(), value, priority="cmdline")
-    return settings
 
 
 def choose(sources: list[Source], names: list[str], all_enabled: bool) -> list[Source]:
@@ -77,9 +65,11 @@ def run_crawl(args, env) -> int:
     if bool(args.sources) == bool(args.all):
         print("banwave crawl: name one or more sources, or --all", file=sys.stderr)
         return 2
-    settings = project_settings(args.set, args.sources_file)
+    if args.sources_file:
+        env = dataclasses.replace(env, sources=Path(args.sources_file))
+    settings = config.crawl_settings(env, config.parse_overrides(args.set))
     settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")  # cli.main owns the logging handlers
-    sources_file = settings.get("BANWAVE_SOURCES")
+    sources_file = env.sources
     try:
         chosen = choose(load_sources(sources_file), args.sources, args.all)
     except SourcesError as exc:

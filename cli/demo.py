@@ -133,9 +133,8 @@ def _crawl_all(env: Env, client: Elasticsearch, sources_file: Path, names: list[
 
     log_dir = env.data_dir / "demo" / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
-    runner = CrawlRunner(DEFAULT_CRAWL_COMMAND, timeout, kill_grace=10, log_dir=log_dir, extra_env={
-        "BANWAVE_ES_URL": env.es_url, "BANWAVE_SOURCES": str(sources_file),
-        "BANWAVE_INDEX_PREFIX": env.index_prefix, "BANWAVE_DATA_DIR": str(env.data_dir)})
+    runner = CrawlRunner(DEFAULT_CRAWL_COMMAND, timeout, kill_grace=10, log_dir=log_dir,
+                         env=dataclasses.replace(env, sources=sources_file))
     before = {name: _count(client, env, name) for name in names}
     tasks = {name: progress.add_task(f"crawl {name}", total=1, status="starting") for name in names}
     done = threading.Event()

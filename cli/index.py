@@ -13,7 +13,7 @@ from collections import Counter
 
 from elasticsearch import ApiError, TransportError
 
-from cli.crawl import project_settings
+import config
 from pipelines.elastic import ElasticError, describe_error, setup_indices
 from pipelines.index import build_delivery
 from pipelines.spool import Spool
@@ -42,7 +42,7 @@ def run_status(args, env) -> int:
 
 def run_replay(args, env) -> int:
     env.require_es()
-    settings = project_settings()
+    settings = config.crawl_settings(env)
     delivery = build_delivery(settings, env)
     client = delivery.sender.client
     try:

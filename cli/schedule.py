@@ -1,10 +1,10 @@
 """``banwave schedule``: run the crawl scheduler in the foreground, or list its jobs."""
 from __future__ import annotations
 
-import argparse
 import logging
 import sys
 
+import config
 from crawlers.sources import SourcesError, load_sources
 
 
@@ -15,16 +15,9 @@ def register(subparsers) -> None:
                     "`banwave crawl SOURCE` subprocess. Jobs are kept in <data dir>/jobs.sqlite.")
     parser.add_argument("--list", action="store_true",
                         help="show the jobs and their next run times (the sources file against the job store), then exit")
-    parser.add_argument("-s", "--set", metavar="NAME=VALUE", action="append", default=[], type=_setting,
-                        help="override a setting, e.g. -s SCHEDULER_CRAWL_TIMEOUT=600 (repeatable)")
+    parser.add_argument("-s", "--set", metavar="NAME=VALUE", action="append", default=[],
+                        help="override a setting, here and in every crawl, e.g. -s SCHEDULER_CRAWL_TIMEOUT=600")
     parser.set_defaults(func=run)
-
-
-def _setting(text: str) -> tuple[str, str]:
-    name, sep, value = text.partition("=")
-    if not sep or not name:
-        raise argparse.ArgumentTypeError(f"{text!r} is not NAME=VALUE")
-    return name, value
 
 
 def run(args, env) -> int:
@@ -35,15 +28,16 @@ def run(args, env) -> int:
     except SourcesError as exc:
         print(f"banwave: {exc}", file=sys.stderr)
         return 2
-    settings = scheduler.load_settings(dict(args.set))
+    overrides = config.parse_overrides(args.set)
+    settings = config.crawl_settings(env, overrides)
     if not args.list:
         try:
-            return scheduler.serve(env, settings, sources)
+            return scheduler.serve(settings, overrides, sources)
         except scheduler.SchedulerBusy as exc:
             print(f"banwave: {exc}", file=sys.stderr)
             return 1
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # its start/shutdown lines are noise here
-    crawl_scheduler = scheduler.CrawlScheduler(env, settings)
+    crawl_scheduler = scheduler.CrawlScheduler(settings, overrides)
     rows = crawl_scheduler.plan(crawl_scheduler.triggers(sources))
     if not rows:
         print(f"no enabled sources in {env.sources}")

@@ -11,12 +11,13 @@ from elasticsearch import ApiError, TransportError
 from rich.console import Console
 from rich.table import Table
 
+import config
 from config import Env
 from pipelines.elastic import describe_error, make_client
 from waves import records as wave_records
 from waves.alerts.config import AlertsConfig, AlertsError, load_alerts
 from waves.alerts.outbox import Journal, Outbox
-from waves.config import WavesConfig, WavesConfigError, project_settings
+from waves.config import WavesConfig, WavesConfigError
 from waves.run import backtest, deliver_due, update
 from waves.signals import SCOPE_KINDS, Scope, compute
 
@@ -28,18 +29,11 @@ def _day(value: str) -> date:
         raise argparse.ArgumentTypeError(f"{value!r} is not a date like 2021-06-01") from None
 
 
-def _setting(text: str) -> tuple[str, str]:
-    name, sep, value = text.partition("=")
-    if not sep or not name:
-        raise argparse.ArgumentTypeError(f"{text!r} is not NAME=VALUE")
-    return name, value
-
-
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "waves", help="store-closure waves: list, update, backtest, signals, alerts",
         description="Without an action: the current waves (not over) from <prefix>-waves. See docs/waves.md.")
-    parser.add_argument("-s", "--set", metavar="NAME=VALUE", action="append", default=[], type=_setting,
+    parser.add_argument("-s", "--set", metavar="NAME=VALUE", action="append", default=[],
                         help="override a WAVES_*/ALERTS_* setting, e.g. -s WAVES_DETECTOR=cusum (repeatable)")
     parser.add_argument("--all", action="store_true", help="also waves that are over")
     parser.add_argument("--scope", choices=SCOPE_KINDS, help="only waves of this scope kind")
@@ -69,8 +63,8 @@ def register(subparsers) -> None:
     check.set_defaults(func=run_check)
 
 
-def _config(args) -> WavesConfig:
-    return WavesConfig.from_settings(project_settings(dict(args.set)))
+def _config(args, env: Env) -> WavesConfig:
+    return WavesConfig.from_settings(config.crawl_settings(env, config.parse_overrides(args.set)))
 
 
 def _alerts(env: Env) -> AlertsConfig | None:
@@ -124,7 +118,7 @@ def run_list(args, env: Env) -> int:
 
 @_guard
 def run_update(args, env: Env) -> int:
-    cfg = _config(args)
+    cfg = _config(args, env)
     result = update(make_client(env), env, cfg, _alerts(env), now=_as_of(cfg, args.as_of),
                     deliver=not args.no_deliver)
     open_waves = [r for r in result.records if r["status"] != "over"]
@@ -141,7 +135,7 @@ def run_backtest(args, env: Env) -> int:
     if args.until < args.since:
         print("banwave: --until is before --since", file=sys.stderr)
         return 2
-    cfg = _config(args)
+    cfg = _config(args, env)
     found = backtest(make_client(env), env, cfg, args.since, args.until)
     if args.backtest_scope:
         found = [w for w in found if w.track.scope.kind == args.backtest_scope]
@@ -166,7 +160,7 @@ def run_backtest(args, env: Env) -> int:
 
 @_guard
 def run_signals(args, env: Env) -> int:
-    cfg = _config(args)
+    cfg = _config(args, env)
     now = _as_of(cfg, args.as_of) or datetime.now(ZoneInfo(cfg.timezone))
     until = now.date() + timedelta(days=1)
     signals = compute(make_client(env), env.docs_alias, until - timedelta(days=args.days), until, cfg.timezone,
@@ -210,7 +204,7 @@ def run_alerts(args, env: Env) -> int:
 
 @_guard
 def run_deliver(args, env: Env) -> int:
-    cfg, alerts = _config(args), _alerts(env)
+    cfg, alerts = _config(args, env), _alerts(env)
     if alerts is None or not alerts.channels:
         print("no alert channels (BANWAVE_ALERTS is empty or the file has no channels)")
         return 0
@@ -225,7 +219,7 @@ def run_deliver(args, env: Env) -> int:
 
 @_guard
 def run_check(args, env: Env) -> int:
-    cfg, alerts = _config(args), _alerts(env)
+    cfg, alerts = _config(args, env), _alerts(env)
     print(f"detector {cfg.detector} (alpha {cfg.alpha:g}, at least {cfg.min_count} documents a day), "
           f"scopes {', '.join(cfg.scopes)}, days in {cfg.timezone}, {cfg.history_days} days of history")
     if alerts is None:

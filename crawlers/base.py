@@ -1,10 +1,10 @@
 """What the news and forum spiders share: loading their source, state, errors, raw items.
 
 A spider is built for one source: ``scrapy crawl news -a source=NAME``. It
-reads the sources file named by BANWAVE_SOURCES, applies the source's
-politeness overrides, opens the source's SeenStore and, with BANWAVE_RESUME,
-keeps a Scrapy job dir so an interrupted crawl resumes (both under
-BANWAVE_DATA_DIR/crawl/<source>/).
+reads the sources file of the crawl's environment (``config.crawl_env``:
+BANWAVE_SOURCES), applies the source's politeness overrides, opens the
+source's SeenStore and, with BANWAVE_RESUME, keeps a Scrapy job dir so an
+interrupted crawl resumes (both under <data dir>/crawl/<source>/).
 """
 from __future__ import annotations
 
@@ -16,13 +16,14 @@ from urllib.parse import urlsplit
 import scrapy
 from scrapy import signals
 from scrapy.exceptions import (CannotResolveHostError, DownloadCancelledError, DownloadConnectionRefusedError,
-                               DownloadFailedError, DownloadTimeoutError, IgnoreRequest, NotConfigured,
+                               DownloadFailedError, DownloadTimeoutError, IgnoreRequest,
                                ResponseDataLossError, UsageError)
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.error import ConnectionRefusedError, DNSLookupError, TCPTimedOutError, TimeoutError
 from twisted.python.failure import Failure
 
+import config
 from crawlers.links import LinkRules
 from crawlers.middlewares import AlreadyFetched, RedirectLoop
 from crawlers.sources import Source, get_source, load_sources
@@ -54,11 +55,8 @@ class SourceSpider(scrapy.Spider):
         settings = crawler.settings
         if not source:
             raise UsageError(f"name the source to crawl: scrapy crawl {cls.name} -a source=NAME")
-        sources_path = settings.get("BANWAVE_SOURCES")
-        data_dir = settings.get("BANWAVE_DATA_DIR")
-        for setting, value in (("BANWAVE_SOURCES", sources_path), ("BANWAVE_DATA_DIR", data_dir)):
-            if not value:
-                raise NotConfigured(f"the {setting} setting is empty")
+        env = config.settings_with_env(settings)
+        sources_path, data_dir = env.sources, env.data_dir
         chosen = get_source(load_sources(sources_path), source)
         if chosen.kind != cls.kind:
             raise UsageError(f"source {chosen.name!r} is a {chosen.kind} source: "

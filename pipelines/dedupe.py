@@ -11,7 +11,7 @@ the original while distinct articles came within 12, so no bit distance
 separates them.
 Translations are different texts and stay different stories.
 
-Signatures live in SQLite under ``<BANWAVE_DATA_DIR>/dedupe/``, shared by all
+Signatures live in SQLite under ``<data dir>/dedupe/``, shared by all
 sources and runs, so a copy found next week joins this week's story. Candidates
 come from LSH banding (``DEDUPE_BANDS`` bands of the signature: a pair at
 Jaccard 0.61 shares a band with probability 0.99, at 0.21 with 0.06) and are
@@ -41,6 +41,8 @@ from pathlib import Path
 import jieba
 from itemadapter import ItemAdapter
 from scrapy.exceptions import NotConfigured
+
+import config
 
 logger = logging.getLogger(__name__)
 
@@ -150,12 +152,8 @@ def nlp_tokenizer(crawler) -> jieba.Tokenizer | None:
     """The tokenizer of the crawler's NLP stage (its EnrichPipeline's Tagger), or None when it has none."""
     from pipelines.enrich import EnrichPipeline
 
-    engine = getattr(crawler, "engine", None)
-    components = engine.scraper.itemproc.middlewares if engine is not None else ()
-    for component in components:
-        if isinstance(component, EnrichPipeline):
-            return component.tagger.tokenizer
-    return None
+    enrich = crawler.get_item_pipeline(EnrichPipeline)
+    return enrich.tagger.tokenizer if enrich is not None else None
 
 
 class DedupePipeline:
@@ -176,13 +174,11 @@ class DedupePipeline:
         settings = crawler.settings
         if not settings.getbool("DEDUPE_ENABLED"):
             raise NotConfigured("DEDUPE_ENABLED is False")
-        data_dir = settings.get("BANWAVE_DATA_DIR")
-        if not data_dir:
-            raise NotConfigured("the BANWAVE_DATA_DIR setting is empty")
+        data_dir = config.crawl_env(settings).data_dir
         permutations, bands = settings.getint("DEDUPE_PERMUTATIONS"), settings.getint("DEDUPE_BANDS")
         if bands < 1 or permutations % bands:
             raise NotConfigured(f"DEDUPE_PERMUTATIONS ({permutations}) must be a multiple of DEDUPE_BANDS ({bands})")
-        store = StoryStore(Path(data_dir) / "dedupe" / "stories.sqlite", settings.getfloat("DEDUPE_THRESHOLD"), bands)
+        store = StoryStore(data_dir / "dedupe" / "stories.sqlite", settings.getfloat("DEDUPE_THRESHOLD"), bands)
         return cls(store, MinHasher(permutations), None, settings.getint("DEDUPE_MIN_TOKENS"), crawler.stats, crawler)
 
     def open_spider(self) -> None:

@@ -13,7 +13,7 @@ documents are indexed with ``relevant: false`` for Kibana to filter; True drops 
 Thread context: a reply ("总结得好，这帖可以结了。") says little alone, so a post's
 ``relevance`` is the larger of its own score and its thread's, the own score of the thread's
 opening post (floor 1, title + text). Later pages of a thread may come in a later crawl run,
-so the openers' scores are kept in SQLite under ``<BANWAVE_DATA_DIR>/nlp/threads.sqlite``,
+so the openers' scores are kept in SQLite under ``<data dir>/nlp/threads.sqlite``,
 keyed by source and thread id.
 """
 from __future__ import annotations
@@ -26,6 +26,7 @@ from pathlib import Path
 from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem, NotConfigured
 
+import config
 from nlp import Tagger
 
 logger = logging.getLogger(__name__)
@@ -122,12 +123,7 @@ class EnrichPipeline:
             raise NotConfigured("NLP_ENABLED is off")
         threads = None
         if settings.getbool("NLP_THREAD_CONTEXT", True):
-            data_dir = settings.get("BANWAVE_DATA_DIR")
-            if data_dir:
-                threads = ThreadStore(Path(data_dir) / "nlp" / "threads.sqlite")
-            else:  # degrade rather than disable NLP: thread context within this run only
-                logger.warning("BANWAVE_DATA_DIR is empty: thread relevance is kept for this run only")
-                threads = ThreadStore(":memory:")
+            threads = ThreadStore(config.crawl_env(settings).data_dir / "nlp" / "threads.sqlite")
         tagger = Tagger(keywords=settings.getint("NLP_KEYWORDS", 10), cache_dir=settings.get("NLP_CACHE_DIR"))
         return cls(tagger, crawler.stats, settings.getfloat("NLP_RELEVANCE_THRESHOLD", 0.5),
                    settings.getbool("NLP_DROP_IRRELEVANT", False), threads)

@@ -18,12 +18,10 @@ warning. The alias is created (``banwave es setup``) when it is missing.
 """
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import weakref
 from datetime import datetime, timezone
-from pathlib import Path
 
 from elasticsearch import ApiError, TransportError
 from itemadapter import ItemAdapter
@@ -41,23 +39,13 @@ from pipelines.spool import Spool
 logger = logging.getLogger(__name__)
 
 
-def env_from_settings(settings) -> config.Env:
-    """The environment of settings.py, with the Scrapy settings' ES URL, prefix and data dir (``-s`` wins)."""
-    env = settings.get("ENV")
-    if not isinstance(env, config.Env):
-        env = config.load()
-    return dataclasses.replace(env, es_url=settings.get("BANWAVE_ES_URL") or "",
-                               index_prefix=settings.get("BANWAVE_INDEX_PREFIX") or env.index_prefix,
-                               data_dir=Path(settings.get("BANWAVE_DATA_DIR") or env.data_dir))
-
-
 _deliveries: "weakref.WeakKeyDictionary[object, Delivery]" = weakref.WeakKeyDictionary()
 
 
 def crawler_delivery(crawler) -> Delivery:
     """The crawl's one Delivery, shared by IndexPipeline and RunRecorder: one "down" state, one warning."""
     if crawler not in _deliveries:
-        _deliveries[crawler] = build_delivery(crawler.settings, env_from_settings(crawler.settings))
+        _deliveries[crawler] = build_delivery(crawler.settings, config.crawl_env(crawler.settings))
     return _deliveries[crawler]
 
 
@@ -105,13 +93,10 @@ class IndexPipeline:
         settings = crawler.settings
         if not settings.getbool("INDEX_ENABLED"):
             raise NotConfigured("INDEX_ENABLED is False")
-        for name in ("BANWAVE_DATA_DIR", "BANWAVE_INDEX_PREFIX"):
-            if not settings.get(name):
-                raise NotConfigured(f"the {name} setting is empty")
         for name in ("INDEX_BATCH_DOCS", "INDEX_BATCH_BYTES"):
             if settings.getint(name) < 1:
                 raise NotConfigured(f"{name} must be at least 1")
-        return cls(crawler, env_from_settings(settings), crawler_delivery(crawler), settings.getint("INDEX_BATCH_DOCS"),
+        return cls(crawler, config.crawl_env(settings), crawler_delivery(crawler), settings.getint("INDEX_BATCH_DOCS"),
                    settings.getint("INDEX_BATCH_BYTES"), settings.getfloat("INDEX_FLUSH_SECONDS"),
                    settings.getbool("INDEX_REPLAY_ON_OPEN"))
 

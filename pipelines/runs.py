@@ -18,7 +18,8 @@ from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import threads
 
-from pipelines.index import crawler_delivery, env_from_settings
+import config
+from pipelines.index import crawler_delivery
 
 logger = logging.getLogger(__name__)
 
@@ -83,9 +84,7 @@ class RunRecorder:
         settings = crawler.settings
         if not settings.getbool("RUNS_ENABLED"):
             raise NotConfigured("RUNS_ENABLED is False")
-        if not settings.get("BANWAVE_DATA_DIR"):
-            raise NotConfigured("the BANWAVE_DATA_DIR setting is empty")
-        return cls(crawler, crawler_delivery(crawler), env_from_settings(settings).runs_alias)
+        return cls(crawler, crawler_delivery(crawler), config.crawl_env(settings).runs_alias)
 
     def spider_opened(self, spider) -> None:
         self.started_at = datetime.now(timezone.utc)

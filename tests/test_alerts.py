@@ -20,10 +20,9 @@ from aiosmtpd.controller import Controller
 from elasticsearch import Elasticsearch
 
 from pipelines.elastic import setup_indices
-from wavedata import history, index, noon, quiet
+from wavedata import history, index, noon, quiet, waves_config
 from waves.alerts.config import AlertsError, load_alerts
 from waves.alerts.outbox import DELIVERED, FAILED, PENDING, Journal, Outbox, Sender, make_alerts
-from waves.config import WavesConfig, project_settings
 from waves.run import update
 
 NOW = datetime(2021, 5, 3, 12, tzinfo=timezone.utc)
@@ -308,7 +307,7 @@ def test_update_alerts_recent_events_once_and_never_old_ones(es, es_env, tmp_pat
     docs = history(start, quiet(150), kind="news")
     docs += history(onset, [4, 8, 12, 10, 7, 5, 3, 2], sellers=("傲基",), thread="t1")
     index(es, es_env, docs)
-    cfg = WavesConfig.from_settings(project_settings())
+    cfg = waves_config()
     with Receiver() as receiver:
         alerts = load_alerts(alerts_file(tmp_path, "  - {name: hook, type: webhook, lang: en, url_env: HOOK, "
                                                    "scopes: [overall, seller]}\n"), {"HOOK": receiver.url})

@@ -57,12 +57,44 @@ def test_secrets_stay_out_of_repr(tmp_path):
     assert "s3cret-pw" not in repr(env) and "k3y-value" not in repr(env)
 
 
+def test_crawl_settings_carry_the_env_and_overrides_win(tmp_path):
+    env = load(tmp_path, BANWAVE_LOG_LEVEL="warning", BANWAVE_DATA_DIR=str(tmp_path))
+    settings = config.crawl_settings(env, config.parse_overrides(["INDEX_BATCH_DOCS=7", "LOG_LEVEL=DEBUG"]))
+    assert config.crawl_env(settings) is env
+    assert settings.getint("INDEX_BATCH_DOCS") == 7 and settings.get("LOG_LEVEL") == "DEBUG"
+    assert settings.getint("DEDUPE_PERMUTATIONS") == 128  # settings.py's defaults underneath
+    assert config.crawl_settings(env).get("LOG_LEVEL") == "WARNING"
+
+
+def test_env_round_trips_through_a_child_environment(tmp_path):
+    env = load(tmp_path, BANWAVE_ES_URL="http://es.example:9200", BANWAVE_ES_USERNAME="u",
+               BANWAVE_ES_PASSWORD="p", BANWAVE_DATA_DIR=str(tmp_path), BANWAVE_SOURCES="x.yaml")
+    child = config.child_environ(env)
+    assert config.load(child, env_file=tmp_path / "absent.env") == env
+
+
+@pytest.mark.parametrize("pair", ["NAME", "=value", " =x"])
+def test_malformed_override_is_one_line(pair):
+    with pytest.raises(ConfigError, match="-s needs NAME=VALUE"):
+        config.parse_overrides([pair])
+
+
+def test_scrapy_cli_settings_stand_in_for_the_environment(tmp_path):
+    from scrapy.utils.project import get_project_settings
+
+    settings = get_project_settings()
+    settings.set("BANWAVE_DATA_DIR", str(tmp_path / "d"), priority="cmdline")
+    env = config.settings_with_env(settings)
+    assert env.data_dir == tmp_path / "d" and config.crawl_env(settings) is env
+
+
 def run_cli(tmp_path, args, **environ):
     """`banwave ARGS` in a clean environment, from a directory without a .env file."""
     return subprocess.run([sys.executable, "-m", "cli.main", *args], env={"PATH": "/usr/bin:/bin", **environ},
                           capture_output=True, text=True, cwd=tmp_path)
 
 
+@pytest.mark.slow  # a `banwave` subprocess
 def test_cli_prints_one_line_not_a_traceback(tmp_path):
     result = run_cli(tmp_path, ["es", "health"], BANWAVE_ES_URL="not-a-url", BANWAVE_ENV_FILE="")
     assert result.returncode == 2
@@ -72,6 +104,7 @@ def test_cli_prints_one_line_not_a_traceback(tmp_path):
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow  # a `banwave` subprocess
 def test_cli_without_es_url_says_which_variable(tmp_path):
     result = run_cli(tmp_path, ["es", "setup"])
     assert result.returncode == 2
@@ -79,6 +112,7 @@ def test_cli_without_es_url_says_which_variable(tmp_path):
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.slow  # a `banwave` subprocess
 def test_cli_reports_unreachable_server_in_one_line(tmp_path):
     result = run_cli(tmp_path, ["es", "setup"], BANWAVE_ES_URL="http://127.0.0.1:9", BANWAVE_ES_TIMEOUT="2")
     assert result.returncode == 1

@@ -22,6 +22,8 @@ import pytest
 import demo
 from demo.web import DemoWeb
 
+pytestmark = pytest.mark.slow  # crawl subprocesses against the demo web
+
 REPO = Path(__file__).resolve().parent.parent
 SITES = demo.SITES_DIR
 GOLD = [json.loads(line) for line in (SITES / "gold.jsonl").read_text("utf-8").splitlines()]

@@ -15,6 +15,7 @@ from pipelines.enrich import EnrichPipeline
 from pipelines.dedupe import DedupePipeline, MinHasher, StoryStore, similarity, tokens
 
 import demo
+from conftest import offline_env
 
 
 GOLD = demo.gold()
@@ -125,7 +126,7 @@ def test_non_documents_pass_through(tmp_path, tokenizer):
 def crawler_with(tmp_path, *pipelines):
     """A crawler whose engine holds these item pipelines (what DedupePipeline.open_spider looks at)."""
     base = {name: getattr(project, name) for name in dir(project) if name.startswith("DEDUPE_")}
-    crawler = get_crawler(settings_dict={**base, "BANWAVE_DATA_DIR": str(tmp_path)})
+    crawler = get_crawler(settings_dict={**base, "BANWAVE_ENV": offline_env(tmp_path)})
     crawler.engine = SimpleNamespace(scraper=SimpleNamespace(itemproc=SimpleNamespace(middlewares=pipelines)))
     return crawler
 
@@ -154,9 +155,9 @@ def test_without_the_nlp_stage_the_same_dictionary_is_loaded(tmp_path, tokenizer
 
 @pytest.mark.parametrize("settings,missing", [({"DEDUPE_ENABLED": False}, "DEDUPE_ENABLED"),
                                               ({"DEDUPE_BANDS": 30}, "DEDUPE_BANDS"),
-                                              ({"BANWAVE_DATA_DIR": ""}, "BANWAVE_DATA_DIR")])
+                                              ({"BANWAVE_ENV": None}, "BANWAVE_ENV")])
 def test_not_configured_names_the_setting(tmp_path, settings, missing):
     base = {name: getattr(project, name) for name in dir(project) if name.startswith("DEDUPE_")}
-    crawler = get_crawler(settings_dict={**base, "BANWAVE_DATA_DIR": str(tmp_path), **settings})
+    crawler = get_crawler(settings_dict={**base, "BANWAVE_ENV": offline_env(tmp_path), **settings})
     with pytest.raises(NotConfigured, match=missing):
         DedupePipeline.from_crawler(crawler)

@@ -12,6 +12,8 @@ import pytest
 import demo
 from demo.web import DemoWeb, DemoWebError
 
+pytestmark = pytest.mark.slow  # the demo web servers
+
 SITES = demo.SITES_DIR
 BASE = 8721  # away from the crawl tests' default ports
 

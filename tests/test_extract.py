@@ -60,6 +60,7 @@ def test_canonical_link_on_same_host_is_used_and_stripped():
     assert got["canonical_url"] == "http://x.test/a/1.html"
 
 
+@pytest.mark.slow  # a `banwave` subprocess
 def test_cli_one_line_per_input_in_order_with_errors(tmp_path):
     lines = [
         {"id": "a", "url": "http://x.test/a.html", "path": str(DATA / "article_gbk.html")},

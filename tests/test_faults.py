@@ -26,6 +26,7 @@ ES_SH = REPO / "deploy" / "dev-es" / "es.sh"
 FAST = ["-s", "INDEX_BATCH_DOCS=4", "-s", "INDEX_FLUSH_SECONDS=0.2", "-s", "INDEX_DOWN_PAUSE=0.5",
         "-s", "INDEX_MAX_RETRIES=2", "-s", "INDEX_INITIAL_BACKOFF=0.2", "-s", "INDEX_MAX_BACKOFF=1"]
 VOLATILE = ("indexed_at", "crawled_at")  # differ between any two crawls
+# timeline_at is published (compared as such) or, for an undated page, its crawl time
 
 
 def _free(port: int) -> bool:
@@ -94,7 +95,8 @@ def comparable(docs: dict[str, dict]) -> dict[str, dict]:
     for doc_id, doc in docs.items():
         stories.setdefault(doc["_source"].get("story_id"), []).append(doc_id)
     return {
-        doc_id: {k: v for k, v in doc["_source"].items() if k not in VOLATILE}
+        doc_id: {k: v for k, v in doc["_source"].items()
+                 if k not in VOLATILE and not (k == "timeline_at" and doc["_source"].get("published_estimated"))}
         | {"story_id": sorted(stories[doc["_source"].get("story_id")])}
         for doc_id, doc in docs.items()
     }

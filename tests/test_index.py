@@ -10,7 +10,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.utils.test import get_crawler
 
 import settings as project
-from cli.crawl import project_settings
+import config
 from pipelines.bulk import BulkSender
 from pipelines.delivery import NO_ELASTICSEARCH, Delivery
 from pipelines.elastic import make_client, setup_indices
@@ -18,7 +18,7 @@ from pipelines.index import IndexPipeline, build_delivery
 from pipelines.spool import Spool
 
 import demo
-from conftest import banwave, crawl_environ, index_docs
+from conftest import banwave, crawl_environ, index_docs, offline_env
 
 # Documents a crawl of en-news yields: its gold lines (the run record is one more spool line).
 EN_NEWS = sum(1 for line in demo.GOLD_PATH.read_text("utf-8").splitlines()
@@ -123,16 +123,17 @@ def test_crawl_without_elasticsearch_spools_everything_with_one_warning(demo_sou
 
 @pytest.mark.parametrize("overrides,missing", [({"INDEX_ENABLED": False}, "INDEX_ENABLED"),
                                                ({"INDEX_BATCH_DOCS": 0}, "INDEX_BATCH_DOCS"),
-                                               ({"BANWAVE_DATA_DIR": ""}, "BANWAVE_DATA_DIR")])
-def test_not_configured_names_the_setting(overrides, missing):
+                                               ({"BANWAVE_ENV": None}, "BANWAVE_ENV")])
+def test_not_configured_names_the_setting(tmp_path, overrides, missing):
     settings = {name: getattr(project, name) for name in dir(project) if name.isupper()}
+    settings["BANWAVE_ENV"] = offline_env(tmp_path)
     with pytest.raises(NotConfigured, match=missing):
         IndexPipeline.from_crawler(get_crawler(settings_dict={**settings, **overrides}))
 
 
 def test_no_url_means_spool_only(tmp_path):
-    env = project.ENV.__class__(**{**project.ENV.__dict__, "es_url": "", "data_dir": tmp_path})
-    delivery = build_delivery(project_settings(), env)
+    env = offline_env(tmp_path)
+    delivery = build_delivery(config.crawl_settings(env), env)
     outcome = delivery.deliver([("t-docs", "doc0", doc(0))])
     assert outcome.transient == [(("t-docs", "doc0", doc(0)), NO_ELASTICSEARCH)]
     assert delivery.spool.count() == 1

@@ -22,6 +22,8 @@ import pytest
 from cli.kibana import OBJECTS_DIR
 from cli.main import main
 
+pytestmark = pytest.mark.slow  # a stand-in Kibana server
+
 
 class StandIn(BaseHTTPRequestHandler):
     """The import endpoint; records each request on the server object."""

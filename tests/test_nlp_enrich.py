@@ -4,7 +4,10 @@ import scrapy
 from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.utils.test import get_crawler
 
+from conftest import offline_env
 from pipelines.enrich import EnrichPipeline
+
+pytestmark = pytest.mark.slow  # a jieba dictionary per pipeline
 
 DOC = {
     "url": "https://example.com/a",
@@ -42,8 +45,10 @@ class Document(scrapy.Item):
     floor = scrapy.Field()
 
 
-def make_pipeline(**settings):
-    crawler = get_crawler(settings_dict={"NLP_THREAD_CONTEXT": False, **settings})
+def make_pipeline(tmp_path=None, **settings):
+    """Thread context (NLP_THREAD_CONTEXT=True) keeps its store under tmp_path's data dir."""
+    env = {"BANWAVE_ENV": offline_env(tmp_path)} if tmp_path is not None else {}
+    crawler = get_crawler(settings_dict={"NLP_THREAD_CONTEXT": False, **env, **settings})
     crawler.stats.open_spider()  # stats collectors keep values only between open and close
     return EnrichPipeline.from_crawler(crawler), crawler
 
@@ -126,7 +131,7 @@ def post(floor: int, text: str, title: str = LOSS_THREAD, thread_id: str = "1206
 
 @pytest.fixture
 def thread_pipeline(tmp_path):
-    pipeline, crawler = make_pipeline(BANWAVE_DATA_DIR=str(tmp_path), NLP_THREAD_CONTEXT=True)
+    pipeline, crawler = make_pipeline(tmp_path, NLP_THREAD_CONTEXT=True)
     yield pipeline, crawler
     pipeline.close_spider()
 
@@ -154,12 +159,12 @@ def test_relevance_is_the_larger_of_own_and_thread(thread_pipeline):
 
 
 def test_thread_relevance_persists_across_runs(tmp_path):
-    first, _ = make_pipeline(BANWAVE_DATA_DIR=str(tmp_path), NLP_THREAD_CONTEXT=True)
+    first, _ = make_pipeline(tmp_path, NLP_THREAD_CONTEXT=True)
     opener = first.process_item(post(1, OPENER))
     first.close_spider()
-    assert (tmp_path / "nlp" / "threads.sqlite").exists()
+    assert (tmp_path / "data" / "nlp" / "threads.sqlite").exists()
 
-    second, crawler = make_pipeline(BANWAVE_DATA_DIR=str(tmp_path), NLP_THREAD_CONTEXT=True)
+    second, crawler = make_pipeline(tmp_path, NLP_THREAD_CONTEXT=True)
     try:
         page_two = second.process_item(post(6, REPLY))               # a later page, next crawl run
         other_source = second.process_item(post(6, REPLY, source="other-forum"))
@@ -196,8 +201,7 @@ def test_no_thread_context_without_opener_thread_id_or_setting(thread_pipeline):
     assert off.process_item(post(2, REPLY))["relevant"] is False
 
 
-def test_thread_context_without_data_dir_lasts_one_run(caplog):
-    pipeline, _ = make_pipeline(NLP_THREAD_CONTEXT=True)
-    assert "BANWAVE_DATA_DIR is empty" in caplog.text
-    pipeline.process_item(post(1, OPENER))
-    assert pipeline.process_item(post(2, REPLY))["relevant"] is True
+def test_thread_context_needs_the_crawls_environment():
+    crawler = get_crawler(settings_dict={"NLP_THREAD_CONTEXT": True})
+    with pytest.raises(NotConfigured, match="BANWAVE_ENV"):
+        EnrichPipeline.from_crawler(crawler)

@@ -24,6 +24,8 @@ import config
 import scheduler
 from crawlers.sources import Source
 
+pytestmark = pytest.mark.slow  # crawl subprocesses (a stand-in command)
+
 FAKE_CRAWL = r"""
 import os, signal, subprocess, sys, time
 log, sleep, mode, source = sys.argv[1], float(sys.argv[2]), sys.argv[3], sys.argv[-1]
@@ -84,9 +86,9 @@ def env(tmp_path) -> config.Env:
 
 
 def make(env: config.Env, fake: Fake, **overrides) -> scheduler.CrawlScheduler:
-    settings = scheduler.load_settings({"SCHEDULER_CRAWL_COMMAND": fake.command, "SCHEDULER_KILL_GRACE": 5,
+    settings = config.crawl_settings(env, {"SCHEDULER_CRAWL_COMMAND": fake.command, "SCHEDULER_KILL_GRACE": 5,
                                         **overrides})
-    return scheduler.CrawlScheduler(env, settings)
+    return scheduler.CrawlScheduler(settings)
 
 
 @pytest.fixture

@@ -23,6 +23,8 @@ from crawlers.sources import load_sources
 from pipelines.spool import Spool
 from test_scheduler import Fake, alive, wait_for
 
+pytestmark = pytest.mark.slow  # `banwave schedule` and crawl subprocesses
+
 REPO = Path(__file__).resolve().parent.parent
 
 SOURCES = """
@@ -55,7 +57,7 @@ def banwave(*args: str, env: dict, **kwargs) -> subprocess.CompletedProcess:
 def make_due(env: dict, sources: Path, name: str, settings: dict | None = None) -> None:
     """Store the jobs of ``sources`` with ``name`` due now, as a scheduler that was down would leave them."""
     loaded = config.load(env, env_file=os.devnull)
-    crawl_scheduler = scheduler.CrawlScheduler(loaded, scheduler.load_settings(settings))
+    crawl_scheduler = scheduler.CrawlScheduler(config.crawl_settings(loaded, settings))
     crawl_scheduler.start(crawl_scheduler.triggers(load_sources(sources)))
     crawl_scheduler.scheduler.pause()
     crawl_scheduler.scheduler.modify_job(name, next_run_time=datetime.now(timezone.utc))
@@ -140,6 +142,21 @@ def test_sigterm_stops_the_scheduler_and_its_running_crawl(tmp_path):
     assert not alive(crawl_pid)
     wait_for(lambda: not alive(child), timeout=10, what="the crawl's child to die with its process group")
     assert fake.starts("beta") == 0
+
+
+def test_schedule_settings_reach_every_crawl(tmp_path, demo_sources):
+    """`banwave schedule -s NAME=VALUE` reaches the crawl subprocesses: the crawl's stats (its run
+    record, spooled as no Elasticsearch is configured) show the page limit given to the scheduler."""
+    env = environ(tmp_path, demo_sources)
+    make_due(env, demo_sources, "cn-news")
+    schedule = Schedule(env, tmp_path / "schedule.log", "-s", "CLOSESPIDER_PAGECOUNT=2")
+    try:
+        wait_for(lambda: "crawl cn-news: exit" in schedule.text(), timeout=120, what="the cn-news crawl")
+    finally:
+        assert schedule.stop() == 0, schedule.text()[-3000:]
+    [run] = [action.doc for action in Spool(tmp_path / "data").read() if action.index.endswith("-runs")]
+    assert run["source"] == "cn-news" and run["finish_reason"] == "closespider_pagecount", run
+    assert run["pages"] <= 3  # the limit counts responses; one more may be in flight when it closes
 
 
 @pytest.mark.es

@@ -127,6 +127,7 @@ def test_cli_json_and_seller_filter(cli_env, capsys):
     assert hits and all("泽宝" in hit["sellers"] and hit["published"] >= "2021-06-01" for hit in hits)
 
 
+@pytest.mark.slow  # a `banwave` subprocess
 def test_cli_rejects_bad_date_and_reports_unreachable_es(monkeypatch, tmp_path, capsys):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(SystemExit):

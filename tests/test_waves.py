@@ -1,13 +1,13 @@
 """Waves against the real Elasticsearch: signals by aggregation, records, reruns, the backtest."""
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 
 import pytest
 
-from wavedata import CST, doc, history, index, noon, quiet
+from wavedata import CST, doc, history, index, noon, quiet, waves_config
 from waves import records as wave_records
-from waves.config import WavesConfig, project_settings
+from waves.config import WavesConfig
 from waves.run import backtest, update
 from waves.signals import OVERALL_SCOPE, Scope, compute
 
@@ -21,7 +21,7 @@ LOSS = [{"kind": "money", "text": "10亿元", "value": 10, "value_cny": 1e9, "ro
 
 
 def cfg(**overrides) -> WavesConfig:
-    return WavesConfig.from_settings(project_settings(overrides))
+    return waves_config(overrides)
 
 
 @pytest.fixture

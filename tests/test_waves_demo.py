@@ -10,7 +10,7 @@ import pytest
 
 from conftest import banwave
 from pipelines.elastic import make_client
-from waves.config import WavesConfig, project_settings
+from wavedata import waves_config
 from waves.run import backtest
 from waves.signals import OVERALL_SCOPE
 
@@ -21,7 +21,7 @@ SINCE, UNTIL = date(2021, 1, 1), date(2022, 2, 28)
 
 def test_backtest_raises_the_2021_wave_on_the_forum_first_reports(demo_index):
     client = make_client(demo_index)
-    found = backtest(client, demo_index, WavesConfig.from_settings(project_settings()), SINCE, UNTIL)
+    found = backtest(client, demo_index, waves_config(), SINCE, UNTIL)
     overall = [w for w in found if w.track.scope == OVERALL_SCOPE]
     assert overall, "no overall wave raised"
     first = overall[0]

@@ -4,7 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from waves.config import WavesConfig, WavesConfigError, project_settings
+from wavedata import waves_config
+from waves.config import WavesConfigError
 from waves.detectors import DETECTORS, EarsC, NegBin, make_detector, nb_upper, robust_baseline
 from waves.signals import Scope
 from waves.synthetic import InjectedWave, generate
@@ -116,7 +117,7 @@ def test_synthetic_waves_add_their_documents_on_top():
 
 
 def test_settings_are_checked_and_name_the_setting():
-    assert WavesConfig.from_settings(project_settings()).detector == "negbin"
+    assert waves_config().detector == "negbin"
     for name, value, words in [("WAVES_DETECTOR", "magic", "WAVES_DETECTOR='magic'"),
                                ("WAVES_TIMEZONE", "Mars/Olympus", "WAVES_TIMEZONE"),
                                ("WAVES_SCOPES", "overall,galaxy", "WAVES_SCOPES"),
@@ -125,4 +126,4 @@ def test_settings_are_checked_and_name_the_setting():
                                ("WAVES_ESCALATION_DOCUMENTS", "100,25", "WAVES_ESCALATION_DOCUMENTS"),
                                ("ALERTS_TIMEOUT", "soon", "ALERTS_TIMEOUT='soon' is not a valid value")]:
         with pytest.raises(WavesConfigError, match=words.replace("(", r"\(")):
-            WavesConfig.from_settings(project_settings({name: value}))
+            waves_config({name: value})

@@ -8,7 +8,9 @@ from zoneinfo import ZoneInfo
 
 from elasticsearch.helpers import bulk
 
+import config
 from pipelines.elastic import setup_indices
+from waves.config import WavesConfig
 
 CST = ZoneInfo("Asia/Shanghai")
 
@@ -49,3 +51,9 @@ def quiet(days: int, seed: int = 0) -> list[int]:
 
 def noon(day: date) -> datetime:
     return datetime.combine(day, time(23, 0), CST).astimezone(timezone.utc)
+
+
+def waves_config(overrides: dict | None = None) -> WavesConfig:
+    """The WAVES_*/ALERTS_* settings built the project's way (config.crawl_settings), overrides on top."""
+    return WavesConfig.from_settings(config.crawl_settings(config.load({}, env_file="/nonexistent/.env"),
+                                                           overrides or {}))

@@ -1,5 +1,7 @@
 """The WAVES_* and ALERTS_* settings (settings.py), read once with typed getters and checked.
 
+The settings come the project's one way, ``config.crawl_settings(env, overrides)``.
+
 An invalid value raises :class:`WavesConfigError` naming the setting; it is
 never quietly replaced by a default (the defaults live in settings.py only).
 """
@@ -8,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from scrapy.settings import BaseSettings, Settings
+from scrapy.settings import BaseSettings
 
 from waves.detectors import DETECTORS, make_detector
 from waves.signals import SCOPE_KINDS
@@ -17,14 +19,6 @@ from waves.tracker import Policy
 
 class WavesConfigError(ValueError):
     """A WAVES_*/ALERTS_* setting or the alerts file is invalid; the message is one line naming it."""
-
-
-def project_settings(overrides: dict | None = None) -> Settings:
-    """settings.py with overrides on top (what `banwave waves -s NAME=VALUE` passes)."""
-    settings = Settings()
-    settings.setmodule("settings", priority="project")
-    settings.setdict(dict(overrides or {}), priority="cmdline")
-    return settings
 
 
 @dataclass(frozen=True)
