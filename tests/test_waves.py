@@ -119,3 +119,16 @@ def test_a_few_posts_about_a_new_seller_raise_no_wave(es, es_env):
     index(es, es_env, docs)
     result = update(es, es_env, cfg(), None, now=noon(START + timedelta(days=126)))
     assert result.records == []
+
+
+def test_a_second_wave_of_a_scope_gets_its_own_record(es, es_env, wave_index):
+    second = ONSET + timedelta(days=45)
+    index(es, es_env, history(second, [6, 9, 5, 2], sellers=("傲基",), thread="t9"))
+    early = update(es, es_env, cfg(), None, now=noon(ONSET + timedelta(days=2)))
+    [first_id] = [r["wave_id"] for r in early.records if r["scope"] == "傲基"]
+    late = update(es, es_env, cfg(), None, now=noon(second + timedelta(days=3)))
+    seller = sorted((r for r in late.records if r["scope"] == "傲基"), key=lambda r: r["onset"])
+    assert [r["onset"][:10] for r in seller] == [ONSET.isoformat(), second.isoformat()]
+    assert seller[0]["wave_id"] == first_id != seller[1]["wave_id"]
+    assert [r["status"] for r in seller] == ["over", "active"]
+    assert len([r for r in wave_records.load(es, es_env.waves_alias) if r["scope"] == "傲基"]) == 2

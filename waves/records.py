@@ -89,10 +89,10 @@ def build_records(client: Elasticsearch, docs_alias: str, signals: Signals, trac
     """The records of ``tracks`` (details queried from ``docs_alias``), ids matched with ``existing``."""
     if not tracks:
         return []
-    spans = []
+    spans, used = [], set()
     for wave in tracks:
         first, last = signals.days[wave.onset], signals.days[wave.end(len(signals.days))]
-        stored = _match(existing.get(wave.scope, []), first, last)
+        stored = _match(existing.get(wave.scope, []), first, last, used)
         if stored and wave.onset == 0 and stored["onset"][:10] < first.isoformat():
             first = date.fromisoformat(stored["onset"][:10])  # the wave began before this run's history
         spans.append((first, last, stored))
@@ -108,10 +108,12 @@ def build_records(client: Elasticsearch, docs_alias: str, signals: Signals, trac
     return records
 
 
-def _match(stored: list[dict], first: date, last: date) -> dict | None:
-    for record in stored:
-        end = (record.get("last_active_day") or record["onset"])[:10] if record["status"] == "over" else "9999"
-        if record["onset"][:10] <= last.isoformat() and first.isoformat() <= end:
+def _match(stored: list[dict], first: date, last: date, used: set[str]) -> dict | None:
+    """The stored record (not matched yet) whose days, onset to last active day, overlap ``first`` .. ``last``."""
+    for record in sorted(stored, key=lambda r: r["onset"]):
+        if (record["wave_id"] not in used and record["onset"][:10] <= last.isoformat()
+                and first.isoformat() <= record["last_active_day"][:10]):
+            used.add(record["wave_id"])
             return record
     return None
 
