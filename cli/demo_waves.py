@@ -10,6 +10,7 @@ wave records in ``<prefix>-waves`` for ``banwave waves --all`` and Kibana.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from datetime import date, datetime, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -64,6 +65,7 @@ def demo_waves(console: Console, client: Elasticsearch, env: Env) -> list[dict]:
     days = (HISTORY[1] - HISTORY[0]).days + 1 + WARMUP_DAYS
     cfg = WavesConfig.from_settings(config.crawl_settings(env, {"WAVES_HISTORY_DAYS": days}))
     console.rule("banwave waves")
+    logging.getLogger("waves").setLevel(logging.WARNING)  # what the runs found is printed below
     found = backtest(client, env, cfg, *HISTORY)
     rows = [{"scope_kind": w.track.scope.kind, "scope": w.track.scope.value, "onset": w.onset.isoformat(),
              "raised": w.raised.isoformat(), "peak_day": w.peak.isoformat(), "peak_count": w.peak_count,

@@ -50,12 +50,28 @@ def _details_search(scope: Scope, first: date, last: date, tz: str) -> dict:
         "sellers_count": {"cardinality": {"field": "sellers"}},
         "sellers": {"terms": {"field": "sellers", "size": TOP_SELLERS}},
         "keywords": {"terms": {"field": "keywords", "size": TOP_KEYWORDS}},
-        "top_stories": {"terms": {"field": "story_id", "size": TOP_STORIES}, "aggs": {
+        "top_stories": {"terms": {"field": "story_id", "size": TOP_STORIES * 4}, "aggs": {
             "first": {"top_hits": {"size": 1, "sort": [{"timeline_at": "asc"}], "_source": ["title", "url"]}}}},
         "losses": {"terms": {"field": "loss_cny", "size": TOP_LOSSES * 3, "order": {"_key": "desc"}}, "aggs": {
             "docs": {"top_hits": {"size": 3, "sort": [{"timeline_at": "asc"}],
                                   "_source": ["url", "title", "figures"]}}}},
     }}
+
+
+def top_stories(buckets: list[dict]) -> list[dict]:
+    """The most told stories, one per title: the posts of a thread are stories of their own but
+    carry the thread's title, and a list of one thread's posts tells an analyst nothing."""
+    stories, titles = [], set()
+    for bucket in buckets:
+        first = bucket["first"]["hits"]["hits"][0]["_source"]
+        if first.get("title") in titles:
+            continue
+        titles.add(first.get("title"))
+        stories.append({"story_id": bucket["key"], "documents": bucket["doc_count"], "title": first.get("title"),
+                        "url": first.get("url")})
+        if len(stories) == TOP_STORIES:
+            break
+    return stories
 
 
 def _report(hits: dict) -> dict | None:
@@ -141,10 +157,7 @@ def _record(wave: Track, first: date, stored: dict | None, response: dict, signa
         "sellers_hit": sellers, "losses": losses,
         "max_loss_cny": max((loss["value_cny"] for loss in losses), default=None),
         "keywords": [b["key"] for b in aggs["keywords"]["buckets"]],
-        "stories_top": [{"story_id": b["key"], "documents": b["doc_count"],
-                         "title": b["first"]["hits"]["hits"][0]["_source"].get("title"),
-                         "url": b["first"]["hits"]["hits"][0]["_source"].get("url")}
-                        for b in aggs["top_stories"]["buckets"]],
+        "stories_top": top_stories(aggs["top_stories"]["buckets"]),
         "daily": [{"day": days[i].isoformat(), "count": int(counts[i])} for i in range(wave.onset, end + 1)],
         "events": [{"event": e.event, "day": day_start(days[e.day], tz), "level": e.level} for e in wave.events],
         "updated_at": now.astimezone(timezone.utc).isoformat(),

@@ -106,7 +106,7 @@ def compute(client: Elasticsearch, alias: str, since: date, until: date, tz: str
     index = {d.isoformat(): i for i, d in enumerate(days)}
     per_scope = max(1, min(max_scopes, MAX_BUCKETS // (2 * len(days)) - 2))
     if per_scope < max_scopes:
-        logger.info("signals: %d days, so the top %d platforms and sellers only", len(days), per_scope)
+        logger.debug("signals: %d days, so the top %d platforms and sellers only", len(days), per_scope)
     histogram = _histogram(since, until, tz)
     aggs = {
         "days": {**histogram, "aggs": {
@@ -146,7 +146,7 @@ def compute(client: Elasticsearch, alias: str, since: date, until: date, tz: str
 def new_sellers(client: Elasticsearch, alias: str, days: list[date], tz: str) -> np.ndarray:
     """Per day, the sellers whose first relevant mention (ever, not only in the period) fell on it."""
     index = {d: i for i, d in enumerate(days)}
-    zone = ZoneInfo(tz) if "/" in tz or tz == "UTC" else _offset_zone(tz)
+    zone = ZoneInfo(tz)
     counts = np.zeros(len(days), dtype=np.int64)
     query = {"bool": {"filter": [{"term": {"relevant": True}}, {"exists": {"field": "timeline_at"}}]}}
     after = None
@@ -169,7 +169,7 @@ def new_sellers(client: Elasticsearch, alias: str, days: list[date], tz: str) ->
 def hourly(client: Elasticsearch, alias: str, until: date, tz: str, hours_days: int,
            now: datetime | None = None) -> tuple[list[datetime], np.ndarray]:
     """Relevant documents per hour over the ``hours_days`` days before ``until`` (up to ``now``)."""
-    zone = ZoneInfo(tz) if "/" in tz or tz == "UTC" else _offset_zone(tz)
+    zone = ZoneInfo(tz)
     end = datetime.combine(until, datetime.min.time(), zone)
     if now is not None:
         end = min(end, now.astimezone(zone).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1))
@@ -188,9 +188,3 @@ def hourly(client: Elasticsearch, alias: str, until: date, tz: str, hours_days: 
             counts[position] = bucket["doc_count"]
     return hours, counts
 
-
-def _offset_zone(tz: str) -> timezone:
-    """A fixed offset such as ``+08:00``."""
-    sign = -1 if tz.startswith("-") else 1
-    hours, _, minutes = tz.lstrip("+-").partition(":")
-    return timezone(sign * timedelta(hours=int(hours), minutes=int(minutes or 0)))
