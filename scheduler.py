@@ -135,12 +135,15 @@ class WavesJob:
         from waves.run import update
 
         started = time.monotonic()
+        client = make_client(self.env)
         try:
-            result = update(make_client(self.env), self.env, self.cfg, self.alerts)
+            result = update(client, self.env, self.cfg, self.alerts)
         except (ApiError, TransportError) as exc:
             self.outcomes["failed"] += 1
             logger.warning("waves: not updated: %s", describe_error(exc))
             return
+        finally:
+            client.close()
         self.outcomes["ok"] += 1
         logger.info("waves: %d current of %d in %.1fs; alerts %d queued%s",
                     sum(r["status"] != "over" for r in result.records), len(result.records),
