@@ -61,7 +61,7 @@ def test_robust_baseline_learns_weekdays_and_ignores_a_past_spike():
     counts = np.where(wd >= 5, 2, 10)        # weekends at a fifth of weekdays
     counts[120] = 200                         # one enormous day inside the window
     base = robust_baseline(counts, wd)
-    t = 130                                   # a Monday (130 % 7 == 4? check below)
+    t = 130                                   # the week after t: its first weekday and first weekend day
     weekday, weekend = [t + k for k in range(7) if wd[t + k] < 5][0], [t + k for k in range(7) if wd[t + k] >= 5][0]
     assert 8 < base.expected[weekday] < 12 and 1 < base.expected[weekend] < 4
     assert not base.valid[10] and base.valid[30]
