@@ -57,9 +57,10 @@ FEED_EXPORT_ENCODING = "utf-8"              # keep Chinese readable in exported 
 EXTRACT_ENABLED = True                      # False: ExtractMiddleware raises NotConfigured, raw pages pass through
 EXTRACT_MIN_CHARS = 50                      # article text shorter than this is page chrome: dropped as boilerplate
 EXTRACT_MIN_POST_CHARS = 1                  # forum posts shorter than this are dropped ("顶" is still a post)
-EXTRACT_FALLBACK = True                     # run the text-density extractor when trafilatura returns too little
-EXTRACT_FALLBACK_RATIO = 0.6                # fallback wins when trafilatura has less than this share of its prose
-EXTRACT_VOTE_MARGIN = 0.15                  # it also wins when its share of prose lines is this much higher
+EXTRACT_FALLBACK = True                     # Readability's text may replace trafilatura's (rule: docs/extraction.md)
+EXTRACT_FALLBACK_TABLE_SHARE = 0.3          # ... only when this share of trafilatura's text is layout-table rows
+EXTRACT_FALLBACK_CONTAINMENT = 0.8          # ... and this share of Readability's tokens lies inside trafilatura's text
+EXTRACT_FALLBACK_MIN_RATIO = 0.2            # ... and Readability's text has at least this share of trafilatura's tokens
 EXTRACT_DEFAULT_TZ = "Asia/Shanghai"        # zone for dates printed without an offset
 EXTRACT_CJK_RATIO = 0.3                     # share of CJK among letters from which a text is tagged "zh"
 CLEAN_ENABLED = True                        # False: CleanPipeline raises NotConfigured
@@ -118,6 +119,7 @@ INDEX_DOWN_PAUSE = 30.0                     # after a batch found Elasticsearch 
 INDEX_SKIP_UNCHANGED = True                 # mget content_hash first; unchanged documents are not rewritten
 INDEX_REPLAY_ON_OPEN = True                 # each crawl first sends what earlier runs spooled
 RUNS_ENABLED = True                         # write a run record per crawl to <prefix>-runs (spooled if ES is down)
+RUNS_FAILED_PAGES_MAX = 200                 # pages a run record lists as not fetched ("reason url"); the rest only counted
 
 # --- waves and alerts (waves/, `banwave waves`; see docs/waves.md) --------------
 WAVES_ENABLED = True                        # False: no wave tracking after crawls or on the scheduler's own schedule

@@ -70,7 +70,8 @@ def test_objects_are_well_formed_for_the_import_api():
         for key in ("fields", "fieldFormatMap", "runtimeFieldMap", "fieldAttrs", "typeMeta"):
             json.loads(view["attributes"][key])
     titles = {v["attributes"]["title"]: v["attributes"]["timeFieldName"] for v in of_type("index-pattern")}
-    assert titles == {"banwave-docs": "published", "banwave-runs": "started_at", "banwave-waves": "onset",
+    # timeline_at: published, else the crawl time, so undated posts show in time-filtered panels
+    assert titles == {"banwave-docs": "timeline_at", "banwave-runs": "started_at", "banwave-waves": "onset",
                       "banwave-alerts": "created_at"}
     for search in of_type("search"):
         source = json.loads(search["attributes"]["kibanaSavedObjectMeta"]["searchSourceJSON"])
@@ -99,6 +100,7 @@ def test_lens_layers_reference_their_data_view_and_columns():
                 if key in layer:
                     accessors.add(layer[key])
             accessors.update(layer.get("accessors", []) + layer.get("primaryGroups", []) + layer.get("metrics", []))
+            accessors.update(column["columnId"] for column in layer.get("columns", []))  # lnsDatatable
         columns = {c for layer in layers.values() for c in layer["columns"]}
         assert accessors == columns, (lens["id"], accessors, columns)
 
@@ -125,7 +127,10 @@ def test_dashboards_reference_every_panel():
     shown = {BY_KEY[(r["type"], r["id"])]["attributes"]["title"] for r in wave["references"]}
     assert shown >= {"Documents over time, news and forum", "Top sellers", "Top associations",
                      "Top government bodies", "Loss figures over time (CNY)", "Loss figures by seller (CNY)",
-                     "Top sources", "Keywords", "Latest relevant documents"}
+                     "Top sources", "Keywords", "Latest relevant documents", "Stories and their copies"}
+    health = dashboards["Crawl health"]
+    assert "Coverage: pages not fetched" in {BY_KEY[(r["type"], r["id"])]["attributes"]["title"]
+                                             for r in health["references"]}
     waves = dashboards["Waves"]
     shown = {BY_KEY[(r["type"], r["id"])]["attributes"]["title"] for r in waves["references"]}
     assert shown >= {"Waves over time, by scope", "Current waves", "Alert log",
@@ -142,6 +147,8 @@ def used_fields() -> list[tuple[str, str, str, str]]:
             for column in layer["columns"].values():
                 if column["sourceField"] != "___records___":
                     uses.append((lens["id"], title, column["sourceField"], column["operationType"]))
+                if "sortField" in column.get("params", {}):
+                    uses.append((lens["id"], title, column["params"]["sortField"], "sort"))
             uses += [(lens["id"], title, f, "query") for f in KQL_FIELD.findall(state["query"]["query"])]
     for search in of_type("search"):
         title = view_title(search, "kibanaSavedObjectMeta.searchSourceJSON.index")
@@ -193,3 +200,4 @@ def test_every_field_exists_in_the_real_mapping_and_aggregates(es, es_env):
         elif use == "time" and cap["type"] != "date":
             problems.append(f"{obj_id}: time field {name} is {cap['type']}")
     assert not problems, "\n".join(problems)
+
