@@ -53,6 +53,7 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "BANWAVE_INDEX_PREFIX": ("banwave", "prefix of index, alias and template names (<prefix>-docs, <prefix>-runs)"),
     "BANWAVE_DATA_DIR": (".data", "directory for crawl state, spool, dead letters and the job store (relative to the working directory)"),
     "BANWAVE_SOURCES": ("sources.yaml", "path of the sources file"),
+    "BANWAVE_ALERTS": ("", "path of the alerts file (channels and thresholds); empty = waves are tracked, no alerts sent"),
     "BANWAVE_KIBANA_URL": ("http://127.0.0.1:5601", "Kibana URL for `banwave kibana import`"),
     "BANWAVE_KIBANA_API_KEY": ("", "Kibana API key (secret); preferred over every other credential for Kibana"),
     "BANWAVE_KIBANA_USERNAME": ("", "Kibana user (with BANWAVE_KIBANA_PASSWORD); without a Kibana credential the "
@@ -83,6 +84,7 @@ class Env:
     index_prefix: str
     data_dir: Path
     sources: Path
+    alerts: Path | None
     kibana_url: str
     kibana_api_key: str = field(repr=False)
     kibana_username: str
@@ -103,6 +105,14 @@ class Env:
     def runs_alias(self) -> str:
         return f"{self.index_prefix}-runs"
 
+    @property
+    def waves_alias(self) -> str:
+        return f"{self.index_prefix}-waves"
+
+    @property
+    def alerts_alias(self) -> str:
+        return f"{self.index_prefix}-alerts"
+
     def as_environ(self) -> dict[str, str]:
         """The variables that ``load`` turns back into this Env (for a crawl subprocess)."""
         return {
@@ -110,7 +120,8 @@ class Env:
             "BANWAVE_ES_PASSWORD": self.es_password, "BANWAVE_ES_API_KEY": self.es_api_key,
             "BANWAVE_ES_CA_CERT": self.es_ca_cert, "BANWAVE_ES_TIMEOUT": str(self.es_timeout),
             "BANWAVE_INDEX_PREFIX": self.index_prefix, "BANWAVE_DATA_DIR": str(self.data_dir),
-            "BANWAVE_SOURCES": str(self.sources), "BANWAVE_KIBANA_URL": self.kibana_url,
+            "BANWAVE_SOURCES": str(self.sources), "BANWAVE_ALERTS": str(self.alerts) if self.alerts else "",
+            "BANWAVE_KIBANA_URL": self.kibana_url,
             "BANWAVE_KIBANA_API_KEY": self.kibana_api_key, "BANWAVE_LOG_LEVEL": self.log_level,
             "BANWAVE_KIBANA_USERNAME": self.kibana_username, "BANWAVE_KIBANA_PASSWORD": self.kibana_password,
             "BANWAVE_KIBANA_CA_CERT": self.kibana_ca_cert,
@@ -235,6 +246,7 @@ def load(environ: Mapping[str, str] | None = None, *, env_file: str | os.PathLik
         index_prefix=prefix,
         data_dir=_directory("BANWAVE_DATA_DIR", get("BANWAVE_DATA_DIR")),
         sources=Path(get("BANWAVE_SOURCES")).expanduser(),
+        alerts=Path(get("BANWAVE_ALERTS")).expanduser() if get("BANWAVE_ALERTS") else None,
         kibana_url=_url("BANWAVE_KIBANA_URL", get("BANWAVE_KIBANA_URL"), required=False),
         kibana_api_key=get("BANWAVE_KIBANA_API_KEY"),
         kibana_username=kibana_username,
@@ -303,7 +315,7 @@ SETTING_RULES: dict[str, Rule] = {
     "DEDUPE_MIN_TOKENS": Rule("int", low=0),
     # indexing
     "INDEX_ENABLED": Rule("bool"), "INDEX_SKIP_UNCHANGED": Rule("bool"), "INDEX_REPLAY_ON_OPEN": Rule("bool"),
-    "RUNS_ENABLED": Rule("bool"),
+    "RUNS_ENABLED": Rule("bool"), "RUNS_FAILED_PAGES_MAX": Rule("int", low=0, high=100000),
     "INDEX_BATCH_DOCS": Rule("int", low=1, high=100000),
     "INDEX_BATCH_BYTES": Rule("int", low=1),
     "INDEX_FLUSH_SECONDS": Rule("float", above=0, high=_DAY),
@@ -355,6 +367,29 @@ def _check(name: str, value: Any, rule: Rule) -> None:
         raise SettingError(f"{name}={shown} must be greater than {rule.above:g}")
     if rule.high is not None and number > rule.high:
         raise SettingError(f"{name}={shown} must be at most {rule.high:g}")
+
+
+_SECRET_NAME_RE = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+
+
+def secret(name: str, environ: Mapping[str, str] | None = None, *,
+           env_file: str | os.PathLike | None = None) -> str:
+    """The value of the environment variable ``name`` that a config file names for a secret
+    (a webhook URL, an SMTP password, a bot's signing key); raise ConfigError if it is unset or empty.
+
+    Like :func:`load`, a ``.env`` file fills in what the environment does not set.
+    The value is never logged or put in a message.
+    """
+    if not _SECRET_NAME_RE.match(name):
+        raise ConfigError(f"{name!r} is not an environment variable name (A-Z, 0-9 and _)")
+    environ = os.environ if environ is None else environ
+    value = environ.get(name)
+    if value is None:
+        path = Path(env_file or environ.get("BANWAVE_ENV_FILE") or ".env")
+        value = read_env_file(path).get(name) if path.is_file() else None
+    if not value or not value.strip():
+        raise ConfigError(f"{name} is not set (named in the alerts file)")
+    return value.strip()
 
 
 def child_environ(env: Env) -> dict[str, str]:

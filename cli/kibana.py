@@ -4,8 +4,12 @@ Reads the NDJSON files under ``deploy/kibana/`` (Kibana 8 export format),
 renames the data views ``banwave-docs``/``banwave-runs`` to the configured
 aliases (``BANWAVE_INDEX_PREFIX``), and posts them as one multipart upload to
 ``/api/saved_objects/_import?overwrite=true``, so a re-import replaces the
-objects in place. Plain ``urllib``: Kibana is not Elasticsearch, and the
-official client would refuse it.
+objects in place. Before that it asks Kibana its version (``GET /api/status``)
+and refuses, in one line, one older than the highest migration version the
+objects declare (Kibana would refuse them), and sets the time range of the
+dashboards on the documents to the data's: first and last ``timeline_at`` in
+the index (publication date, else crawl time), or ``--from``/``--to``. Plain
+``urllib``: Kibana is not Elasticsearch, and the official client would refuse it.
 
 Credentials, the first that is set: ``BANWAVE_KIBANA_API_KEY``,
 ``BANWAVE_KIBANA_USERNAME``/``PASSWORD``, then, with a warning, the
@@ -29,14 +33,19 @@ from urllib.error import HTTPError, URLError
 from urllib.parse import urlsplit
 from urllib.request import HTTPRedirectHandler, HTTPSHandler, Request, build_opener
 
+from cli.kibana_setup import (RangeError, data_time_range, docs_dashboards, minimum_version, set_time_range,
+                               time_bound, version_tuple)
 from config import REPO_ROOT, ConfigError, Env
+from pipelines.elastic import make_client
 
 logger = logging.getLogger(__name__)
 
 OBJECTS_DIR = REPO_ROOT / "deploy" / "kibana"
 IMPORT_PATH = "/api/saved_objects/_import?overwrite=true"
+STATUS_PATH = "/api/status"
 # data view title in the files -> Env property naming the configured alias
-VIEW_TITLES = {"banwave-docs": "docs_alias", "banwave-runs": "runs_alias"}
+VIEW_TITLES = {"banwave-docs": "docs_alias", "banwave-runs": "runs_alias", "banwave-waves": "waves_alias",
+               "banwave-alerts": "alerts_alias"}
 
 
 class KibanaError(RuntimeError):
@@ -49,6 +58,11 @@ def register(subparsers) -> None:
     load = actions.add_parser("import", help="import the saved objects in deploy/kibana into Kibana (overwrite)")
     load.add_argument("files", nargs="*", type=Path, metavar="FILE",
                       help="NDJSON files to import (default: deploy/kibana/*.ndjson)")
+    load.add_argument("--from", dest="time_from", type=time_bound, metavar="WHEN",
+                      help="start of the wave dashboard's time range: a date, a date-time or Kibana date math "
+                           "(now-30d); default: the first document's timeline_at in the index")
+    load.add_argument("--to", dest="time_to", type=time_bound, metavar="WHEN",
+                      help="end of the range (default: the last document's timeline_at)")
     load.add_argument("--insecure", action="store_true",
                       help="allow plain HTTP to a Kibana on another machine (credentials travel unencrypted)")
     load.set_defaults(func=run_import)
@@ -88,14 +102,19 @@ def auth_header(env: Env) -> dict[str, str]:
         return {"Authorization": f"ApiKey {env.kibana_api_key}"}
     if env.kibana_username:
         return {"Authorization": _basic(env.kibana_username, env.kibana_password)}
-    if env.es_api_key or env.es_username:
+    if env.es_api_key:
+        return {"Authorization": f"ApiKey {env.es_api_key}"}
+    if env.es_username:
+        return {"Authorization": _basic(env.es_username, env.es_password)}
+    return {}
+
+
+def warn_if_borrowed(env: Env) -> None:
+    """One warning when the import borrows the Elasticsearch credential (often the superuser)."""
+    if not (env.kibana_api_key or env.kibana_username) and (env.es_api_key or env.es_username):
         logger.warning("no Kibana credential set: using the Elasticsearch %s for Kibana; give the import its own "
                        "with BANWAVE_KIBANA_API_KEY or BANWAVE_KIBANA_USERNAME/PASSWORD",
                        "API key" if env.es_api_key else f"user {env.es_username!r}")
-        if env.es_api_key:
-            return {"Authorization": f"ApiKey {env.es_api_key}"}
-        return {"Authorization": _basic(env.es_username, env.es_password)}
-    return {}
 
 
 def _basic(username: str, password: str) -> str:
@@ -127,28 +146,69 @@ class _NoRedirect(HTTPRedirectHandler):
                           f"{newurl}; not followed with the credentials: set BANWAVE_KIBANA_URL to the final address")
 
 
-def import_objects(env: Env, objects: list[dict], insecure: bool = False) -> dict:
-    """POST the objects to Kibana; returns its JSON answer, or raises KibanaError."""
+def _call(env: Env, request: Request, insecure: bool):
+    """Send ``request`` to Kibana with the checks above; its open response (a context manager)."""
     if not env.kibana_url:
         raise ConfigError("BANWAVE_KIBANA_URL is not set: give the Kibana URL, e.g. http://127.0.0.1:5601")
     check_transport(env.kibana_url, insecure)
-    body, content_type = multipart(objects)
-    request = Request(env.kibana_url + IMPORT_PATH, data=body, method="POST",
-                      headers={"kbn-xsrf": "true", "Content-Type": content_type, **auth_header(env)})
+    for name, value in auth_header(env).items():
+        request.add_header(name, value)
     tls = ssl.create_default_context(cafile=env.kibana_ca_cert or None)
-    opener = build_opener(HTTPSHandler(context=tls), _NoRedirect())
-    logger.info("importing %s saved objects into %s", len(objects), env.kibana_url)
     try:
-        with opener.open(request, timeout=env.es_timeout) as response:
-            answer = json.loads(response.read().decode("utf-8"))
+        return build_opener(HTTPSHandler(context=tls), _NoRedirect()).open(request, timeout=env.es_timeout)
     except HTTPError as exc:
         raise KibanaError(f"Kibana at {env.kibana_url} answered HTTP {exc.code}: {_message(exc)}") from None
     except (URLError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
-        raise KibanaError(f"cannot reach Kibana at {env.kibana_url}: {reason}") from None
-    except ValueError:
-        raise KibanaError(f"Kibana at {env.kibana_url} answered something that is not JSON") from None
-    return answer
+        raise KibanaError(f"cannot reach Kibana at {env.kibana_url}: {getattr(exc, 'reason', exc)}") from None
+
+
+def import_objects(env: Env, objects: list[dict], insecure: bool = False) -> dict:
+    """POST the objects to Kibana; returns its JSON answer, or raises KibanaError."""
+    body, content_type = multipart(objects)
+    request = Request(env.kibana_url + IMPORT_PATH, data=body, method="POST",
+                      headers={"kbn-xsrf": "true", "Content-Type": content_type})
+    logger.info("importing %s saved objects into %s", len(objects), env.kibana_url)
+    with _call(env, request, insecure) as response:
+        try:
+            return json.loads(response.read().decode("utf-8"))
+        except ValueError:
+            raise KibanaError(f"Kibana at {env.kibana_url} answered something that is not JSON") from None
+
+
+def kibana_version(env: Env, insecure: bool = False) -> str:
+    """Kibana's version number from ``GET /api/status``, or raises KibanaError."""
+    with _call(env, Request(env.kibana_url + STATUS_PATH, method="GET"), insecure) as response:
+        try:
+            return str(json.loads(response.read().decode("utf-8"))["version"]["number"])
+        except (ValueError, KeyError, TypeError):
+            raise KibanaError(f"Kibana at {env.kibana_url} did not say its version (GET {STATUS_PATH})") from None
+
+
+def check_version(env: Env, objects: list[dict], insecure: bool = False) -> str:
+    """Kibana's version, or KibanaError when it is older than the objects need."""
+    version, needed = kibana_version(env, insecure), minimum_version(objects)
+    if version_tuple(version) < version_tuple(needed):
+        raise KibanaError(f"Kibana at {env.kibana_url} is {version}; banwave's saved objects need Kibana {needed} "
+                          "or later (deploy/kibana/README.md)")
+    return version
+
+
+def time_range(args, env: Env) -> tuple[str, str] | None:
+    """--from/--to, the missing ends taken from the index; None when neither is given and the index
+    has no dated document."""
+    if args.time_from and args.time_to:
+        return args.time_from, args.time_to
+    if not env.es_url:
+        raise RangeError("BANWAVE_ES_URL is not set: the dashboards' time range is read from the index; "
+                         "set it, or give --from and --to")
+    client = make_client(env)
+    try:
+        found = data_time_range(client, env.docs_alias)
+    finally:
+        client.close()
+    if found is None:
+        return (args.time_from, args.time_to or "now") if args.time_from else None
+    return args.time_from or found[0], args.time_to or found[1]
 
 
 def _message(error: HTTPError) -> str:
@@ -178,8 +238,14 @@ def run_import(args, env) -> int:
     files = args.files or sorted(OBJECTS_DIR.glob("*.ndjson"))
     try:
         objects = load_objects(files, env)
+        warn_if_borrowed(env)
+        version = check_version(env, objects, args.insecure)
+        dashboards = docs_dashboards(objects, env.docs_alias)
+        span = time_range(args, env) if dashboards else None
+        if span:
+            set_time_range(dashboards, *span)
         answer = import_objects(env, objects, insecure=args.insecure)
-    except (KibanaError, OSError) as exc:
+    except (KibanaError, RangeError, OSError) as exc:
         print(f"banwave: {exc}", file=sys.stderr)
         return 1
     errors = describe_errors(answer)
@@ -189,6 +255,13 @@ def run_import(args, env) -> int:
         print(f"banwave: Kibana imported {answer.get('successCount', 0)} of {len(objects)} saved objects",
               file=sys.stderr)
         return 1
-    print(f"imported {answer.get('successCount', len(objects))} saved objects into {env.kibana_url} "
-          f"(data views {env.docs_alias}, {env.runs_alias}; existing objects overwritten)")
+    print(f"imported {answer.get('successCount', len(objects))} saved objects into Kibana {version} at "
+          f"{env.kibana_url} (data views {env.docs_alias}, {env.runs_alias}, {env.waves_alias}, {env.alerts_alias}; "
+          "existing objects overwritten)")
+    titles = ", ".join(repr(d["attributes"]["title"]) for d in dashboards)
+    if span:
+        given = "as given" if args.time_from and args.time_to else f"first and last timeline_at in {env.docs_alias}"
+        print(f"{titles} open on {span[0]} to {span[1]} ({given})")
+    elif dashboards:
+        print(f"{titles} keep their saved time range: {env.docs_alias} has no dated document yet")
     return 0

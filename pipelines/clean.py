@@ -44,9 +44,9 @@ class CleanPipeline:
     @classmethod
     def from_crawler(cls, crawler):
         settings = crawler.settings
-        if not settings.getbool("CLEAN_ENABLED", True):
+        if not settings.getbool("CLEAN_ENABLED"):
             raise NotConfigured("CLEAN_ENABLED is False")
-        return cls(crawler.stats, settings.getint("CLEAN_TITLE_MAX_CHARS", 200))
+        return cls(crawler.stats, settings.getint("CLEAN_TITLE_MAX_CHARS"))
 
     def process_item(self, item):
         if not isinstance(item, dict) or "doc_type" not in item:

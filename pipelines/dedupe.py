@@ -152,12 +152,8 @@ def nlp_tokenizer(crawler) -> jieba.Tokenizer | None:
     """The tokenizer of the crawler's NLP stage (its EnrichPipeline's Tagger), or None when it has none."""
     from pipelines.enrich import EnrichPipeline
 
-    engine = getattr(crawler, "engine", None)
-    components = engine.scraper.itemproc.middlewares if engine is not None else ()
-    for component in components:
-        if isinstance(component, EnrichPipeline):
-            return component.tagger.tokenizer
-    return None
+    enrich = crawler.get_item_pipeline(EnrichPipeline)
+    return enrich.tagger.tokenizer if enrich is not None else None
 
 
 class DedupePipeline:

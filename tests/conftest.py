@@ -19,6 +19,17 @@ from pipelines.elastic import drop_indices, make_client
 TEST_ES_URL = os.environ.get("BANWAVE_TEST_ES_URL", "http://127.0.0.1:9200")
 
 
+def pytest_collection_modifyitems(items) -> None:
+    """Every test that reaches the real Elasticsearch (the es_url fixture, directly or through
+    another fixture) is marked ``es``; every ``es`` test is also ``slow``, so that
+    ``pytest -m "not slow"`` is the quick part of the suite."""
+    for item in items:
+        if "es_url" in getattr(item, "fixturenames", ()) and item.get_closest_marker("es") is None:
+            item.add_marker(pytest.mark.es)
+        if item.get_closest_marker("es") is not None and item.get_closest_marker("slow") is None:
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session")
 def es_url() -> str:
     client = Elasticsearch(TEST_ES_URL, request_timeout=10, max_retries=0)

@@ -94,6 +94,7 @@ def run_cli(tmp_path, args, **environ):
                           capture_output=True, text=True, cwd=tmp_path)
 
 
+@pytest.mark.slow  # a `banwave` subprocess
 def test_cli_prints_one_line_not_a_traceback(tmp_path):
     result = run_cli(tmp_path, ["es", "health"], BANWAVE_ES_URL="not-a-url", BANWAVE_ENV_FILE="")
     assert result.returncode == 2
@@ -103,6 +104,7 @@ def test_cli_prints_one_line_not_a_traceback(tmp_path):
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow  # a `banwave` subprocess
 def test_cli_without_es_url_says_which_variable(tmp_path):
     result = run_cli(tmp_path, ["es", "setup"])
     assert result.returncode == 2
@@ -110,6 +112,7 @@ def test_cli_without_es_url_says_which_variable(tmp_path):
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.slow  # a `banwave` subprocess
 def test_cli_reports_unreachable_server_in_one_line(tmp_path):
     result = run_cli(tmp_path, ["es", "setup"], BANWAVE_ES_URL="http://127.0.0.1:9", BANWAVE_ES_TIMEOUT="2")
     assert result.returncode == 1

@@ -60,6 +60,7 @@ def test_canonical_link_on_same_host_is_used_and_stripped():
     assert got["canonical_url"] == "http://x.test/a/1.html"
 
 
+@pytest.mark.slow  # a `banwave` subprocess
 def test_cli_one_line_per_input_in_order_with_errors(tmp_path):
     lines = [
         {"id": "a", "url": "http://x.test/a.html", "path": str(DATA / "article_gbk.html")},
@@ -81,7 +82,7 @@ def test_cli_one_line_per_input_in_order_with_errors(tmp_path):
     assert "error" in out[4]
 
 
-def test_density_fallback_rescues_table_layout_portal():
+def test_readability_replaces_table_layout_rows():
     """trafilatura renders a table layout as markdown rows with the paragraphs run
     together; the vote picks the density text, which keeps them apart."""
     from pipelines.extract import ExtractConfig

@@ -6,6 +6,7 @@ from scrapy import Request
 from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.utils.test import get_crawler
 
+import settings as project
 from pipelines.canonical import content_hash, doc_id
 from pipelines.clean import CleanPipeline, clean_text
 from pipelines.extract import ExtractMiddleware
@@ -20,9 +21,23 @@ def raw_page(name, url, page_kind="article", **extra):
             "lang": None, "crawled_at": "2021-10-01T00:00:00+00:00", **extra}
 
 
+# the project's defaults (settings.py), as a crawl would have them: components keep none of their own
+DEFAULTS = {name: getattr(project, name) for name in dir(project) if name.startswith(("EXTRACT_", "CLEAN_"))}
+
+
+def crawler_with(**settings):
+    return get_crawler(settings_dict={**DEFAULTS, **settings})
+
+
 def middleware(**settings):
-    crawler = get_crawler(settings_dict=settings)
+    crawler = crawler_with(**settings)
     return ExtractMiddleware.from_crawler(crawler), crawler.stats
+
+
+@pytest.mark.parametrize("name,value", [("EXTRACT_FALLBACK_TABLE_SHARE", 1.5), ("EXTRACT_CJK_RATIO", -0.1)])
+def test_out_of_range_fraction_is_an_error_naming_the_setting(name, value):
+    with pytest.raises(ValueError, match=name):
+        middleware(**{name: value})
 
 
 def test_article_becomes_one_document():
@@ -81,7 +96,7 @@ def test_disabled_raises_not_configured_naming_the_setting():
 
 
 def test_clean_pipeline_normalises_and_rehashes():
-    crawler = get_crawler(settings_dict={"CLEAN_TITLE_MAX_CHARS": 10})
+    crawler = crawler_with(CLEAN_TITLE_MAX_CHARS=10)
     pipeline = CleanPipeline.from_crawler(crawler)
     item = {"doc_type": "article", "title": "  很长很长很长很长的标题\u3000超过十个字 ", "text": "e\u0301 第一段\u200b\u3000\u3000文字 \n\n\n 第二段",
             "content_hash": "stale", "author": " 林晓\u00a0"}
@@ -92,7 +107,7 @@ def test_clean_pipeline_normalises_and_rehashes():
 
 
 def test_clean_pipeline_dates_undated_documents_at_their_crawl_time_flagged():
-    pipeline = CleanPipeline.from_crawler(get_crawler())
+    pipeline = CleanPipeline.from_crawler(crawler_with())
     dated = pipeline.process_item({"doc_type": "article", "text": "正文", "published": "2021-06-01T10:00:00+08:00",
                                    "crawled_at": "2021-06-02T00:00:00+00:00"})
     undated = pipeline.process_item({"doc_type": "post", "text": "正文", "published": None,
@@ -103,7 +118,7 @@ def test_clean_pipeline_dates_undated_documents_at_their_crawl_time_flagged():
 
 
 def test_clean_pipeline_drops_empty_and_counts():
-    crawler = get_crawler()
+    crawler = crawler_with()
     pipeline = CleanPipeline.from_crawler(crawler)
     with pytest.raises(DropItem):
         pipeline.process_item({"doc_type": "post", "text": "\u200b\u3000 \n"})
@@ -111,11 +126,12 @@ def test_clean_pipeline_drops_empty_and_counts():
     assert pipeline.process_item({"kind": "not-a-document"}) == {"kind": "not-a-document"}
 
 
-def test_thread_page_without_recognisable_posts_is_counted():
+def test_thread_page_without_recognisable_posts_becomes_one_counted_document():
     mw, stats = middleware()
     page = raw_page("article_gbk.html", "http://x.test/thread-9-1-1.html", "thread")
-    assert list(mw.process_spider_output(None, [page])) == []
-    assert stats.get_value("extract/dropped/no_posts") == 1
+    [doc] = list(mw.process_spider_output(None, [page]))
+    assert doc["doc_type"] == "article" and "五万个店铺" in doc["text"]
+    assert stats.get_value("extract/thread_as_article") == 1
 
 
 def test_extraction_bug_is_counted_and_output_continues(monkeypatch):

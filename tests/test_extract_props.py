@@ -2,9 +2,12 @@
 from datetime import datetime, timezone
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from pipelines.extract import ExtractError, extract_page
+
+pytestmark = pytest.mark.slow  # hypothesis runs hundreds of pages
 
 CRAWL = datetime(2021, 10, 1, tzinfo=timezone.utc)
 TAGS = st.sampled_from(["<html>", "<body>", "<p>", "</p>", "<div id='post_1'>", "<td id='postmessage_1'>",

@@ -95,3 +95,22 @@ def test_generic_profile_needs_two_posts():
     two = one.replace("</body>", '<div id="reply-2"><div class="content">second</div></div></body>')
     assert not is_thread(one) and is_thread(two)
     assert [p["text"] for p in segment_posts(two)[1]] == ["only one", "second"]
+
+
+def _discuz_post(pid, when_html):
+    return (f'<div id="post_{pid}"><em id="authorposton{pid}">发表于 {when_html}</em>'
+            f'<td id="postmessage_{pid}">第{pid}楼的内容</td></div>')
+
+
+def test_empty_title_attribute_never_beats_visible_relative_date():
+    """Discuz prints relative dates as <span title="">昨天 14:05</span> on some pages (issue 11):
+    the empty attribute must not hide the visible text, which counts back from the crawl time."""
+    page = "<html><body>" + _discuz_post(1, '<span title="">昨天&nbsp;14:05</span>') + \
+        _discuz_post(2, '<span title="">3 小时前</span>') + \
+        _discuz_post(3, '<span title="2021-5-10 08:00">3&nbsp;天前</span>') + \
+        _discuz_post(4, '<span title="not a date">3个月前</span>') + "</body></html>"
+    _, posts = segment_posts(page, crawled_at=CRAWL)  # CRAWL = 2021-05-13 12:00 in Shanghai
+    assert [p["published"] for p in posts] == [
+        "2021-05-12T14:05:00+08:00", "2021-05-13T09:00:00+08:00",
+        "2021-05-10T08:00:00+08:00",  # a real absolute date in the attribute still wins
+        "2021-02-12T12:00:00+08:00"]  # 3 months of 30 days back, not 3 hours

@@ -8,6 +8,8 @@ from nlp.figures import FigureExtractor
 from nlp.numbers import parse_number
 from nlp.resources import load_rates, load_yaml
 
+pytestmark = pytest.mark.slow  # hypothesis over the tagger
+
 _tagger = None
 
 # Text mixing the pieces the tagger reacts to with arbitrary characters.

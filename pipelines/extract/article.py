@@ -1,21 +1,25 @@
-"""Article extraction: main text by trafilatura (or site rules), metadata from
-the page's own markup, and a text-density fallback for pages where trafilatura
-returns nothing or only a fragment (common on Chinese portals whose body sits
-in ``<div>``s with ``<br>`` line breaks rather than ``<p>``s)."""
+"""Article extraction: main text by trafilatura (or site rules), replaced by
+Readability's text only on measured evidence (trafilatura returned nothing, or
+rendered a layout table of navigation and calendars that Readability's subset
+of the page leaves out), and metadata from the page's own markup."""
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import re
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
 import htmldate
 import trafilatura
 from lxml import etree
+from trafilatura.readability_lxml import Document as Readability
 
+from pipelines.extract.byline import Byline, page_lines
 from pipelines.extract.dates import normalise_date
-from pipelines.extract.dom import LinkCaptions, element_text, first, first_text, valid_xpaths
+from pipelines.extract.dom import LinkCaptions, element_text, first, first_text, parse_html, valid_xpaths
 
 logger = logging.getLogger(__name__)
 
@@ -24,10 +28,10 @@ logger = logging.getLogger(__name__)
 class ArticleConfig:
     """Extraction knobs, filled from the EXTRACT_* settings by the caller."""
 
-    fallback: bool = True          # run the density extractor when trafilatura looks weak
-    fallback_ratio: float = 0.6    # trafilatura with less prose than this share of the fallback's loses
-    fallback_min_chars: int = 80   # the fallback needs this much prose to be considered at all
-    vote_margin: float = 0.15      # the fallback also wins when its prose share is this much higher
+    fallback: bool = True          # Readability may replace trafilatura's text (rule in main_text)
+    table_share: float = 0.3       # ... when at least this share of trafilatura's text is table rows
+    containment: float = 0.8       # ... and this share of Readability's tokens is in trafilatura's text
+    min_ratio: float = 0.2         # ... and Readability keeps at least this share of its tokens
     default_tz: str = "Asia/Shanghai"
 
 
@@ -53,8 +57,10 @@ _META_AUTHOR = [
     "//*[@rel='author' or @itemprop='author' or contains(@class, 'author')][not(.//p)]",
 ]
 _AUTHOR_IN_TEXT = re.compile(r"(?:作者|记者|文|撰稿)\s*[:：/｜|]\s*([^\s|｜/,，。]{2,20})")
+_NOT_A_PERSON = re.compile(r"\d|https?:|www\.|\.com|网|报|社|,|，|\bteam\b|编辑部|阅读", re.I)
 _AUTHOR_PREFIX = re.compile(r"^(?:by|作者|记者|文)\s*[:：]?\s*", re.I)
-_TITLE_SEPARATORS = re.compile(r"\s*(?:[|｜_–—]|\s-\s)\s*")
+_SITE_PART = re.compile(r"^.{1,12}(?:网|網|频道|頻道|新闻|新聞|日报|日報|博客|论坛|社区|百科)$|^(?:www\.)?[\w-]+(?:\.[a-z]{2,})+$|\(新闻\)$")
+_TITLE_SEPARATORS = re.compile(r"\s*(?:[|｜_–—]|--|\s-\s)\s*")
 # Credit, copyright and reprint lines that portals append to (or put above) the body.
 BOILERPLATE_LINE = re.compile(
     r"^[（(【\[]?\s*(?:责任编辑|責任編輯|编辑|編輯|校对|审核|来源|來源|原标题|稿源|文章来源|本文来源"
@@ -63,47 +69,44 @@ BOILERPLATE_LINE = re.compile(
     r"|^.{0,40}(?:版权所有|转载请注明|未经授权|All rights reserved|Copyright\b|©).{0,60}$",
     re.I,
 )
-# trafilatura renders layout tables as markdown rows, escaping literal pipes
-_TABLE_CELL = re.compile(r"\n|\\?\|")
+_MAX_STRAY_COMMENTS = 0.25  # share of the main text that comment lines may take and still be dropped
 _SENTENCE_END = ("。", "！", "？", ".", "!", "?", "”", '"')
-_NOT_BODY = ("comment", "footer", "nav", "sidebar", "related", "recommend", "copyright")
-_BODY_TAGS = {"div", "td", "article", "section", "main"}
 
 
 def extract_article(tree, url: str, rules: dict | None, crawled_at: datetime | None,
-                    config: ArticleConfig) -> dict:
+                    config: ArticleConfig, text: str | None = None) -> dict:
     """Title, text, published, author and site_name of an article page; text is
-    empty when there is no main text or the page is an index of links."""
+    empty when there is no main text or the page is an index of links.
+    ``text``: the main text when the caller has already extracted it."""
     rules = rules or {}
-    text = _rule_text(tree, rules) if rules.get("body") else ""
+    if rules.get("body"):
+        text = _rule_text(tree, rules)
     if not text:
-        # Metadata is read below from the page's own markup: trafilatura's
-        # metadata pass (htmldate with dateparser) costs as much as extraction.
-        document = trafilatura.bare_extraction(
-            tree, url=url, with_metadata=False, include_comments=False, include_tables=True,
-            include_images=False, prune_xpath=valid_xpaths(rules.get("drop")) or None,
-        )
-        text = (document.text or "") if document is not None else ""
+        text = main_text(tree, url, rules, config)
     captions = LinkCaptions(tree)
-    if config.fallback and not rules.get("body"):
-        text = _vote(text, density_text(tree), captions, config, url)
     structured = _json_ld(tree)
     title = first_text(tree, rules.get("title")) or structured.get("headline") or _title(tree)
+    title = strip_site_name(title, structured.get("publisher") or first_text(tree, _META_SITE))
     text, headline, dateline = _strip_chrome(text, title, crawled_at, config.default_tz)
     if not text or is_listing(text, captions):
         # index or channel page: no document, so no metadata search either
         return {"title": title, "text": "", "published": None, "author": None, "site_name": None}
     if headline and title and len(headline) > len(title) and title in headline:
         title = headline  # the visible headline is complete where <title> was cut
+    byline = Byline(page_lines(tree), text, headline or title)
     raw_date = (first_text(tree, rules.get("date")) or first_text(tree, _META_DATE)
-                or structured.get("datePublished") or _visible_date(tree, crawled_at, config.default_tz)
-                or dateline or _htmldate(tree, url))
+                or structured.get("datePublished") or byline.date(crawled_at, config.default_tz)
+                or _visible_date(tree, crawled_at, config.default_tz) or dateline or _htmldate(tree, url))
+    site_name = structured.get("publisher") or first_text(tree, _META_SITE)
+    author = first_text(tree, rules.get("author")) or byline.author()
+    if not author:
+        author = next((a for a in (structured.get("author"), _author(tree)) if _plausible_author(a, site_name)), None)
     return {
         "title": title,
         "text": text,
         "published": normalise_date(raw_date, crawled_at, config.default_tz) if raw_date else None,
-        "author": first_text(tree, rules.get("author")) or structured.get("author") or _author(tree),
-        "site_name": structured.get("publisher") or first_text(tree, _META_SITE),
+        "author": author,
+        "site_name": site_name,
     }
 
 
@@ -117,61 +120,90 @@ def is_listing(text: str, captions: LinkCaptions) -> bool:
     return sum(map(captions.is_link_line, lines)) / len(lines) > 0.5
 
 
-def _vote(main: str, fallback: str, captions: LinkCaptions, config: ArticleConfig, url: str) -> str:
-    """trafilatura's text unless the density text is clearly better: it must be
-    mostly prose of some length, and then either trafilatura has much less prose
-    (it missed the body) or a much smaller prose share (it kept navigation and
-    link lists, typically from table layouts) at no real loss of prose."""
-    fallback_prose, fallback_total = _prose(fallback, captions)
-    if fallback_prose < config.fallback_min_chars or fallback_prose * 2 < fallback_total:
-        return main  # index pages: the least linky block is the footer
-    main_prose, main_total = _prose(main, captions)
-    if main_prose < config.fallback_ratio * fallback_prose:
-        logger.debug("%s: density text (%d prose chars) beats trafilatura (%d)", url, fallback_prose, main_prose)
-        return fallback
-    if (fallback_prose / fallback_total - main_prose / max(main_total, 1) > config.vote_margin
-            and fallback_prose >= 0.8 * main_prose):
-        logger.debug("%s: density text is cleaner than trafilatura's", url)
-        return fallback
-    return main
+def trafilatura_text(tree, url: str, rules: dict | None = None, comments: bool | None = None) -> str:
+    """trafilatura's main text of the parsed page (its default cascade, tables kept).
+
+    ``comments``: True keeps the comments trafilatura finds, False drops them,
+    None keeps them only when they outweigh the main text: then they are the
+    page's content (a thread whose posts trafilatura files as comments), while
+    reader comments under an article are shorter than it and are dropped.
+    Metadata is read elsewhere from the page's own markup: trafilatura's
+    metadata pass (htmldate with dateparser) costs as much as extraction."""
+    document = trafilatura.bare_extraction(
+        tree, url=url, with_metadata=False, include_comments=comments is not False, include_tables=True,
+        include_images=False, prune_xpath=valid_xpaths((rules or {}).get("drop")) or None,
+    )
+    if document is None:
+        return ""
+    text, extra = document.text or "", document.comments or ""
+    if comments or (comments is None and len(extra) > len(text)):
+        return "\n".join(part for part in (text, extra) if part)
+    # With comments on, trafilatura's main text can keep a stray comment line
+    # too: drop it, unless such lines are a good part of the text (then the
+    # main text is built of them: a thread, not an article with comments).
+    lines, dropped = text.split("\n"), set(extra.split("\n"))
+    if sum(len(line) for line in lines if line in dropped) > _MAX_STRAY_COMMENTS * len(text):
+        return text
+    return "\n".join(line for line in lines if line not in dropped)
 
 
-def _prose(text: str, captions: LinkCaptions) -> tuple[int, int]:
-    """Characters in prose lines and in all lines; markdown table cells count as lines."""
-    prose = total = 0
-    for line in _TABLE_CELL.split(text):
-        line = line.strip()
-        if not line:
-            continue
+def main_text(tree, url: str, rules: dict | None, config: ArticleConfig) -> str:
+    """trafilatura's text, unless Readability's is better on measured evidence.
+
+    trafilatura renders layout tables as markdown rows and then keeps the
+    whole table: site navigation, calendars, "related" lists, copyright rows.
+    When such rows make up a good part of its text and Readability's text is
+    a subset of it (not a different block of the page), Readability's is the
+    article without the table chrome. An empty trafilatura result is replaced
+    by Readability's too. Every other case keeps trafilatura's text: on the
+    evaluation pages each looser rule (a shorter text contained in the other,
+    a prose-share vote) replaced good text on some page (docs/extraction.md)."""
+    text = trafilatura_text(tree, url, rules)
+    if not config.fallback or (text and table_share(text) < config.table_share):
+        return text
+    alternative = readability_text(tree)
+    if not text:
+        return alternative
+    mine, theirs = tokens(text), tokens(alternative)
+    if not theirs or sum(theirs.values()) < config.min_ratio * sum(mine.values()):
+        return text
+    return alternative if containment(theirs, mine) >= config.containment else text
+
+
+def readability_text(tree) -> str:
+    """Readability's main block as text (trafilatura's bundled fork of readability-lxml)."""
+    try:
+        summary = Readability(copy.deepcopy(tree), min_text_length=25).summary()
+    except Exception:  # noqa: BLE001 - a Readability failure only means "no alternative"
+        logger.debug("readability failed", exc_info=True)
+        return ""
+    root = parse_html(summary) if summary else None
+    return element_text(root) if root is not None else ""
+
+
+_CJK_CHARS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
+_TOKEN = re.compile(f"[{_CJK_CHARS}]|[^\\W_{_CJK_CHARS}]+")
+
+
+def tokens(text: str) -> Counter:
+    """Bag of tokens: each CJK character, each other word lower-cased (the evaluation's scale)."""
+    return Counter(_TOKEN.findall(text.lower()))
+
+
+def containment(part: Counter, whole: Counter) -> float:
+    """Share of ``part``'s tokens (with multiplicity) that ``whole`` also has."""
+    total = sum(part.values())
+    return sum((part & whole).values()) / total if total else 0.0
+
+
+def table_share(text: str) -> float:
+    """Share of the text's characters in markdown table rows (trafilatura's rendering of <table>)."""
+    total = rows = 0
+    for line in text.split("\n"):
         total += len(line)
-        if any(c.isalpha() for c in line) and not captions.is_link_line(line) and not BOILERPLATE_LINE.match(line):
-            prose += len(line)
-    return prose, total
-
-
-def density_text(tree) -> str:
-    """Text of the block with the most non-link text, scored like Readability:
-    characters outside links, minus a penalty for link-heavy blocks."""
-    body = tree.find("body")
-    if body is None:
-        return ""
-    best, best_score = None, 0.0
-    for element in body.iter(*_BODY_TAGS):
-        marker = f"{element.get('class', '')} {element.get('id', '')}".lower()
-        if any(word in marker for word in _NOT_BODY) or element.get("id") in ("ft", "hd"):  # Discuz! ids
-            continue
-        text_len = sum(len(t.strip()) for t in element.itertext())
-        if text_len < 50:
-            continue
-        link_len = sum(len(t.strip()) for a in element.iter("a") for t in a.itertext())
-        paragraphs = len(element.findall("p")) + len(element.findall("br"))
-        score = (text_len - 2 * link_len) * (1 + 0.1 * min(paragraphs, 10)) / (1 + 0.002 * text_len) ** 0.5
-        if score > best_score:
-            best, best_score = element, score
-    if best is None:
-        return ""
-    skip = set(best.xpath(".//a[not(ancestor::p)] | .//*[contains(@class, 'share') or contains(@class, 'related')]"))
-    return element_text(best, skip)
+        if line.lstrip().startswith("|"):
+            rows += len(line)
+    return rows / total if total else 0.0
 
 
 def _strip_chrome(text: str, title: str | None, crawled_at, default_tz) -> tuple[str, str | None, str | None]:
@@ -186,7 +218,7 @@ def _strip_chrome(text: str, title: str | None, crawled_at, default_tz) -> tuple
     if headline is not None and len(lines) > lines.index(headline) + 1:
         lines = lines[lines.index(headline) + 1:]
     dateline = None
-    while len(lines) > 1:
+    while headline is not None and len(lines) > 1:  # without a headline a dated first line is text
         head = lines[0]
         if len(head) < 60 and not head.endswith(_SENTENCE_END) and normalise_date(head, crawled_at, default_tz):
             line = lines.pop(0)
@@ -239,6 +271,26 @@ def _string(value) -> str | None:
     return " ".join(value.split()) if isinstance(value, str) and value.strip() else None
 
 
+def strip_site_name(title: str | None, site_name: str | None) -> str | None:
+    """The title without trailing "| site" parts: a part equal to (or inside) the
+    site name, or a last part that names a site or channel (…网, …频道)."""
+    if not title:
+        return title
+    parts = _TITLE_SEPARATORS.split(title)
+    while len(parts) > 1 and (site_name and (parts[-1] in site_name or site_name in parts[-1])
+                              or _SITE_PART.search(parts[-1])):
+        parts.pop()
+    return title if len(parts) == len(_TITLE_SEPARATORS.split(title)) else title[:_prefix_end(title, parts)]
+
+
+def _prefix_end(title: str, parts: list[str]) -> int:
+    """End offset in ``title`` of its first ``len(parts)`` separator-split parts."""
+    end = 0
+    for part in parts:
+        end = title.index(part, end) + len(part)
+    return end
+
+
 def _title(tree) -> str | None:
     """<h1> if present (portals put the site name into <title>), else og:title,
     else the longest part of <title> split at its site-name separator."""
@@ -270,13 +322,16 @@ def _visible_date(tree, crawled_at, default_tz) -> str | None:
     return None
 
 
+def _plausible_author(name: str | None, site_name: str | None) -> bool:
+    """A person's name, not the site or software that meta tags often name (网, URLs, ids, lists)."""
+    return bool(name) and len(name) <= 30 and not _NOT_A_PERSON.search(name) and \
+        not (site_name and (name in site_name or site_name in name))
+
+
 def _author(tree) -> str | None:
+    # visible Chinese bylines are read by Byline; here only markup that names the author
     author = first_text(tree, _META_AUTHOR)
     if author:
         match = _AUTHOR_IN_TEXT.search(author)
         return match.group(1) if match else _AUTHOR_PREFIX.sub("", author) or None
-    for element in tree.xpath(_VISIBLE_DATE[1])[:20]:
-        match = _AUTHOR_IN_TEXT.search(" ".join(element.itertext()))
-        if match:
-            return match.group(1)
     return None

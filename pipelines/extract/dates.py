@@ -43,19 +43,25 @@ _ABSOLUTE = [
     re.compile(r"\b" + _MONTH + r"\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<y>(?:19|20)\d{2})\b" + _TIME + _ZONE, re.I),
     # 12 May 2021 10:23 GMT
     re.compile(r"\b(?P<d>\d{1,2})(?:st|nd|rd|th)?\s+" + _MONTH + r",?\s+(?P<y>(?:19|20)\d{2})\b" + _TIME + _ZONE, re.I),
+    # 08/05/2024 9:58 pm (forum software): day first when the first number
+    # cannot be a month, else month first (the US default of most engines)
+    re.compile(r"(?<![\d/.-])(?P<a>\d{1,2})[/.-](?P<b>\d{1,2})[/.-](?P<y>(?:19|20)\d{2})(?![\d/.-])" + _TIME + _ZONE),
+    # 1998年3月号, 2005年8月: month precision, read as the month's first day
+    re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})\s*年\s*(?P<m>\d{1,2})\s*月(?!\s*\d)(?P<d>)"),
     # 8月15日 10:23 / 08-15 10:23: year taken from the crawl time
     re.compile(r"(?<![\d/.-])(?P<m>\d{1,2})\s*(?:月|-|/)\s*(?P<d>\d{1,2})(?![\d/.-])\s*日?" + _TIME),
 ]
 _DAY_WORDS = {"今天": 0, "今日": 0, "昨天": 1, "昨日": 1, "前天": 2, "today": 0, "yesterday": 1}
 _DAY_WORD = re.compile(r"(?P<w>今天|今日|昨天|昨日|前天|today|yesterday)" + _TIME, re.I)
 _AGO = re.compile(
-    r"(?P<n>\d+|半|一|两|几)\s*(?P<u>秒|分钟|分|小时|个小时|天|日|周|星期|个月|月|年"
+    r"(?P<n>\d+|半|一|两|几)\s*(?P<u>个?(?:秒|分钟|分|小时|天|日|周|星期|月|年)"
     r"|seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?)\s*(?:前|以前|ago)",
     re.I,
 )
 _JUST_NOW = re.compile(r"刚刚|刚才|just now", re.I)
+# Unit by its first character(s) once a leading 个 is dropped ("个小时", "个月": 个 is only a measure word).
 _UNIT_SECONDS = {
-    "秒": 1, "sec": 1, "分": 60, "min": 60, "小": 3600, "个": 3600, "hou": 3600, "hr": 3600,
+    "秒": 1, "sec": 1, "分": 60, "min": 60, "小": 3600, "hou": 3600, "hr": 3600,
     "天": 86400, "日": 86400, "day": 86400, "周": 604800, "星": 604800, "wee": 604800,
     "月": 2592000, "mon": 2592000, "年": 31536000, "yea": 31536000,
 }
@@ -101,7 +107,7 @@ def _relative(text: str, now: datetime) -> datetime | None:
     match = _AGO.search(text)
     if match:
         n = {"半": 0.5, "一": 1, "两": 2, "几": 3}.get(match["n"]) or int(match["n"])
-        unit = match["u"].lower()
+        unit = match["u"].lower().removeprefix("个")
         seconds = next(v for k, v in _UNIT_SECONDS.items() if unit.startswith(k))
         return now - timedelta(seconds=n * seconds)
     if _JUST_NOW.search(text):
@@ -113,15 +119,19 @@ def _absolute(text: str, now: datetime, tz) -> datetime | None:
     for pattern in _ABSOLUTE:
         for match in pattern.finditer(text):
             groups = match.groupdict()
-            month = _MONTHS[groups["mon"].lower()] if groups.get("mon") else int(groups["m"])
+            if groups.get("a"):
+                first, second = int(groups["a"]), int(groups["b"])
+                month, groups["d"] = (second, first) if first > 12 else (first, second)
+            else:
+                month = _MONTHS[groups["mon"].lower()] if groups.get("mon") else int(groups["m"])
             year = int(groups["y"]) if groups.get("y") else now.year
             try:
-                day = datetime(year, month, int(match["d"]), tzinfo=_offset(groups.get("tz")) or tz)
+                day = datetime(year, month, int(groups["d"] or 1), tzinfo=_offset(groups.get("tz")) or tz)
             except ValueError:
                 continue
             if not groups.get("y") and day > now + timedelta(days=1):
                 day = day.replace(year=year - 1)  # "12-30" read in January is last year's
-            return _at_time(day, match) if match["h"] is not None else day
+            return _at_time(day, match) if groups.get("h") is not None else day
     return None
 
 

@@ -5,18 +5,19 @@ always handed a ``str`` decoded here. Candidates, in order: byte-order mark,
 valid UTF-8, the charset declared in the page (``<meta charset>``), the HTTP
 ``Content-Type`` charset, then statistical detection (charset-normalizer).
 A declared charset is only a claim: each candidate must decode the bytes
-cleanly, otherwise the next one is tried. Legacy Chinese labels are widened to
-their supersets (GB2312/GBK -> GB18030, Big5 -> Big5-HKSCS) because pages
-labelled GB2312 routinely use GBK-only characters.
+cleanly, otherwise the next one is tried. Labels, BOMs and the WHATWG
+widening of legacy labels (GB2312/GBK -> GB18030, Big5 -> Big5-HKSCS,
+Latin-1 -> cp1252) come from ``w3lib.encoding``, Scrapy's own; the
+validation cascade is ours, because a label alone is often wrong.
 """
 from __future__ import annotations
 
 import codecs
 import logging
-import re
 import threading
 
 from charset_normalizer import from_bytes
+from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, read_bom, resolve_encoding
 
 logger = logging.getLogger(__name__)
 
@@ -25,31 +26,19 @@ class DecodeError(ValueError):
     """The body is binary or cannot be decoded as text."""
 
 
-# WHATWG-style widening: decode with the superset the label really means.
-_WIDEN = {
-    "gb2312": "gb18030", "gbk": "gb18030", "cp936": "gb18030", "x-gbk": "gb18030",
-    "gb_2312-80": "gb18030", "euc-cn": "gb18030", "hz-gb-2312": "gb18030",
-    "big5": "big5hkscs", "big5-hkscs": "big5hkscs", "cp950": "big5hkscs", "x-x-big5": "big5hkscs",
-    "iso-8859-1": "cp1252", "iso8859-1": "cp1252", "latin-1": "cp1252", "latin1": "cp1252", "us-ascii": "cp1252",
-    "ascii": "cp1252", "shift_jis": "cp932", "sjis": "cp932", "euc-kr": "cp949",
-    "utf8": "utf-8", "unicode-1-1-utf-8": "utf-8",
+# Labels w3lib does not resolve (or resolves to the narrower codec): WHATWG
+# aliases Python lacks, and Big5's Windows/HKSCS supersets.
+_EXTRA_LABELS = {
+    "x-gbk": "gb18030", "hz-gb-2312": "gb18030", "hz": "gb18030", "x-x-big5": "big5hkscs",
+    "cp950": "big5hkscs", "unicode-1-1-utf-8": "utf-8",
 }
 # Single-byte codecs decode any byte string, so "it decoded" proves nothing.
 _SINGLE_BYTE = {"cp1252", "iso8859-15", "cp1251", "koi8-r", "iso8859-2"}
 
-_BOMS = (
-    (codecs.BOM_UTF8, "utf-8-sig"),
-    (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),  # before UTF-16: same prefix
-    (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"),
-)
 _BINARY_MAGIC = (
     b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"%PDF", b"PK\x03\x04", b"\x1f\x8b",
     b"BZh", b"\x7fELF", b"RIFF", b"\x00\x00\x01\x00", b"OggS", b"ID3", b"wOFF", b"wOF2",
 )
-_META_CHARSET = re.compile(
-    rb"""<meta[^>]+?charset\s*=\s*["']?\s*([A-Za-z0-9_:.\-]+)""", re.IGNORECASE
-)
-_HEADER_CHARSET = re.compile(r"""charset\s*=\s*["']?\s*([A-Za-z0-9_:.\-]+)""", re.IGNORECASE)
 _errors = threading.local()
 
 
@@ -71,12 +60,11 @@ def decode_body(body: bytes, headers: dict | None = None) -> str:
     if not isinstance(body, (bytes, bytearray)):
         raise DecodeError(f"body must be bytes, not {type(body).__name__}")
     body = bytes(body)
-    for bom, encoding in _BOMS:
-        if body.startswith(bom):
-            text = _try_decode(body, encoding)
-            if text is not None:
-                return text
-            break
+    encoding, bom = read_bom(body)
+    if encoding is not None:
+        text = _try_decode(body[len(bom):], encoding)
+        if text is not None:
+            return text
     if looks_binary(body):
         raise DecodeError("binary content")
     if not body:
@@ -121,16 +109,14 @@ def looks_binary(body: bytes) -> bool:
 
 
 def declared_charset(body: bytes) -> str | None:
-    """The charset named by ``<meta charset>``/``http-equiv`` in the first 4 KiB."""
-    match = _META_CHARSET.search(body[:4096])
-    return match.group(1).decode("ascii", "replace") if match else None
+    """The codec named by ``<meta charset>``/``http-equiv`` (or an XML declaration), resolved by w3lib."""
+    return html_body_declared_encoding(body)
 
 
 def header_charset(headers: dict | None) -> str | None:
-    """The charset parameter of the Content-Type header, whatever the key case."""
+    """The codec named by the Content-Type header's charset, whatever the key case."""
     value = header_value(headers, "content-type")
-    match = _HEADER_CHARSET.search(value) if value else None
-    return match.group(1) if match else None
+    return http_content_type_encoding(value) if value else None
 
 
 def header_value(headers: dict | None, name: str) -> str | None:
@@ -152,12 +138,8 @@ def normalise_charset(label: str | None) -> str | None:
     if not label:
         return None
     label = label.strip().lower()
-    label = _WIDEN.get(label, label)
-    try:
-        name = codecs.lookup(label).name
-    except LookupError:
-        return None
-    return _WIDEN.get(name, name)
+    name = _EXTRA_LABELS.get(label) or resolve_encoding(label)
+    return _EXTRA_LABELS.get(name, name)
 
 
 def _try_decode(body: bytes, encoding: str, tolerant: bool = True) -> str | None:

@@ -3,19 +3,22 @@
 trafilatura treats a thread page as one article and glues all posts (with
 quotes and signatures) into one text, so thread pages are segmented here with
 XPath profiles for the forum engines we meet (Discuz!, phpBB) plus a generic
-profile for repeated ``id="post…"`` blocks. A spider's ``rules`` dict may
-override any profile key (see docs/extraction.md).
+profile for repeated ``id="post…"`` blocks, then by the structural detector of
+``posts.py`` (repeated author/time/body blocks) for any other engine. A
+spider's ``rules`` dict may override any profile key (see docs/extraction.md).
 """
 from __future__ import annotations
 
 import logging
 import re
+from collections import Counter
 from datetime import datetime
 
 from lxml import etree, html as lxml_html
 
 from pipelines.extract.dates import normalise_date
-from pipelines.extract.dom import class_xpath, element_text, first, first_text, parse_html
+from pipelines.extract.posts import find_post_blocks, poster, time_texts
+from pipelines.extract.dom import class_xpath, element_text, first, first_text, parse_html, texts
 
 logger = logging.getLogger(__name__)
 
@@ -52,8 +55,8 @@ PROFILES = {
         "title": [f"//h2[{class_xpath('topic-title')}]", "//h2", "//h1"],
     },
     "generic": {
-        "post": "//*[re:test(@id, '^(post|pid|p|reply|msg)[-_]?\\d+$', 'i')]"
-                "[not(ancestor::*[re:test(@id, '^(post|pid|p|reply|msg)[-_]?\\d+$', 'i')])]"
+        # ids starting p/r/m here, the exact form (_GENERIC_ID) in Python: lxml's EXSLT regex calls back per element
+        "post": "//*[@id][contains('pPrRmM', substring(@id, 1, 1))]"
                 "[not(contains(@class, 'hentry') or contains(@class, 'type-post'))]",  # WordPress articles
         "post_id": r"(\d+)$",
         "body": [".//*[contains(@class, 'message') or contains(@class, 'content') or contains(@class, 'postbody')]"],
@@ -62,10 +65,18 @@ PROFILES = {
         "date": [".//time/@datetime", ".//*[contains(@class, 'date') or contains(@class, 'time')]"],
         "floor": [".//*[contains(@class, 'floor') or contains(@class, 'postnum')]"],
         "quote": [".//blockquote", f".//*[{class_xpath('quote')}]"],
-        "drop": [".//*[contains(@class, 'sign')]"],
+        "drop": [".//*[contains(@class, 'sign')]",
+                 # action bars and reaction lists (quote/reply/like buttons, "X reacted"): short, classed so
+                 ".//*[contains(@class, 'button') or contains(@class, 'btn') or contains(@class, 'actions')"
+                 " or contains(@class, 'controls') or contains(@class, 'react')][string-length(normalize-space(.)) < 60]"],
         "title": ["//h1"],
     },
 }
+_GENERIC_ID = re.compile(r"^(?:post|pid|p|reply|msg)[-_]?\d+$", re.I)
+_TEMPLATE_MIN_POSTS = 3
+_MAX_TIME_LINE = 60
+_CLEAR_TIME = re.compile(r"(?:19|20)\d\d|\d:\d\d|前|ago\b|昨天|今天|yesterday|today", re.I)
+_DIGITS = re.compile(r"\d+")
 _REGEX_NS = {"re": "http://exslt.org/regular-expressions"}
 _FLOOR_NAMES = {"楼主": 1, "沙发": 2, "板凳": 3, "地板": 4}
 _FLOOR = re.compile(r"(\d+)\s*(?:#|楼|樓|F\b)|#\s*(\d+)|^\s*(\d+)\s*$")
@@ -100,64 +111,136 @@ def segment_posts(page, url: str = "", rules: dict | None = None, crawled_at: da
     floor is the forum's own number, else the post's position on the page.
     """
     tree = parse_html(page) if isinstance(page, str) else page
-    found = _profile(tree, rules) if tree is not None else None
-    if found is None:
+    if tree is None:
         return None, []
-    profile, elements = found
-    title = first_text(tree, profile.get("title"))
-    posts = []
-    for index, element in enumerate(elements, start=1):
-        post = _post(element, profile, crawled_at, default_tz)
-        post["floor"] = post["floor"] or index
-        posts.append(post)
-    logger.debug("%s: %d posts segmented", url, len(posts))
+    title, posts, _ = find_thread(tree, url, rules, crawled_at, default_tz)
     return title, posts
 
 
+def find_thread(tree, url: str = "", rules: dict | None = None, crawled_at: datetime | None = None,
+                default_tz: str = "Asia/Shanghai") -> tuple[str | None, list[dict], str | None]:
+    """``(thread_title, posts, method)``: engine profiles (and site rules) first,
+    then the structural detector; method is the profile's name ("rules",
+    "discuz", "phpbb", "generic"), "structure" or None."""
+    found = _profile(tree, rules)
+    if found is not None:
+        method, profile, elements = found
+        title = first_text(tree, profile.get("title"))
+        posts = [_post(element, profile, crawled_at, default_tz) for element in elements]
+    else:
+        blocks = find_post_blocks(tree)
+        title = first_text(tree, (rules or {}).get("title") or ["//h1", "//title"]) if blocks else None
+        drops = list((rules or {}).get("drop") or [])
+        posts = [_block_post(block, drops, crawled_at, default_tz) for block in blocks]
+        method = "structure" if posts else None
+    drop_template_lines(posts)
+    for index, post in enumerate(posts, start=1):
+        post["floor"] = post["floor"] or index
+    logger.debug("%s: %d posts segmented (%s)", url, len(posts), method)
+    return title, posts, method
+
+
+def drop_template_lines(posts: list[dict]) -> None:
+    """Remove the lines that recur (digits aside) in at least half of the
+    posts, three at least: the engine's chrome printed in every post (like
+    and reply buttons, rank titles, "Posts: 22"), not what anyone wrote. A
+    line that is a post's whole text stays: short posts ("顶", "+1") are posts."""
+    if len(posts) < _TEMPLATE_MIN_POSTS:
+        return
+    counts = Counter()
+    for post in posts:
+        counts.update({_DIGITS.sub("0", line) for line in post["text"].split("\n")})
+    chrome = {line for line, n in counts.items() if n >= max(_TEMPLATE_MIN_POSTS, len(posts) / 2)}
+    for post in posts:
+        lines = post["text"].split("\n")
+        kept = [line for line in lines if _DIGITS.sub("0", line) not in chrome]
+        if kept and len(kept) < len(lines):
+            post["text"] = "\n".join(kept)
+
+
 def _profile(tree, rules: dict | None):
-    """The first profile (spider rules first) whose post XPath matches; with its posts."""
+    """The first profile (spider rules first) whose post XPath matches: ``(name, profile, posts)``."""
     rules = {key: value for key, value in (rules or {}).items() if value}
-    candidates = list(PROFILES.values())
+    candidates = list(PROFILES.items())
     if rules.get("post"):
-        candidates.insert(0, {**PROFILES["generic"], **rules})
+        candidates.insert(0, ("rules", {**PROFILES["generic"], **rules}))
     elif rules:  # no post selector: the built-in profiles, with the site's title and extra drops
         extra = {key: rules[key] for key in ("title",) if key in rules}
-        candidates = [{**p, **extra, "drop": list(p["drop"]) + list(rules.get("drop", []))} for p in candidates]
-    for profile in candidates:
+        candidates = [(name, {**p, **extra, "drop": list(p["drop"]) + list(rules.get("drop", []))})
+                      for name, p in candidates]
+    for name, profile in candidates:
         try:
             elements = tree.xpath(profile["post"], namespaces=_REGEX_NS)
         except etree.XPathError:  # a bad XPath in site rules must not stop the crawl
             logger.warning("invalid post XPath %r", profile["post"])
             continue
+        if profile["post"] == PROFILES["generic"]["post"]:
+            elements = _generic_posts(elements)
         elements = [e for e in elements if isinstance(e, lxml_html.HtmlElement) and first(e, profile["body"])]
         minimum = 2 if profile["post"] == PROFILES["generic"]["post"] else 1  # generic ids are weak evidence alone
         if len(elements) >= minimum:
-            return profile, elements
+            return name, profile, elements
     return None
+
+
+def _generic_posts(elements: list) -> list:
+    """Elements with a post-like id (post-12, pid12, p12, reply_12, msg12), outermost only."""
+    posts = [e for e in elements if _GENERIC_ID.match(e.get("id"))]
+    chosen = set(posts)
+    return [e for e in posts if not any(a in chosen for a in e.iterancestors())]
 
 
 def _post(element, profile: dict, crawled_at, default_tz) -> dict:
     match = re.search(profile["post_id"], element.get("id", ""))
     post_id = match.group(match.lastindex or 0) if match else None  # a site regex may have no group
     body = first(element, profile["body"])[0]
-    skip = set()
-    for xpath in _COMMON_DROP + list(profile.get("drop") or []):
-        skip.update(first(body, xpath))
-    quotes = [q for q in first(body, profile.get("quote")) if q not in skip]
-    quotes = [q for q in quotes if not any(a in quotes for a in q.iterancestors())]  # nested: keep outer
-    quote_text, reply_to = _quote(quotes, skip)
-    skip.update(quotes)
-    text = element_text(body, skip)
-    raw_date = first_text(element, profile.get("date"))
+    # the first candidate that reads as a date: an empty or odd attribute never beats visible text
+    published = next((d for raw in texts(element, profile.get("date"))
+                      if (d := normalise_date(raw, crawled_at, default_tz))), None)
     return {
         "post_id": post_id,
         "floor": _floor(first_text(element, profile.get("floor"))),
         "author": first_text(element, profile.get("author")),
-        "published": normalise_date(raw_date, crawled_at, default_tz) if raw_date else None,
-        "text": text,
-        "quote": quote_text,
-        "reply_to": reply_to,
+        "published": published,
+        **_body_parts(body, list(profile.get("drop") or []), profile.get("quote")),
     }
+
+
+def _block_post(block, drops: list, crawled_at, default_tz) -> dict:
+    """A post found by the structural detector: id from its element, no engine-specific XPaths."""
+    match = re.search(r"(\d+)\D*$", block.element.get("id") or block.element.get("data-post-id") or "")
+    published = next((d for raw in time_texts(block.element, block.body)
+                      if (d := normalise_date(raw, crawled_at, default_tz))), None)
+    author = poster(block.element, block.body)
+    parts = _body_parts(block.body, PROFILES["generic"]["drop"] + drops, PROFILES["generic"]["quote"])
+    # a short post's body is its whole block, and some engines print the time
+    # inside the content box: poster and time lines are not its text
+    lines = parts["text"].split("\n")
+    times = [line for line in lines if _is_time_line(line, crawled_at, default_tz)]
+    parts["text"] = "\n".join(line for line in lines if line != author and line not in times)
+    if published is None and times:
+        published = normalise_date(times[0], crawled_at, default_tz)
+    return {"post_id": match.group(1) if match else None, "floor": None, "author": author,
+            "published": published, **parts}
+
+
+def _is_time_line(line: str, crawled_at, default_tz) -> bool:
+    """A post header line such as "Topic starter 08/05/2024 9:58 pm" or "3 小时前": short, with a
+    year, a clock time or a relative date (a bare "4-1" is a score, not a date)."""
+    return len(line) < _MAX_TIME_LINE and bool(_CLEAR_TIME.search(line)) and \
+        normalise_date(line, crawled_at, default_tz) is not None
+
+
+def _body_parts(body, drops: list, quote_xpaths) -> dict:
+    """text (without quotes, signatures, hidden text), quote and reply_to of a post body."""
+    skip = set()
+    for xpath in _COMMON_DROP + drops:
+        skip.update(first(body, xpath))
+    quotes = [q for q in first(body, quote_xpaths) if q not in skip]
+    quotes = [q for q in quotes if not any(a in quotes for a in q.iterancestors())]  # nested: keep outer
+    quote_text, reply_to = _quote(quotes, skip)
+    skip.update(quotes)
+    return {"text": element_text(body, skip), "quote": quote_text, "reply_to": reply_to}
 
 
 def _quote(quotes: list, skip: set) -> tuple[str | None, str | None]:

@@ -28,17 +28,18 @@ def is_raw_page(item: Any) -> bool:
 
 def page_documents(page: dict, config: ExtractConfig, min_chars: int = 0,
                    min_post_chars: int = 1) -> tuple[list[dict], list[str]]:
-    """DOCUMENT items for one RAW PAGE item, and the drop reasons met on the way."""
+    """DOCUMENT items for one RAW PAGE item, and the events met on the way (stats keys under
+    ``extract/``: ``dropped/<reason>``, ``thread_as_article``)."""
     status = page.get("status") or 200
     if status >= 400:
-        return [], ["http_status"]
+        return [], ["dropped/http_status"]
     rules = dict(page.get("rules") or {})
     rules.setdefault("kind", "forum" if page.get("page_kind") == "thread" else "article")
     try:
         result = extract_page(page["body"], page["url"], page.get("headers"), rules,
                               page.get("crawled_at"), config)
     except ExtractError as exc:
-        return [], [exc.reason]
+        return [], [f"dropped/{exc.reason}"]
     base = {
         "canonical_url": result["canonical_url"],
         "source": page.get("source"),
@@ -49,26 +50,28 @@ def page_documents(page: dict, config: ExtractConfig, min_chars: int = 0,
     if result["kind"] == "article":
         text = result["text"]
         if len(text) < min_chars:
-            return [], ["boilerplate"]
+            return [], ["dropped/boilerplate"]
+        # a thread page whose posts no profile or detector found: one document, counted
+        drops = ["thread_as_article"] if result.get("thread_fallback") else []
         return [{
             "id": doc_id(result["canonical_url"]), "url": page["url"], **base, "doc_type": "article",
             "title": result["title"], "text": text, "published": result["published"],
             "author": result["author"], "lang": result["lang"] or page.get("lang"),
             "content_hash": content_hash(text),
-        }], []
+        }], drops
     if result["kind"] != "forum":
-        return [], ["empty"]
+        return [], ["dropped/empty"]
     if not result["posts"]:
-        return [], ["no_posts"]  # a thread page no forum profile understands: needs site rules
+        return [], ["dropped/no_posts"]  # a thread page no forum profile understands: needs site rules
     documents, drops = [], []
     thread_id = page.get("thread_id") or thread_id_from_url(page["url"])
     for post in result["posts"]:
         text = post["text"]
         if not text.strip():
-            drops.append("empty")  # quote-only or attachment-only post
+            drops.append("dropped/empty")  # quote-only or attachment-only post
             continue
         if len(text) < min_post_chars:
-            drops.append("boilerplate")
+            drops.append("dropped/boilerplate")
             continue
         post_id = post["post_id"] or f"floor{post['floor']}"
         documents.append({
@@ -83,6 +86,14 @@ def page_documents(page: dict, config: ExtractConfig, min_chars: int = 0,
     return documents, drops
 
 
+def _fraction(settings, name: str) -> float:
+    """A setting that must lie in [0, 1]; anything else is a configuration error naming it."""
+    value = settings.getfloat(name)
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"{name} must be between 0 and 1, got {value!r}")
+    return value
+
+
 class ExtractMiddleware:
     """Replaces each RAW PAGE item by its documents; requests and other items pass through."""
 
@@ -95,19 +106,20 @@ class ExtractMiddleware:
     @classmethod
     def from_crawler(cls, crawler):
         settings = crawler.settings
-        if not settings.getbool("EXTRACT_ENABLED", True):
+        if not settings.getbool("EXTRACT_ENABLED"):
             raise NotConfigured("EXTRACT_ENABLED is False")
         config = ExtractConfig(
             article=ArticleConfig(
-                fallback=settings.getbool("EXTRACT_FALLBACK", True),
-                fallback_ratio=settings.getfloat("EXTRACT_FALLBACK_RATIO", 0.6),
-                vote_margin=settings.getfloat("EXTRACT_VOTE_MARGIN", 0.15),
-                default_tz=settings.get("EXTRACT_DEFAULT_TZ", "Asia/Shanghai"),
+                fallback=settings.getbool("EXTRACT_FALLBACK"),
+                table_share=_fraction(settings, "EXTRACT_FALLBACK_TABLE_SHARE"),
+                containment=_fraction(settings, "EXTRACT_FALLBACK_CONTAINMENT"),
+                min_ratio=_fraction(settings, "EXTRACT_FALLBACK_MIN_RATIO"),
+                default_tz=settings.get("EXTRACT_DEFAULT_TZ"),
             ),
-            cjk_ratio=settings.getfloat("EXTRACT_CJK_RATIO", 0.3),
+            cjk_ratio=_fraction(settings, "EXTRACT_CJK_RATIO"),
         )
-        return cls(crawler.stats, config, settings.getint("EXTRACT_MIN_CHARS", 50),
-                   settings.getint("EXTRACT_MIN_POST_CHARS", 1))
+        return cls(crawler.stats, config, settings.getint("EXTRACT_MIN_CHARS"),
+                   settings.getint("EXTRACT_MIN_POST_CHARS"))
 
     def process_spider_output(self, response, result):
         for item in result:
@@ -126,10 +138,10 @@ class ExtractMiddleware:
             documents, drops = page_documents(item, self.config, self.min_chars, self.min_post_chars)
         except Exception:  # an extraction bug must not swallow the requests that follow in this output
             logger.exception("extraction failed for %s", item.get("url"))
-            documents, drops = [], ["internal_error"]
-        for reason in drops:
-            self.stats.inc_value(f"extract/dropped/{reason}")
-            logger.info("dropped %s from %s", reason, item["url"])
+            documents, drops = [], ["dropped/internal_error"]
+        for event in drops:
+            self.stats.inc_value(f"extract/{event}")
+            logger.info("%s: %s", event, item["url"])
         for document in documents:
             self.stats.inc_value(f"extract/documents/{document['doc_type']}")
             yield document

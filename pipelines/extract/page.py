@@ -9,9 +9,9 @@ from urllib.parse import urljoin
 
 from pipelines.canonical import canonical_url
 from pipelines.extract.decode import DecodeError, decode_body, header_value
-from pipelines.extract.article import ArticleConfig, extract_article
-from pipelines.extract.dom import parse_html
-from pipelines.extract.forum import is_thread, segment_posts
+from pipelines.extract.article import ArticleConfig, containment, extract_article, main_text, tokens, trafilatura_text
+from pipelines.extract.dom import LinkCaptions, parse_html
+from pipelines.extract.forum import find_thread
 
 logger = logging.getLogger(__name__)
 
@@ -21,6 +21,8 @@ _HANGUL = re.compile(r"[\uac00-\ud7af]")
 _TAG = re.compile(r"<\s*[a-zA-Z!/]")
 _FEED = re.compile(r"<(?:rss|feed|urlset|sitemapindex|rdf:RDF)\b", re.I)  # feeds and sitemaps served as text/html
 _LANG_SAMPLE = 3000
+_MIN_OPENER_CHARS = 20  # main-text residue below this is a stray line, not an opening post
+_MIN_HELD_TOKENS = 5  # a shorter line is held by the posts only if it is in their text verbatim
 
 
 class ExtractError(Exception):
@@ -37,6 +39,7 @@ class ExtractConfig:
 
     article: ArticleConfig = field(default_factory=ArticleConfig)
     cjk_ratio: float = 0.3  # share of CJK among letters from which a text is "zh"
+    thread_coverage: float = 0.5  # share of the main text the detected posts must hold to make a thread
 
 
 def extract_page(body: bytes, url: str, headers: dict | None = None, rules: dict | None = None,
@@ -68,20 +71,60 @@ def extract_page(body: bytes, url: str, headers: dict | None = None, rules: dict
     result["canonical_url"] = _canonical(tree, url)
     tz = config.article.default_tz
     kind = rules.get("kind")  # a spider that knows the page type may say so
-    if kind == "forum" or (kind != "article" and is_thread(tree, rules)):
-        title, posts = segment_posts(tree, url, rules, crawled, tz)
+    title, posts, method = find_thread(tree, url, rules, crawled, tz) if kind != "article" else (None, [], None)
+    text = None
+    if method in ("structure", "generic"):  # no engine-specific opening post
+        text = main_text(tree, url, rules, config.article)
+        posts = _thread_posts(text, posts, kind == "forum", config.thread_coverage, tree, title)
+    if posts:
         joined = "\n".join(p["text"] for p in posts if p["text"])
         result.update(kind="forum", title=title, text=joined, posts=posts,
-                      published=posts[0]["published"] if posts else None,
-                      author=posts[0]["author"] if posts else None,
+                      published=posts[0]["published"], author=posts[0]["author"],
                       lang=detect_lang(joined, tree, config.cjk_ratio))
         return result
-    article = extract_article(tree, url, rules, crawled, config.article)
+    if kind == "forum":
+        # a thread page no profile or detector understands: one document of
+        # the whole thread (comments are the posts here), flagged for counting
+        rules = {key: rules[key] for key in ("title", "drop") if key in rules}  # post-relative keys do not apply
+        text = trafilatura_text(tree, url, rules, comments=True)
+        result["thread_fallback"] = True
+    article = extract_article(tree, url, rules, crawled, config.article, text)
     result.update(article)
     result["lang"] = detect_lang(article["text"] or article["title"] or "", tree, config.cjk_ratio)
     if article["text"]:
         result["kind"] = "article"
     return result
+
+
+def _thread_posts(text: str, posts: list[dict], forced: bool, coverage: float, tree, title) -> list[dict]:
+    """Posts of the structural detector, checked against the main text.
+
+    Repeated author/time blocks are also the reader comments under an
+    article: unless the spider says the page is a thread, it is one only if
+    most of the main text lies in the posts. The opening post often has its
+    own markup (a question above its answers): the main-text lines above the
+    first line a post holds become that opening post, less the title and
+    link captions (navigation); lines after it are page chrome."""
+    joined = "\n".join(p["text"] for p in posts)
+    held = tokens(joined)  # by tokens: line breaks and list marks differ
+    if not forced and containment(tokens(text), held) < coverage:
+        return []
+    opener = []
+    for line in text.split("\n"):
+        words = tokens(line)
+        if line in joined if sum(words.values()) < _MIN_HELD_TOKENS else containment(words, held) >= 0.5:
+            break
+        opener.append(line)
+    if sum(len(line) for line in opener) >= _MIN_OPENER_CHARS:
+        captions = LinkCaptions(tree)
+        opener = [line for line in opener if line != title and not captions.is_link_line(line)]
+    if sum(len(line) for line in opener) >= _MIN_OPENER_CHARS:
+        first = {"post_id": None, "floor": None, "author": None, "published": None,
+                 "text": "\n".join(opener), "quote": None, "reply_to": None}
+        posts = [first] + posts
+        for floor, post in enumerate(posts, start=1):
+            post["floor"] = floor if post["post_id"] is None or post is first else post["floor"]
+    return posts
 
 
 def detect_lang(text: str, tree=None, cjk_ratio: float = 0.3) -> str | None:

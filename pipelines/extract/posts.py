@@ -1,0 +1,246 @@
+"""Forum posts on pages no engine profile knows: repeated sibling blocks with
+an author/time/body structure.
+
+Every thread engine (Discuz!, phpBB, vBulletin, XenForo, Discourse, Flarum,
+Tieba, Q&A sites, comment threads) prints its posts as siblings of one kind
+under one parent, each with a poster, a time and a body. So the detector
+groups each element's children by tag and first class word (digits
+dropped: ``post-1``/``post-2`` are one kind), and keeps the group whose
+members mostly carry a time *and* a poster, with the most text outside links.
+Link lists with dates (related articles, board indexes) fail the body test:
+their text is link captions. Within each member the body is the descendant
+holding most of its non-link text, taken with the same tag and class in every
+member so that short posts do not bring their header along.
+"""
+from __future__ import annotations
+
+import bisect
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from lxml import etree
+
+_SKIP = frozenset("script style noscript template head select option button svg".split())
+# Cheap pre-filter for "this block shows a time"; normalise_date decides which text is the date.
+_TIME_HINT = re.compile(
+    r"\d{4}\s*[-/.年]\s*\d{1,2}|\d{1,2}\s*[-/月]\s*\d{1,2}|\d{1,2}:\d{2}|\b(?:ago|yesterday|today)\b"
+    r"|[秒分时天周月年]前|昨天|前天|今天|刚刚|发表于|發表於|回复于|\d+\s*(?:hours?|days?|mins?|minutes?|weeks?|months?|years?)\b"
+    r"|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d",
+    re.I,
+)
+_USER_HREF_WORDS = ("user", "member", "profile", "space", "uid=", "people", "author", "/u/", "/i/", "account", "home.php")
+_USER_CLASS_WORDS = ("author", "user", "poster", "member", "nick", "uname", "avatar", "profile")
+_USER_HREF = re.compile("|".join(map(re.escape, _USER_HREF_WORDS)), re.I)
+_USER_CLASS = re.compile("|".join(_USER_CLASS_WORDS), re.I)
+_DIGITS = re.compile(r"\d+")
+_CLASSES, _HREFS, _ITEMPROP_AUTHOR = (etree.XPath(x) for x in ("//@class", "//a/@href", "//*[@itemprop='author']"))
+# Profile lines that carry a date but not the post's: "Joined: 4 months ago", "注册时间 2019-1-2".
+_MEMBER_SINCE = re.compile(r"joined|registered|member since|last (?:seen|active|visit)|注册|加入|最后登录|在线时间", re.I)
+_MIN_POSTS = 3
+_EVIDENCE_SHARE = 0.6     # share of members that must show a time and a poster
+_MIN_BODY_CHARS = 8       # median non-link characters of a member: link lists have ~0
+_BODY_SHARE = 0.7         # a child holding this share of a block's non-link text is its body
+
+
+@dataclass
+class Block:
+    """One detected post: the repeated element and its body element."""
+
+    element: etree._Element
+    body: etree._Element
+
+
+def find_post_blocks(tree) -> list[Block]:
+    """The posts of a thread page as repeated blocks; [] when no group qualifies.
+
+    Only sibling groups where two members at least hold a poster element
+    (60% of three) can qualify, so the groups are found upwards from the
+    page's poster elements (one XPath) instead of by walking every element,
+    and text is measured only under their parents."""
+    posters = _matching(_CLASSES(tree), _USER_CLASS_WORDS) + _matching(_HREFS(tree), _USER_HREF_WORDS) + _ITEMPROP_AUTHOR(tree)
+    seen_members, bearing = set(), Counter()
+    for node in posters:
+        for member in node.iterancestors():
+            parent = member.getparent()
+            if parent is None or member.tag in ("body", "html") or member in seen_members:
+                break  # a seen member's ancestors are counted already: each member counts once
+            seen_members.add(member)
+            bearing[parent, _kind(member)] += 1
+    text_len, link_len = {}, {}
+    candidates = []  # (non-link text, members) of each group; the structure test runs best-first
+    for (parent, kind), count in bearing.items():
+        if count < 2 or parent.tag in _SKIP:
+            continue
+        members = [c for c in parent if isinstance(c.tag, str) and c.tag not in _SKIP and _kind(c) == kind]
+        if len(members) < _MIN_POSTS or count < _EVIDENCE_SHARE * len(members):
+            continue
+        if parent not in text_len:
+            _measure(parent, text_len, link_len)
+        prose = [text_len[m] - link_len[m] for m in members]
+        if sorted(prose)[len(prose) // 2] >= _MIN_BODY_CHARS:
+            candidates.append((sum(prose), members))
+    candidates.sort(key=lambda c: c[0], reverse=True)
+    best = next((members for _, members in candidates if _has_post_structure(members)), None)
+    if best is None:
+        return []
+    blocks, seen = [], set()
+    for block in _with_bodies(best, text_len, link_len):
+        key = " ".join(block.body.itertext()).strip()
+        if key not in seen:  # pages that print a post twice (mobile and desktop copies)
+            seen.add(key)
+            blocks.append(block)
+    return blocks if len(blocks) >= _MIN_POSTS else []
+
+
+def _matching(values: list, words: tuple) -> list:
+    """Elements whose attribute value (an lxml smart string) contains one of
+    ``words``, case-insensitively: substring scans over all values joined,
+    not a regex call per value (pages carry thousands of class attributes)."""
+    starts, offset = [], 0
+    for value in values:
+        starts.append(offset)
+        offset += len(value) + 1
+    joined = "\0".join(values).lower()
+    hits = set()
+    for word in words:
+        at = joined.find(word)
+        while at >= 0:
+            index = bisect.bisect_right(starts, at) - 1
+            hits.add(index)
+            at = joined.find(word, starts[index + 1] if index + 1 < len(starts) else len(joined))
+    return [values[i].getparent() for i in sorted(hits)]
+
+
+def _kind(element) -> tuple:
+    classes = (element.get("class") or "").split()
+    return element.tag, _DIGITS.sub("", classes[0]) if classes else ""
+
+
+def _measure(root, text_len: dict, link_len: dict) -> None:
+    """Characters of visible text, and of link text, under every element of ``root`` (one bottom-up pass)."""
+    for element in reversed(list(root.iter())):
+        if not isinstance(element.tag, str) or element.tag in _SKIP:
+            text_len[element] = link_len[element] = 0
+            continue
+        total = len((element.text or "").strip())
+        links = 0
+        for child in element:
+            tail = len((child.tail or "").strip())
+            total += text_len[child] + tail
+            links += link_len[child]
+        text_len[element] = total
+        link_len[element] = total if element.tag == "a" else links
+
+
+def _has_post_structure(members: list) -> bool:
+    timed = authored = 0
+    for member in members:
+        timed += _shows_time(member)
+        authored += _shows_poster(member)
+    needed = _EVIDENCE_SHARE * len(members)
+    return timed >= needed and authored >= needed
+
+
+def _shows_time(element) -> bool:
+    if element.find(".//time") is not None:
+        return True
+    for text in element.itertext():
+        if len(text) < 80 and _TIME_HINT.search(text):
+            return True
+    return False
+
+
+def _shows_poster(element) -> bool:
+    return _poster_node(element) is not None
+
+
+def _body_of(member, text_len, link_len):
+    """Descend into the child holding most of the non-link text while it holds nearly all of it."""
+    node = member
+    while True:
+        prose = text_len[node] - link_len[node]
+        children = [c for c in node if isinstance(c.tag, str)]
+        if not children or prose <= 0:
+            return node
+        child = max(children, key=lambda c: text_len[c] - link_len[c])
+        if text_len[child] - link_len[child] < _BODY_SHARE * prose:
+            return node
+        node = child
+
+
+def _with_bodies(members: list, text_len, link_len) -> list[Block]:
+    """Each member's body: the element kind (tag, class) that occurs once in
+    most members, lies outside the poster block and holds the most non-link
+    text (a post's content box beside its author box); where no such kind
+    holds half the text, the descent of ``_body_of``."""
+    counts, candidates = Counter(), {}
+    for member in members:
+        kinds: dict[tuple, list] = {}
+        for node in member.iterdescendants():
+            if isinstance(node.tag, str) and node.tag not in _SKIP:
+                kinds.setdefault(_kind(node), []).append(node)
+        user = _poster_node(member)
+        for kind, nodes in kinds.items():
+            if len(nodes) == 1 and (user is None or not _contains(nodes[0], user)):
+                counts[kind] += 1
+                candidates[member, kind] = nodes[0]
+    total = sum(text_len[m] - link_len[m] for m in members)
+    best, best_prose = None, 0.5 * total
+    for kind, count in counts.items():
+        if count >= _EVIDENCE_SHARE * len(members):
+            prose = sum(text_len[e] - link_len[e] for (m, k), e in candidates.items() if k == kind)
+            if prose > best_prose:
+                best, best_prose = kind, prose
+    blocks = []
+    for member in members:
+        body = candidates.get((member, best))
+        blocks.append(Block(member, body if body is not None else _body_of(member, text_len, link_len)))
+    return blocks
+
+
+def _contains(element, node) -> bool:
+    return element is node or any(a is element for a in node.iterancestors())
+
+
+def _poster_node(member):
+    """The first profile link or author/user-classed element of a post block."""
+    for node in member.iter():
+        if isinstance(node.tag, str) and _is_user(node):
+            return node
+    return None
+
+
+def _is_user(node) -> bool:
+    return bool((node.tag == "a" and _USER_HREF.search(node.get("href") or ""))
+                or _USER_CLASS.search(node.get("class") or "") or node.get("itemprop") == "author")
+
+
+def poster(member, body) -> str | None:
+    """The poster's name outside the body: the smallest profile link or author/user-classed
+    element with a short text (an author box also holds "Joined: …" and post counts)."""
+    inside = set(body.iter())
+    for node in member.iter():
+        if node in inside or not isinstance(node.tag, str) or not _is_user(node):
+            continue
+        if any(_is_user(child) for child in node.iterdescendants() if isinstance(child.tag, str)):
+            continue  # a box around the name: its innermost user element names the poster
+        name = " ".join(" ".join(node.itertext()).split())
+        if 0 < len(name) <= 40:
+            return name
+    return None
+
+
+def time_texts(member, body):
+    """Candidate date strings of a post, outside its body: datetime/title attributes, then short texts."""
+    inside = set(body.iter())
+    for node in member.iter():
+        if node in inside or not isinstance(node.tag, str):
+            continue
+        for attribute in ("datetime", "title", "data-time", "data-timestamp"):
+            value = node.get(attribute)
+            if value and _TIME_HINT.search(value) and not _MEMBER_SINCE.search(value):
+                yield value
+        for text in (node.text, node.tail):
+            if text and len(text.strip()) < 80 and _TIME_HINT.search(text) and not _MEMBER_SINCE.search(text):
+                yield text.strip()

@@ -1,0 +1,120 @@
+"""Byline dates and authors, site-name suffixes, and the new post heuristics, on small pages written here."""
+from datetime import datetime, timezone
+
+from pipelines.extract import extract_page
+from pipelines.extract.article import strip_site_name
+from pipelines.extract.dates import normalise_date
+from pipelines.extract.forum import drop_template_lines, segment_posts
+
+CRAWL = datetime(2024, 6, 1, 4, 0, tzinfo=timezone.utc)
+BODY = "".join(f"<p>第{i}段：跨境卖家反映，平台以评论操纵为由冻结了店铺资金，协会正在收集案例并向监管部门反映情况。</p>"
+               for i in range(1, 6))
+
+
+def article(head="", tail="", above="", bar="<span>2024年5月1日 星期三</span>",
+            related="<ul><li><a href='/x'>另一篇报道的标题在这里</a> 2023-01-02</li></ul>"):
+    return (f"<html><head><title>卖家店铺被封调查--示例网</title></head><body><div class='nav'><a href='/'>首页</a>"
+            f"{bar}</div>{above}<h1>卖家店铺被封调查</h1>{head}<div class='text'>{BODY}</div>"
+            f"{tail}{related}</body></html>").encode()
+
+
+def extract(page):
+    return extract_page(page, "http://news.test/a/1.html", crawled_at=CRAWL)
+
+
+def test_date_closest_to_the_headline_beats_the_date_bar_above_it():
+    got = extract(article(head="<div class='info'>2024-05-20 10:30 来源：示例日报</div>"))
+    assert got["published"].startswith("2024-05-20T10:30")
+
+
+def test_date_after_the_crawl_is_rejected():
+    got = extract(article(head="<div class='info'>2031-05-20 10:30</div>"))
+    assert got["published"] is None or not got["published"].startswith("2031")
+
+
+def test_date_at_the_body_end_when_none_near_the_headline():
+    got = extract(article(tail="<p class='src'>——《示例月刊》2019年3月号</p>", bar="", related=""))
+    assert got["published"].startswith("2019-03")
+
+
+def test_reporter_byline_near_the_headline():
+    got = extract(article(head="<div class='info'>2024-05-20 本报记者 李明 王芳</div>"))
+    assert got["author"] == "李明 王芳"
+
+
+def test_reporter_in_parentheses_closing_the_text():
+    got = extract(article(tail="<p>（张伟 深圳报道）</p>"))
+    assert got["author"] == "张伟"
+
+
+def test_editor_line_after_the_body_when_no_writer_is_named():
+    got = extract(article(tail="<div>责任编辑：赵强</div>"))
+    assert got["author"] == "赵强"
+
+
+def test_writer_beats_editor():
+    got = extract(article(head="<p>作者：陈静</p>", tail="<div>编辑：赵强</div>"))
+    assert got["author"] == "陈静"
+
+
+def test_byline_split_by_inline_tags():
+    got = extract(article(tail="<div>本贴由<b>老王</b>于2024年5月2日10:11:12发表</div>"))
+    assert got["author"] == "老王"
+
+
+def test_navigation_words_are_not_a_reporter():
+    got = extract(article(above="<div><a href='/r'>新华社记者看东北</a></div>"))
+    assert got["author"] is None
+
+
+def test_meta_author_naming_the_site_is_not_an_author():
+    page = article().replace(b"<head>", "<head><meta name='author' content='示例网 新闻中心'>".encode())
+    assert extract(page)["author"] is None
+
+
+def test_title_loses_site_name_suffix():
+    assert strip_site_name("卖家店铺被封调查--示例网", None) == "卖家店铺被封调查"
+    assert strip_site_name("Stores closed | Example Times", "Example Times") == "Stores closed"
+    assert strip_site_name("A - B", None) == "A - B"
+
+
+def test_month_precision_and_day_first_dates():
+    assert normalise_date("1998年3月号", CRAWL).startswith("1998-03-01")
+    assert normalise_date("Topic starter 25/05/2024 9:58 pm", CRAWL).startswith("2024-05-25T21:58")
+    assert normalise_date("05/25/2024", CRAWL).startswith("2024-05-25")
+
+
+def forum(posts):
+    items = "".join(
+        f"<div class='post-wrap' data-n='{i}'><div class='author-box'><a href='/members/{who}/'>{who}</a>"
+        f"<div>Joined: 4 months ago</div><div>Posts: {i * 7}</div></div><div class='post-content'>"
+        f"<div class='when'>{when}</div>{text}<div class='post-actions'><span>Reply</span> <span>Quote</span></div>"
+        f"</div></div>" for i, (who, when, text) in enumerate(posts, start=1))
+    return f"<html><body><h1>Appeal advice</h1><div class='topic'>{items}</div></body></html>"
+
+
+POSTS = [("ann", "2024-05-30 10:00", "<p>Our store was suspended after a review audit.</p><p>Any advice?</p>"),
+         ("bob", "2024-05-30 12:00", "<p>Write a plan of action, it took us three weeks.</p>"),
+         ("cat", "2024-05-31 08:00", "<p>Still waiting for seller support to answer.</p>")]
+
+
+def test_post_body_is_the_content_box_beside_the_author_box():
+    _, posts = segment_posts(forum(POSTS), crawled_at=CRAWL)
+    assert [p["text"] for p in posts] == ["Our store was suspended after a review audit.\nAny advice?",
+                                          "Write a plan of action, it took us three weeks.",
+                                          "Still waiting for seller support to answer."]
+    assert [p["author"] for p in posts] == ["ann", "bob", "cat"]
+    assert posts[0]["published"].startswith("2024-05-30T10:00")  # not "Joined: 4 months ago"
+
+
+def test_lines_in_half_the_posts_are_chrome_but_a_whole_short_post_stays():
+    posts = [{"text": t} for t in ("点赞\n第一条回复", "点赞\n第二条回复", "点赞\n第三条回复", "点赞")]
+    drop_template_lines(posts)
+    assert [p["text"] for p in posts] == ["第一条回复", "第二条回复", "第三条回复", "点赞"]
+
+
+def test_generic_post_ids_only_outermost():
+    items = "".join(f"<div id='post-{i}'><div id='p{i}0'><span class='author'>u{i}</span>"
+                    f"<div class='message'>message number {i} with words</div></div></div>" for i in range(1, 4))
+    _, posts = segment_posts(f"<html><body>{items}</body></html>", crawled_at=CRAWL)
+    assert [p["post_id"] for p in posts] == ["1", "2", "3"]
