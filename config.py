@@ -297,7 +297,9 @@ SETTING_RULES: dict[str, Rule] = {
     # extraction and cleaning
     "EXTRACT_ENABLED": Rule("bool"), "EXTRACT_FALLBACK": Rule("bool"), "CLEAN_ENABLED": Rule("bool"),
     "EXTRACT_MIN_CHARS": Rule("int", low=0), "EXTRACT_MIN_POST_CHARS": Rule("int", low=0),
-    "EXTRACT_FALLBACK_RATIO": Rule("float", low=0, high=1), "EXTRACT_VOTE_MARGIN": Rule("float", low=0, high=1),
+    "EXTRACT_FALLBACK_TABLE_SHARE": Rule("float", low=0, high=1),
+    "EXTRACT_FALLBACK_CONTAINMENT": Rule("float", low=0, high=1),
+    "EXTRACT_FALLBACK_MIN_RATIO": Rule("float", low=0, high=1),
     "EXTRACT_CJK_RATIO": Rule("float", low=0, high=1), "EXTRACT_DEFAULT_TZ": Rule("zone"),
     "CLEAN_TITLE_MAX_CHARS": Rule("int", low=1),
     # scheduler
