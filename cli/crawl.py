@@ -19,6 +19,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from pathlib import Path
 
 from scrapy.crawler import CrawlerProcess
@@ -100,16 +101,30 @@ class Stopper:
             os.write(2, b"banwave crawl: second signal, exiting at once\n")
             os._exit(128 + signum)
         first = self.reason is None
-        self.reason = f"{name}: its parent process died" if orphan else name
-        if orphan:  # nobody will SIGKILL this crawl if its close hangs: it exits by itself after the grace
-            self._orphaned = True
-            watchdog = threading.Timer(self.grace, os._exit, (128 + signum,))
-            watchdog.daemon = True  # a crawl that closes in time exits at once
-            watchdog.start()
+        self.reason = name
+        if first and not orphan:
+            # The first signal of a dying scheduler comes while its other threads still hold the crawl
+            # (same parent pid), and the one sent at the reparenting to init can merge with it while
+            # pending: give the parent a moment to go before deciding it is alive (0.3 s at most).
+            deadline = time.monotonic() + 0.3
+            while not orphan and time.monotonic() < deadline:
+                time.sleep(0.01)
+                orphan = os.getppid() != self._parent
+        if orphan and not self._orphaned:
+            self._note_orphan(name, signum)
         if self.process is not None:
             from twisted.internet import reactor  # installed by CrawlerProcess
 
             reactor.callFromThread(self._stop if first else self._restate)
+
+    def _note_orphan(self, name: str, signum: int) -> None:
+        """The scheduler died: say so, and (nobody will SIGKILL this crawl if its close hangs) exit
+        by itself after the grace."""
+        self.reason = f"{name}: its parent process died"
+        self._orphaned = True
+        watchdog = threading.Timer(self.grace, os._exit, (128 + signum,))
+        watchdog.daemon = True  # a crawl that closes in time exits at once
+        watchdog.start()
 
     def _restate(self) -> None:  # in the reactor
         for crawler in self.crawlers:  # those already stopping; the others take self.reason when they stop
