@@ -34,7 +34,10 @@ _USER_CLASS_WORDS = ("author", "user", "poster", "member", "nick", "uname", "ava
 _USER_HREF = re.compile("|".join(map(re.escape, _USER_HREF_WORDS)), re.I)
 _USER_CLASS = re.compile("|".join(_USER_CLASS_WORDS), re.I)
 _DIGITS = re.compile(r"\d+")
-_CLASSES, _HREFS, _ITEMPROP_AUTHOR = (etree.XPath(x) for x in ("//@class", "//a/@href", "//*[@itemprop='author']"))
+# Attribute values as plain strings (no element proxy per value), and the elements
+# carrying them in the same document order, to pick the matching ones by position.
+_CLASSES, _HREFS, _ITEMPROPS = (etree.XPath(x, smart_strings=False) for x in ("//@class", "//a/@href", "//@itemprop"))
+_CLASSED, _LINKS, _ITEMPROP_AUTHOR = (etree.XPath(x) for x in ("//*[@class]", "//a[@href]", "//*[@itemprop='author']"))
 # Profile lines that carry a date but not the post's: "Joined: 4 months ago", "注册时间 2019-1-2".
 _MEMBER_SINCE = re.compile(r"joined|registered|member since|last (?:seen|active|visit)|注册|加入|最后登录|在线时间", re.I)
 _MIN_POSTS = 3
@@ -58,7 +61,9 @@ def find_post_blocks(tree) -> list[Block]:
     (60% of three) can qualify, so the groups are found upwards from the
     page's poster elements (one XPath) instead of by walking every element,
     and text is measured only under their parents."""
-    posters = _matching(_CLASSES(tree), _USER_CLASS_WORDS) + _matching(_HREFS(tree), _USER_HREF_WORDS) + _ITEMPROP_AUTHOR(tree)
+    posters = _matching(tree, _CLASSES, _CLASSED, _USER_CLASS_WORDS) + _matching(tree, _HREFS, _LINKS, _USER_HREF_WORDS)
+    if "author" in _ITEMPROPS(tree):
+        posters += _ITEMPROP_AUTHOR(tree)
     seen_members, bearing = set(), Counter()
     for node in posters:
         for member in node.iterancestors():
@@ -93,10 +98,11 @@ def find_post_blocks(tree) -> list[Block]:
     return blocks if len(blocks) >= _MIN_POSTS else []
 
 
-def _matching(values: list, words: tuple) -> list:
-    """Elements whose attribute value (an lxml smart string) contains one of
-    ``words``, case-insensitively: substring scans over all values joined,
-    not a regex call per value (pages carry thousands of class attributes)."""
+def _matching(tree, values_xpath, elements_xpath, words: tuple) -> list:
+    """Elements whose attribute value contains one of ``words``, case-insensitively:
+    substring scans over all values joined, not a regex call per value (pages
+    carry thousands of class attributes); elements are built only when a value matches."""
+    values = values_xpath(tree)
     starts, offset = [], 0
     for value in values:
         starts.append(offset)
@@ -109,7 +115,10 @@ def _matching(values: list, words: tuple) -> list:
             index = bisect.bisect_right(starts, at) - 1
             hits.add(index)
             at = joined.find(word, starts[index + 1] if index + 1 < len(starts) else len(joined))
-    return [values[i].getparent() for i in sorted(hits)]
+    if not hits:
+        return []
+    elements = elements_xpath(tree)  # one element per value, in the same document order
+    return [elements[i] for i in sorted(hits)]
 
 
 def _kind(element) -> tuple:
