@@ -26,7 +26,10 @@ _FEED = re.compile(r"<(?:rss|feed|urlset|sitemapindex|rdf:RDF)\b", re.I)  # feed
 _CANONICAL_LINK = etree.XPath("//link[@rel='canonical']/@href")
 _LANG_SAMPLE = 3000
 _MIN_OPENER_CHARS = 20  # main-text residue below this is a stray line, not an opening post
-_MIN_HELD_TOKENS = 5  # a shorter line is held by the posts only if it is in their text verbatim
+_MIN_HELD_TOKENS = 5
+_OUTWEIGH = 1.25  # posts with this many times trafilatura's tokens are the page's content
+_CHROME_SHARE = 1 / 3  # ... as they are when this share of its tokens is in chrome lines:
+_CHROME_TOKENS = 5  # lines of fewer tokens, and link captions  # a shorter line is held by the posts only if it is in their text verbatim
 
 
 class ExtractError(Exception):
@@ -104,15 +107,15 @@ def extract_page(body: bytes, url: str, headers: dict | None = None, rules: dict
 def _thread_posts(text: str, posts: list[dict], forced: bool, coverage: float, tree, title) -> list[dict]:
     """Posts of the structural detector, checked against the main text.
 
-    Repeated author/time blocks are also the reader comments under an
-    article: unless the spider says the page is a thread, it is one only if
-    most of the main text lies in the posts. The opening post often has its
+    Unless the spider says the page is a thread, the posts must be its content
+    (``_posts_are_the_content``). The opening post often has its
     own markup (a question above its answers): the main-text lines above the
     first line a post holds become that opening post, less the title and
     link captions (navigation); lines after it are page chrome."""
     joined = "\n".join(p["text"] for p in posts)
     held = tokens(joined)  # by tokens: line breaks and list marks differ
-    if not forced and containment(tokens(text), held) < coverage:
+    captions = LinkCaptions(tree)
+    if not forced and not _posts_are_the_content(text, held, captions, coverage):
         return []
     opener = []
     for line in text.split("\n"):
@@ -121,7 +124,6 @@ def _thread_posts(text: str, posts: list[dict], forced: bool, coverage: float, t
             break
         opener.append(line)
     if sum(len(line) for line in opener) >= _MIN_OPENER_CHARS:
-        captions = LinkCaptions(tree)
         opener = [line for line in opener if line != title and not captions.is_link_line(line)]
     if sum(len(line) for line in opener) >= _MIN_OPENER_CHARS:
         first = {"post_id": None, "floor": None, "author": None, "published": None,
@@ -130,6 +132,23 @@ def _thread_posts(text: str, posts: list[dict], forced: bool, coverage: float, t
         for floor, post in enumerate(posts, start=1):
             post["floor"] = floor if post["post_id"] is None or post is first else post["floor"]
     return posts
+
+
+def _posts_are_the_content(text: str, held, captions: LinkCaptions, coverage: float) -> bool:
+    """Repeated author/time blocks are also the reader comments under an article, so
+    detected posts make the page a thread only when (a) they hold ``coverage`` of
+    trafilatura's distinct lines (a page printing its thread twice, as a noscript
+    copy, is not half outside them), or (b) they outweigh its text by a quarter
+    (it kept the question, not the answers: the rule trafilatura's comments follow
+    too), or (c) a third of its text is chrome, lines of a few tokens and link
+    captions: it found no article that the posts could be comments of."""
+    lines = list(dict.fromkeys(line for line in text.split("\n") if line.strip()))
+    sizes = [sum(tokens(line).values()) for line in lines]
+    main = sum(sizes)
+    if containment(tokens("\n".join(lines)), held) >= coverage or sum(held.values()) >= _OUTWEIGH * main:
+        return True
+    chrome = sum(size for line, size in zip(lines, sizes) if size < _CHROME_TOKENS or captions.is_link_line(line))
+    return chrome >= _CHROME_SHARE * main > 0
 
 
 def detect_lang(text: str, tree=None, cjk_ratio: float = 0.3) -> str | None:

@@ -95,7 +95,11 @@ def find_post_blocks(tree) -> list[Block]:
         if key not in seen:  # pages that print a post twice (mobile and desktop copies)
             seen.add(key)
             blocks.append(block)
-    return blocks if len(blocks) >= _MIN_POSTS else []
+    if len(blocks) < _MIN_POSTS:
+        return []
+    # The group qualified as a whole; a member showing no time or no poster is a
+    # sibling of the posts (login box, footer, bookmark dialog), not a post.
+    return [block for block in blocks if _shows_time(block.element) and _shows_poster(block.element)]
 
 
 def _matching(tree, values_xpath, elements_xpath, words: tuple) -> list:
