@@ -104,7 +104,8 @@ def _posts_are_content(text, posts):
     from pipelines.extract.page import ExtractConfig, _posts_are_the_content
 
     captions = LinkCaptions(parse_html("<html><body><a href='/'>Home page of the forum</a></body></html>"))
-    return _posts_are_the_content(text, tokens("\n".join(posts)), captions, ExtractConfig().thread_coverage)
+    return _posts_are_the_content(text, [{"text": post} for post in posts], tokens("\n".join(posts)), captions,
+                                  ExtractConfig().thread_coverage)
 
 
 def test_posts_are_the_content_by_coverage_weight_or_chrome():
@@ -121,5 +122,7 @@ def test_posts_are_the_content_by_coverage_weight_or_chrome():
     assert not _posts_are_content(article, answers[:1])
     # trafilatura's text is mostly chrome (short lines, link captions): no article to prefer
     chrome = "\n".join(["Home", "Forums", "Reply", "Home page of the forum", "Share", "12", "|"] * 3)
-    assert _posts_are_content(chrome + "\n" + question, answers[:1])
-    assert not _posts_are_content(article + "\n" + chrome, answers[:1])
+    assert _posts_are_content(chrome + "\n" + question, answers[:2])
+    assert not _posts_are_content(article + "\n" + chrome, answers[:2])
+    # ... but the rows of a board index are no posts: their text is link captions, hence empty
+    assert not _posts_are_content(chrome, ["", "", "", answers[0]])

@@ -115,7 +115,7 @@ def _thread_posts(text: str, posts: list[dict], forced: bool, coverage: float, t
     joined = "\n".join(p["text"] for p in posts)
     held = tokens(joined)  # by tokens: line breaks and list marks differ
     captions = LinkCaptions(tree)
-    if not forced and not _posts_are_the_content(text, held, captions, coverage):
+    if not forced and not _posts_are_the_content(text, posts, held, captions, coverage):
         return []
     opener = []
     for line in text.split("\n"):
@@ -134,14 +134,18 @@ def _thread_posts(text: str, posts: list[dict], forced: bool, coverage: float, t
     return posts
 
 
-def _posts_are_the_content(text: str, held, captions: LinkCaptions, coverage: float) -> bool:
-    """Repeated author/time blocks are also the reader comments under an article, so
-    detected posts make the page a thread only when (a) they hold ``coverage`` of
+def _posts_are_the_content(text: str, posts: list[dict], held, captions: LinkCaptions, coverage: float) -> bool:
+    """Repeated author/time blocks are also the reader comments under an article
+    (and the rows of a board index, whose "posts" are link captions, hence empty),
+    so detected posts make the page a thread only when two of them at least say
+    something (a few tokens) and (a) they hold ``coverage`` of
     trafilatura's distinct lines (a page printing its thread twice, as a noscript
     copy, is not half outside them), or (b) they outweigh its text by a quarter
     (it kept the question, not the answers: the rule trafilatura's comments follow
     too), or (c) a third of its text is chrome, lines of a few tokens and link
     captions: it found no article that the posts could be comments of."""
+    if sum(sum(tokens(post["text"]).values()) >= _CHROME_TOKENS for post in posts) < 2:
+        return False
     lines = list(dict.fromkeys(line for line in text.split("\n") if line.strip()))
     sizes = [sum(tokens(line).values()) for line in lines]
     main = sum(sizes)
