@@ -14,7 +14,6 @@ member so that short posts do not bring their header along.
 """
 from __future__ import annotations
 
-import bisect
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -107,18 +106,18 @@ def _matching(tree, values_xpath, elements_xpath, words: tuple) -> list:
     substring scans over all values joined, not a regex call per value (pages
     carry thousands of class attributes); elements are built only when a value matches."""
     values = values_xpath(tree)
-    starts, offset = [], 0
-    for value in values:
-        starts.append(offset)
-        offset += len(value) + 1
     joined = "\0".join(values).lower()
     hits = set()
     for word in words:
+        index = position = 0  # the value holding ``position``: separators before it, counted as we go
         at = joined.find(word)
         while at >= 0:
-            index = bisect.bisect_right(starts, at) - 1
+            index += joined.count("\0", position, at)
             hits.add(index)
-            at = joined.find(word, starts[index + 1] if index + 1 < len(starts) else len(joined))
+            position = joined.find("\0", at)
+            if position < 0:
+                break
+            at = joined.find(word, position)
     if not hits:
         return []
     elements = elements_xpath(tree)  # one element per value, in the same document order
