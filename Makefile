@@ -11,11 +11,13 @@ export BANWAVE_TEST_ES_URL ?= http://127.0.0.1:$(or $(BANWAVE_DEV_ES_PORT),9200)
 # Root installs Debian packages directly; others through sudo.
 SUDO    := $(if $(filter 0,$(shell id -u)),,sudo)
 
-# Python deps into a venv, the Elasticsearch jars into the cache, and Debian's
-# Chromium for the report screenshot test (each only once).
+# Python deps into a venv, the Elasticsearch jars into the cache, Debian's Chromium for the
+# report screenshot test, and a CJK font so the HTML report's Chinese renders as glyphs, not
+# boxes, wherever it is opened here (each only once; fc-list knows whether a Chinese font exists).
 install: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+	fc-list :lang=zh 2>/dev/null | grep -q . || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq fonts-wqy-microhei >/dev/null; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[test,bench]"

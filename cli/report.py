@@ -1,33 +1,28 @@
 """``banwave report``: a summary of the store-closure wave from the index.
 
-Relevant documents only (the NLP verdict): documents per day split news/forum,
-top sellers, associations and government bodies, and the loss figures. A loss
-figure is a document's largest money amount in CNY (``loss_cny``); the same
-estimate is reported by many documents, so figures are grouped by value and the
-total counts each distinct value once, with the documents that reported it.
-``--html FILE`` also writes the report as one self-contained HTML page with a
-timeline chart (cli/report_html.py).
+Relevant documents only (the NLP verdict): the period and documents per day
+split news/forum (and how many have no publication date), top sellers with
+their first and last report, associations and government bodies, and the loss
+figures by seller, with industry-wide estimates apart and nothing added across
+them (cli/report_data.py gathers it all). ``--html FILE`` writes the report as
+one self-contained HTML page with a timeline chart (cli/report_html.py) before
+anything is printed, so ``banwave report --html F | head`` still writes F.
 """
 from __future__ import annotations
 
+import os
 import sys
 from datetime import date
 from pathlib import Path
 
-from elasticsearch import ApiError, NotFoundError, TransportError
-
+from cli.report_data import ReportError, format_cny, gather
+from cli.report_html import render
 from cli.search import iso_date
-from pipelines.elastic import describe_error, make_client
+from pipelines.elastic import make_client
 
-KIND_FIELD = "source_kind"
-TOP = 10
-LOSS_VALUES = 200  # distinct loss values fetched; far more than any wave reports
-SOURCES_PER_FIGURE = 3
-HIT_FIELDS = ["title", "source", "source_kind", "url", "published", "figures"]
+__all__ = ["ReportError", "format_cny", "gather", "print_report", "register"]
 
-
-class ReportError(RuntimeError):
-    """The report could not be built; the message is one line."""
+ROLE_WORDS = {"loss": "loss", "frozen": "frozen funds", "fine": "fine"}
 
 
 def register(subparsers) -> None:
@@ -39,76 +34,14 @@ def register(subparsers) -> None:
     parser.set_defaults(func=run)
 
 
-def _aggregations(tz: str) -> dict:
-    terms = {"size": TOP, "order": {"_count": "desc"}}
-    return {
-        "days": {"date_histogram": {"field": "published", "calendar_interval": "day", "time_zone": tz,
-                                    "format": "yyyy-MM-dd", "min_doc_count": 1},
-                 "aggs": {"kinds": {"terms": {"field": KIND_FIELD, "size": 5}}}},
-        "kinds": {"terms": {"field": KIND_FIELD, "size": 5}},
-        "sellers": {"terms": {"field": "sellers", **terms}},
-        "associations": {"terms": {"field": "associations", **terms}},
-        "governments": {"terms": {"field": "governments", **terms}},
-        "undated": {"missing": {"field": "published"}},
-        "losses": {"terms": {"field": "loss_cny", "size": LOSS_VALUES, "order": {"_key": "desc"}},
-                   "aggs": {"first": {"top_hits": {"size": SOURCES_PER_FIGURE, "_source": HIT_FIELDS,
-                                                   "sort": [{"published": {"order": "asc", "missing": "_last"}}]}}}},
-    }
+def roles(item: dict) -> str:
+    return ", ".join(ROLE_WORDS.get(role, role) for role in item["roles"])
 
 
-def gather(client, alias: str, since: str | None = None, tz: str = "+08:00") -> dict:
-    """Query the index and return the report as plain data (see ``print_report`` for its use)."""
-    filters: list[dict] = [{"term": {"relevant": True}}]
-    if since:
-        filters.append({"range": {"published": {"gte": since, "time_zone": tz}}})
-    try:
-        response = client.search(index=alias, size=0, query={"bool": {"filter": filters}},
-                                 aggs=_aggregations(tz), track_total_hits=True)
-    except NotFoundError:
-        raise ReportError(f"{alias} does not exist: run `banwave es setup` and a crawl first") from None
-    except (ApiError, TransportError) as exc:
-        raise ReportError(f"reading {alias}: {describe_error(exc)}") from exc
-    aggs = response["aggregations"]
-    days = [{"day": bucket["key_as_string"], "total": bucket["doc_count"],
-             **{kind["key"]: kind["doc_count"] for kind in bucket["kinds"]["buckets"]}}
-            for bucket in aggs["days"]["buckets"]]
-    losses = [{"value_cny": bucket["key"], "documents": bucket["doc_count"],
-               "sources": [_loss_source(hit["_source"], bucket["key"]) for hit in bucket["first"]["hits"]["hits"]]}
-              for bucket in aggs["losses"]["buckets"]]
-    return {
-        "index": alias, "since": since, "tz": tz,
-        "documents": response["hits"]["total"]["value"],
-        "undated": aggs["undated"]["doc_count"],
-        "kinds": {bucket["key"]: bucket["doc_count"] for bucket in aggs["kinds"]["buckets"]},
-        "days": days,
-        "sellers": _buckets(aggs["sellers"]), "associations": _buckets(aggs["associations"]),
-        "governments": _buckets(aggs["governments"]),
-        "losses": losses,
-        "loss_documents": sum(loss["documents"] for loss in losses),
-        "loss_total_cny": sum(loss["value_cny"] for loss in losses),
-    }
-
-
-def _buckets(agg: dict) -> list[tuple[str, int]]:
-    return [(bucket["key"], bucket["doc_count"]) for bucket in agg["buckets"]]
-
-
-def _loss_source(source: dict, value: float) -> dict:
-    """A document that reported a loss figure, with the figure as the document wrote it."""
-    wording = next((f.get("text") for f in source.get("figures") or []
-                    if f.get("kind") == "money" and f.get("value_cny") == value), None)
-    return {"title": source.get("title") or "", "source": source.get("source") or "",
-            "kind": source.get(KIND_FIELD) or "", "url": source.get("url") or "",
-            "published": (source.get("published") or "")[:10], "text": wording or ""}
-
-
-def format_cny(value: float) -> str:
-    """CNY the way the coverage writes it: 1000亿元 (100.0 bn), 645万元, 3,000元."""
-    if value >= 1e8:
-        return f"{value / 1e8:,.4g}亿元 ({value / 1e9:,.1f} bn)"
-    if value >= 1e4:
-        return f"{value / 1e4:,.4g}万元"
-    return f"{value:,.0f}元"
+def first_source(item: dict) -> str:
+    source = item["sources"][0]
+    wording = f"“{source['text']}” " if source["text"] else ""
+    return f"{source['published'] or 'undated'}  {source['source']}  {wording}{source['title']}"
 
 
 def print_report(report: dict, out=None) -> None:
@@ -116,11 +49,13 @@ def print_report(report: dict, out=None) -> None:
         print(line, file=out or sys.stdout)
 
     days = report["days"]
-    span = f", published {days[0]['day']} to {days[-1]['day']}" if days else ""
+    period = report["period"]
+    span = f", published {period[0]} to {period[1]}" if period else ""
     kinds = ", ".join(f"{kind} {count}" for kind, count in sorted(report["kinds"].items()))
     write(f"Store-closure wave: {report['index']}" + (f" since {report['since']}" if report["since"] else ""))
     write(f"{report['documents']} relevant documents ({kinds or 'none'}){span}"
-          + (f"; {report['undated']} undated" if report["undated"] else ""))
+          + (f"; {report['undated']} undated (no publication date; not in the days below)"
+             if report["undated"] else ""))
     if days:
         write()
         write(f"Documents per day ({report['tz']})")
@@ -129,40 +64,86 @@ def print_report(report: dict, out=None) -> None:
             bar = "█" * max(1, round(30 * day["total"] / peak))
             split = ", ".join(f"{kind} {day[kind]}" for kind in ("news", "forum") if day.get(kind))
             write(f"  {day['day']}  {bar} {day['total']}" + (f" ({split})" if split else ""))
-    for key, label in (("sellers", "Top sellers"), ("associations", "Associations"), ("governments", "Government bodies")):
+    if report["sellers"]:
+        write()
+        write("Top sellers (documents; first and last report)")
+        write("  counted by the documents whose own text names them, not a forum reply's thread title")
+        for rank, seller in enumerate(report["sellers"], 1):
+            count = seller["documents"]
+            write(f"  {rank:2}. {seller['name']}  {count} document{'s' if count != 1 else ''}"
+                  + (f"  {seller['first']} to {seller['last']}" if seller["first"] else ""))
+    for key, label in (("associations", "Associations"), ("governments", "Government bodies")):
         if report[key]:
             write()
             write(label)
             for rank, (name, count) in enumerate(report[key], 1):
                 write(f"  {rank:2}. {name}  {count} document{'s' if count != 1 else ''}")
-    write()
-    if not report["losses"]:
-        write("Loss figures: none reported")
+    print_waves(report, write)
+    print_losses(report, write)
+
+
+def print_waves(report: dict, write) -> None:
+    if not report.get("waves"):
         return
-    write(f"Loss figures: {len(report['losses'])} distinct, in {report['loss_documents']} documents; "
-          f"total {format_cny(report['loss_total_cny'])} counting each distinct figure once")
-    for loss in report["losses"][:5]:
-        write(f"  {format_cny(loss['value_cny'])}  reported by {loss['documents']} document(s), first:")
-        for source in loss["sources"]:
-            wording = f"“{source['text']}” " if source["text"] else ""
-            write(f"      {source['published'] or 'undated'}  {source['source']}  {wording}{source['title']}")
-            write(f"        {source['url']}")
+    write()
+    write("Detected waves (banwave waves; onset, raised, peak, last day)")
+    for wave in report["waves"]:
+        write(f"  {wave['scope_kind']} {wave['scope']}: {wave['status']}, onset {wave['onset']}, raised "
+              f"{wave['raised_on']}, peak {wave['peak_day']} ({wave['peak_count']}), last {wave['last_day']}, "
+              f"{wave['documents']} documents")
+
+
+def print_losses(report: dict, write) -> None:
+    losses = report["losses"]
+    write()
+    write("Loss figures (losses, frozen funds, fines; figures of different scope are never added)")
+    if not any(losses.values()):
+        write("  none reported")
+    if losses["sellers"]:
+        write("  By seller, the largest stated figure:")
+        for item in losses["sellers"]:
+            write(f"    {item['subject']}  {format_cny(item['value_cny'])} ({roles(item)}), "
+                  f"stated by {item['documents']} document(s), first:")
+            write(f"      {first_source(item)}")
+            write(f"        {item['sources'][0]['url']}")
+    for key, label in (("industry", "Industry-wide estimates (each an estimate of one total; not added)"),
+                       ("unattributed", "Figures the NLP stage could not attribute to a seller or the industry")):
+        if losses[key]:
+            write(f"  {label}:")
+            for item in losses[key][:5]:
+                write(f"    {format_cny(item['value_cny'])} ({roles(item)}), reported by {item['documents']} "
+                      "document(s), first:")
+                for source in item["sources"]:
+                    wording = f"“{source['text']}” " if source["text"] else ""
+                    write(f"      {source['published'] or 'undated'}  {source['source']}  {wording}{source['title']}")
+                    write(f"        {source['url']}")
+    if report["money_without_role"]:
+        write(f"  {report['money_without_role']} relevant document(s) have money figures without a role "
+              "(indexed before figure roles): not counted; re-crawl or re-index them")
 
 
 def run(args, env) -> int:
     client = make_client(env)
     try:
-        report = gather(client, env.docs_alias, args.since, args.tz)
+        report = gather(client, env.docs_alias, args.since, args.tz, env.waves_alias)
     except ReportError as exc:
         print(f"banwave: {exc}", file=sys.stderr)
         return 1
     finally:
         client.close()
-    print_report(report)
-    if args.html:
-        from cli.report_html import render
-
+    if args.html:  # first: a closed pipe on stdout (| head) must not cost the file
         report["generated"] = date.today().isoformat()
-        args.html.write_text(render(report), encoding="utf-8")
-        print(f"\nHTML report written to {args.html}")
+        try:
+            args.html.write_text(render(report), encoding="utf-8")
+        except OSError as exc:
+            print(f"banwave: cannot write {args.html}: {exc.strerror or exc}", file=sys.stderr)
+            return 1
+    try:
+        print_report(report)
+        if args.html:
+            print(f"\nHTML report written to {args.html}")
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # the reader stopped (| head): nothing more to say; keep Python from complaining at exit
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0

@@ -1,8 +1,10 @@
 """Search relevance on a judged query set: nDCG@10 and precision@5.
 
-The judged set (tests/data/search/judged.yaml) names documents by URL path
-plus fragment, so it holds wherever the demo web ran. Used by
-bench/bench_search.py and tests/test_search_relevance.py.
+Two judged sets under tests/data/search/ name documents by URL path plus
+fragment, so they hold wherever the demo web ran: ``judged.yaml`` (22 queries
+written by the engineer who tuned the search) and ``judged_new.yaml`` (45
+queries written and judged by an analyst who never saw the search; see the
+README there). Used by bench/bench_search.py and tests/test_search_relevance.py.
 """
 from __future__ import annotations
 
@@ -16,7 +18,9 @@ import yaml
 
 from config import REPO_ROOT
 
-JUDGED = REPO_ROOT / "tests" / "data" / "search" / "judged.yaml"
+JUDGED_DIR = REPO_ROOT / "tests" / "data" / "search"
+# set name -> file; "old" was tuned on, "new" was written blind by someone else
+JUDGED_SETS = {"old": JUDGED_DIR / "judged.yaml", "new": JUDGED_DIR / "judged_new.yaml"}
 RELEVANT_GRADE = 2  # precision counts documents graded at least this
 
 
@@ -32,9 +36,14 @@ def url_key(url: str) -> str:
     return parts.path + (f"#{parts.fragment}" if parts.fragment else "")
 
 
-def load_judged(path: Path = JUDGED) -> list[Judged]:
+def load_judged(path: Path) -> list[Judged]:
     data = yaml.safe_load(path.read_text("utf-8"))
     return [Judged(str(item["query"]), {str(k): int(v) for k, v in item["relevant"].items()}) for item in data["queries"]]
+
+
+def load_judged_sets() -> dict[str, list[Judged]]:
+    """Every judged set by name (see JUDGED_SETS)."""
+    return {name: load_judged(path) for name, path in JUDGED_SETS.items()}
 
 
 def dcg(grades: Iterable[int]) -> float:

@@ -31,6 +31,9 @@ from crawlers.state import SeenStore, source_dir
 
 logger = logging.getLogger(__name__)
 
+# the message of Scrapy's RobotsTxtMiddleware when robots.txt disallows a request
+ROBOTS_REFUSAL = "Forbidden by robots.txt"
+
 # failure type -> banwave/errors/<kind>, checked in order; Twisted's errors for other download handlers
 _ERROR_KINDS: list[tuple[tuple[type[BaseException], ...], str]] = [
     ((RedirectLoop,), "redirect_loop"),
@@ -76,6 +79,7 @@ class SourceSpider(scrapy.Spider):
         store = SeenStore(state_dir / "seen.sqlite")
         spider = super().from_crawler(crawler, *args, source=chosen, store=store, **kwargs)
         spider.rules = LinkRules(chosen)
+        spider.failed_pages = []
         spider.allowed_domains = sorted({urlsplit(p.url).hostname for p in chosen.start} | set(chosen.domains))
         crawler.signals.connect(spider._close_store, signal=signals.spider_closed)
         return spider
@@ -105,6 +109,8 @@ class SourceSpider(scrapy.Spider):
         elif failure.check(IgnoreRequest) and not failure.check(RedirectLoop):
             self.crawler.stats.inc_value("banwave/skipped/ignored")  # robots.txt, offsite, max redirects
             logger.info("source %s: not fetched %s: %s", self.source.name, request.url, failure.value)
+            if ROBOTS_REFUSAL in str(failure.value):
+                self.record_failed_page("robots", request.url)
             return
         else:
             kind = next((k for types, k in _ERROR_KINDS if failure.check(*types)), "other")
@@ -114,6 +120,13 @@ class SourceSpider(scrapy.Spider):
         self.crawler.stats.inc_value(f"banwave/errors/{kind}")
         self.crawler.stats.inc_value("banwave/errors")
         logger.warning("source %s: %s for %s %s", self.source.name, kind, url, detail)
+        self.record_failed_page(kind, url)
+
+    def record_failed_page(self, reason: str, url: str) -> None:
+        """Remember a page that was not fetched and why ("timeout http://…"): the run record lists
+        them (pipelines/runs.py), so a relevant article lost to a size cap, a timeout or robots.txt
+        shows in Kibana's Coverage panel, not only as a count."""
+        self.failed_pages.append(f"{reason} {url}")
 
     # ------------------------------------------------------------------ items
 

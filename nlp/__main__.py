@@ -1,4 +1,5 @@
-"""Command line: ``python -m nlp tag`` reads JSON Lines on stdin and writes tagged JSON Lines.
+"""Command line: ``python -m nlp tag`` reads JSON Lines on stdin and writes tagged JSON Lines;
+``python -m nlp train`` fits the relevance model (nlp/train.py).
 
 Input, one per line: ``{"id": ..., "text": ..., "lang": "zh"|"en" (optional)}``.
 Output, one per input line, in order: the record's id plus the Tagger.tag fields, or
@@ -25,6 +26,7 @@ def _parser() -> argparse.ArgumentParser:
     tag.add_argument("--keywords", type=int, default=DEFAULT_KEYWORDS, help="keywords per document (default %(default)s)")
     tag.add_argument("--cache-dir", help="directory for jieba's prefix-dict cache (default: system temp dir)")
     tag.add_argument("--log-level", default="WARNING", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
+    commands.add_parser("train", help="fit the relevance model on nlp/data/corpus (see nlp/train.py)", add_help=False)
     return parser
 
 
@@ -56,6 +58,13 @@ def run_tag(lines, out, tagger: Tagger) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["train"]:  # its own options (nlp/train.py); scikit-learn is needed only here
+        from nlp.train import main as train
+
+        logging.basicConfig(stream=sys.stderr, level="WARNING", format="%(levelname)s %(name)s: %(message)s")
+        logging.getLogger("jieba").setLevel("WARNING")
+        return train(argv[1:])
     args = _parser().parse_args(argv)
     logging.basicConfig(stream=sys.stderr, level=args.log_level, format="%(levelname)s %(name)s: %(message)s")
     # jieba logs its dictionary loading at DEBUG through a handler of its own; follow our level instead

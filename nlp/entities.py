@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import accumulate
 from typing import Sequence
 
@@ -35,6 +35,7 @@ class Entity:
     start: int
     end: int
     name: str
+    known: bool = False  # found through the alias table (its name is a curated canonical name)
 
     def as_dict(self) -> dict:
         return {"type": self.type, "text": self.text, "start": self.start, "end": self.end, "name": self.name}
@@ -85,12 +86,27 @@ class EntityRecognizer:
         self._name_tags = frozenset(rules["zh_name_tags"])
         self._name_stopwords = frozenset(rules["zh_name_stopwords"])
         self._needs_place = frozenset(rules["zh_needs_place"])
+        self._legal_heads = frozenset(rules["zh_legal_heads"])
+        self._never_in_name = frozenset(rules["zh_never_in_name_tags"])
+        self._generic_trade = frozenset(rules["zh_generic_trade_words"])
+        self._national = frozenset(rules["zh_national_prefixes"])
         self._max_name_tokens = int(rules["max_name_tokens"])
         self._not_type = {etype: re.compile("|".join(map(re.escape, words)))
                           for etype, words in rules["not_type_words"].items()}
         self._zh_patterns = _compile_patterns(rules["zh_patterns"])
         self._en_patterns = _compile_patterns(rules["en_patterns"])
+        # every trigger word of every pattern, found in one scan (a trigger may sit inside a word:
+        # "Technolog" in "Technology", so no word boundaries)
+        triggers = {t for rule in self._zh_patterns + self._en_patterns for t in rule[1]}
+        self._triggers = re.compile("|".join(map(re.escape, sorted(triggers, key=len, reverse=True))))
+        # a longer trigger found ("Association of") stands for the shorter ones inside it too
+        self._inside = {t: frozenset(u for u in triggers if u in t) for t in triggers}
         self._en_leading = re.compile(r"^(?:(?:%s)\s+)+" % "|".join(map(re.escape, rules["en_leading_stopwords"])))
+        self._en_name_stopwords = frozenset(rules["en_name_stopwords"])
+        self._list_cues = frozenset(rules["zh_list_cues"])
+        self._list_stopwords = frozenset(rules["zh_list_item_stopwords"])
+        self._person_prefixes = tuple(rules["zh_person_prefixes"])
+        self._paired_exclude = re.compile(rules["paired_name_exclude"])
         self._en_not_followed = re.compile(rules["en_not_followed_by"])
         self._not_followed = {k: re.compile(v, re.I) for k, v in rules["not_followed_by"].items()}
         self._not_preceded = {k: re.compile(v, re.I) for k, v in rules["not_preceded_by"].items()}
@@ -98,8 +114,9 @@ class EntityRecognizer:
         places = frozenset(w for w, tag in tags.items() if tag == "ns")
         # word -> (type, whole): suffix words end a name that extends to the left; "whole" words
         # are dictionary organisations (tag nt) that already start with a place, such as 美国商务部
-        whole = _dictionary_names(tags, places, rules["zh_dictionary_name_suffixes"],
-                                  rules["zh_dictionary_name_exclude"])
+        whole = _dictionary_names(tags, places | frozenset(rules["zh_national_prefixes"]),
+                                  rules["zh_dictionary_name_suffixes"], rules["zh_dictionary_name_exclude"],
+                                  rules["zh_dictionary_place_name_suffixes"])
         self._heads: dict[str, tuple[str, bool]] = {
             **whole, **{word: (etype, False) for word, etype in rules["zh_suffixes"].items()}}
         # words jieba's dictionary tags as places or people, for the untyped location/person entities
@@ -125,9 +142,13 @@ class EntityRecognizer:
                 claim(entity)
         longest_first = sorted(self._rule_matches(text, seg, hits, taken), key=lambda e: e.start - e.end)
         discovered = [e for e in longest_first if claim(e)]
+        if "等" in text:
+            discovered += [e for e in self._list_items(text, seg, taken) if claim(e)]
         if discovered:
             found = _join_branches(text, found)
             found += self._later_mentions(text, seg, discovered, found, taken)
+        if "（" in text or "(" in text:
+            found = self._paired_names(text, found, taken)
         for entity in self._people_and_places(seg, hits, taken):
             claim(entity)
         return sorted(found, key=lambda e: e.start)
@@ -136,11 +157,11 @@ class EntityRecognizer:
         if self._latin_re is not None:
             for match in self._latin_re.finditer(text):
                 alias = self._latin_alias[match.group()]
-                yield Entity(alias.type, match.group(), match.start(), match.end(), alias.canonical)
+                yield Entity(alias.type, match.group(), match.start(), match.end(), alias.canonical, True)
         for i in hits:
             alias = self._zh_alias.get(seg.words[i])
             if alias is not None:
-                yield Entity(alias.type, seg.words[i], seg.offsets[i], seg.offsets[i + 1], alias.canonical)
+                yield Entity(alias.type, seg.words[i], seg.offsets[i], seg.offsets[i + 1], alias.canonical, True)
 
     def _plausible(self, text: str, entity: Entity) -> bool:
         """False when the context says this is not the entity (亚马逊雨林, the Amazon River)."""
@@ -159,16 +180,23 @@ class EntityRecognizer:
             start = seg.offsets[i] if whole else self._chinese_name_start(seg, i, etype, taken)
             if start is not None:
                 yield from self._typed(etype, text, start, seg.offsets[i + 1])
-        for etype, _, pattern in _triggered(self._zh_patterns, text):
+        present = set().union(*map(self._inside.__getitem__, set(self._triggers.findall(text))))
+        for etype, _, pattern, _ in _triggered(self._zh_patterns, present):
             for match in pattern.finditer(text):
                 yield from self._typed(etype, text, *match.span("name"))
-        for etype, _, pattern in _triggered(self._en_patterns, text):
+        for etype, _, pattern, single_word in _triggered(self._en_patterns, present):
             for match in pattern.finditer(text):
                 start, end = match.span("name")
                 lead = self._en_leading.match(text[start:end])
                 if lead:
                     start += lead.end()
-                if end - start > 3 and " " in text[start:end] and not self._en_not_followed.match(text, end):
+                surface = text[start:end]
+                if single_word:
+                    if len(surface) < 2 or surface.split()[0] in self._en_name_stopwords:
+                        continue
+                elif end - start <= 3 or " " not in surface:
+                    continue
+                if not self._en_not_followed.match(text, end):
                     yield from self._typed(etype, text, start, end)
 
     def _typed(self, etype: str, text: str, start: int, end: int):
@@ -181,30 +209,43 @@ class EntityRecognizer:
     def _chinese_name_start(self, seg: Segmentation, suffix_index: int, etype: str, taken: bytearray) -> int | None:
         """Walk back from a suffix word over name-like words; the name's start offset, or None.
 
-        Associations and government bodies start with a place; firms start with a proper-looking
-        word and must have one that is not a place. Place names are the left edge: once the walk
-        has passed one it goes on only over further places (广东省 深圳市 龙华区 商务局), never
-        into the words before them.
+        Associations and government bodies start with a place (or a national prefix: 国家,
+        国务院, 行政院); firms start with a proper-looking word and must have one that is not a
+        place or a generic trade word. Place names are the left edge: once the walk has passed one
+        it goes on only over further places (广东省 深圳市 龙华区 商务局), never into the words
+        before them. Before a legal form (有限公司) the trade name may be any content word, even a
+        verb or an adjective to jieba (启航, 鼎盛, 迈步): one such word is taken, then only places.
         """
         first = suffix_index
         in_place = False
+        legal = seg.words[suffix_index] in self._legal_heads
+        loose_taken = False
         while first > 0 and suffix_index - first < self._max_name_tokens:
             j = first - 1
             word, tag = seg.words[j], seg.tag(j)
-            if taken[seg.offsets[j]] or word in self._name_stopwords or not _name_like(word, tag, self._name_tags):
+            if taken[seg.offsets[j]] or word in self._name_stopwords:
+                break
+            if not _name_like(word, tag, self._name_tags) and word not in self._generic_trade:
+                if not legal or loose_taken or in_place or tag in self._never_in_name or not word.isalnum():
+                    break
+                loose_taken = True  # the trade name before a legal form; only places may precede it
+            elif loose_taken and tag != "ns":
                 break
             if in_place and tag != "ns":
                 break
             in_place = tag == "ns"
             first = j
         if etype in self._needs_place:
-            while first < suffix_index and seg.tag(first) != "ns":
+            while first < suffix_index and seg.tag(first) != "ns" and seg.words[first] not in self._national:
                 first += 1
         else:
-            while first < suffix_index and seg.tag(first) not in _SELLER_START_TAGS:
-                first += 1
-            # a firm needs a trade name: 深圳市明辉科技, but not 美国科技 (巨头) or 深圳电子科技
-            if all(seg.tag(k) == "ns" for k in range(first, suffix_index)):
+            if not legal:
+                while first < suffix_index and seg.tag(first) not in _SELLER_START_TAGS:
+                    first += 1
+            # a firm needs a trade name: 深圳市明辉科技, but not 美国科技 (巨头), 深圳电子科技 or 贸易有限公司;
+            # before a legal form a place-like word will do (广域数码集团有限公司, 深圳市远洋电子商务有限公司)
+            if all((seg.tag(k) == "ns" and not legal) or seg.words[k] in self._generic_trade
+                   for k in range(first, suffix_index)):
                 return None
         return seg.offsets[first] if first < suffix_index else None
 
@@ -244,6 +285,69 @@ class EntityRecognizer:
                 at = text.find(surface, at + len(surface))
         return added
 
+    def _list_items(self, text: str, seg: Segmentation, taken: bytearray):
+        """Sellers listed before 等 + a word for firms: 帕拓逊、傲基、泽宝等知名大卖 (items already
+        found, by alias or rule, stay as they are; the others become sellers named as written)."""
+        words = seg.words
+        for i, word in enumerate(words):
+            if word != "等":
+                continue
+            cue = next((k for k in range(i + 1, min(i + 4, len(words))) if words[k] in self._list_cues), None)
+            if (cue is None or words[cue + 1:cue + 2] in (["平台"], ["网站"], ["渠道"])
+                    or any(w in ("的", "地", "地区", "城市", "省份") for w in words[i + 1:cue])):
+                continue  # 亚马逊、eBay等电商平台 lists platforms; 龙华、宝安等地的卖家 places
+            end = i
+            while end > 0:
+                start = end
+                while start > 0 and end - start < 3 and self._list_word(seg, start - 1, end - start):
+                    start -= 1
+                if start == end or all(seg.tag(k) == "n" for k in range(start, end)):
+                    break
+                begin, finish = seg.offsets[start], seg.offsets[end]
+                surface = text[begin:finish]
+                if (2 <= len(surface) <= 10 and surface not in self._list_stopwords
+                        and not (surface.startswith(self._person_prefixes) and len(surface) <= 3)
+                        and not any(taken[begin:finish])):
+                    yield Entity("seller", surface, begin, finish, self._canonical(surface))
+                if start == 0 or words[start - 1] not in ("、", "和", "与", "及", "以及", ",", "，"):
+                    break
+                end = start - 1
+
+    def _list_word(self, seg: Segmentation, j: int, taken_words: int) -> bool:
+        """Can word ``j`` be part of a list item? Proper-looking words, or a plain noun at the
+        item's end (酷野 户外), which alone would not make the item a name."""
+        word, tag = seg.words[j], seg.tag(j)
+        if word in self._list_stopwords:
+            return False
+        if tag is None:
+            return word.isalnum() and not word.isdigit()
+        return (tag in ("nz", "nr", "nrt", "nt", "ns", "j", "eng") or (word.isascii() and word.isalnum())
+                or (tag == "n" and taken_words == 0))
+
+    def _paired_names(self, text: str, found: list[Entity], taken: bytearray) -> list[Entity]:
+        """Another form of a name in parentheses right after it is the same entity: 傲基股份（Aukey）,
+        深圳市跨境电子商务协会（SCEA）, Aukey（深圳市傲基电子商务股份有限公司）. Both get one canonical
+        name: a known one from the alias table, else the Chinese or company form's."""
+        paired = list(found)
+        for k, entity in enumerate(found):
+            if entity.type not in ("seller", "association", "government"):
+                continue
+            match = _PAREN_AFTER.match(text, entity.end)
+            if match is None or self._paired_exclude.search(match.group("name")):
+                continue
+            start, end = match.span("name")
+            inner = next((e for e in found if e.start == start and e.end == end), None)
+            if inner is not None:  # both already found: give them one name
+                if inner.type == entity.type and inner.name != entity.name:
+                    name = _pair_name(entity, inner)
+                    paired = [replace(e, name=name) if e in (entity, inner) else e for e in paired]
+                continue
+            if any(taken[start:end]) or not _looks_like_name(match.group("name")):
+                continue
+            taken[start:end] = b"\x01" * (end - start)
+            paired.append(Entity(entity.type, match.group("name"), start, end, entity.name, entity.known))
+        return paired
+
     def _people_and_places(self, seg: Segmentation, hits: list[int], taken: bytearray):
         words, offsets = seg.words, seg.offsets
         for i in hits:
@@ -280,26 +384,31 @@ class NameNormaliser:
         return surface
 
 
-def _compile_patterns(rules: list[dict]) -> list[tuple[str, tuple[str, ...], re.Pattern]]:
-    return [(rule["type"], tuple(rule["triggers"]), re.compile(rule["pattern"])) for rule in rules]
+def _compile_patterns(rules: list[dict]) -> list[tuple[str, tuple[str, ...], re.Pattern, bool]]:
+    return [(rule["type"], tuple(rule["triggers"]), re.compile(rule["pattern"]), rule["single_word"])
+            for rule in rules]
 
 
-def _triggered(patterns, text: str):
-    """The patterns one of whose trigger words is in ``text`` (a substring test is far cheaper than the scan)."""
-    return [rule for rule in patterns if any(trigger in text for trigger in rule[1])]
+def _triggered(patterns, present: set[str]):
+    """The patterns one of whose trigger words is in the text (``present``: the triggers found in
+    it by one scan, far cheaper than running every pattern)."""
+    return [rule for rule in patterns if not present.isdisjoint(rule[1])]
 
 
-def _dictionary_names(tags: dict[str, str], places: frozenset, suffixes: dict[str, str], exclude: list[str]) -> dict:
-    """jieba dictionary organisations (tag nt) that start with a place and end in a suffix:
-    whole names such as 美国商务部 or 上海市公安局, which the segmentation keeps as one word."""
-    ends = tuple(sorted(suffixes, key=len, reverse=True))
-    excluded_ends = tuple(exclude)
+def _dictionary_names(tags: dict[str, str], places: frozenset, suffixes: dict[str, str], exclude: list[str],
+                      place_suffixes: dict[str, str]) -> dict:
+    """jieba dictionary organisations (tag nt) that start with a place or a national prefix and end
+    in a suffix: whole names such as 美国商务部, 上海市公安局 or 国家统计局, which the segmentation
+    keeps as one word; and
+    the few bodies the dictionary tags as places (香港海关, tag ns)."""
     names = {}
-    for word, tag in tags.items():
-        if tag != "nt" or not word.endswith(ends) or word.endswith(excluded_ends):
-            continue
-        if any(word[:n] in places for n in range(2, min(len(word) - 1, 6))):
-            names[word] = (suffixes[next(e for e in ends if word.endswith(e))], True)
+    for tag_wanted, by_end, excluded in (("nt", suffixes, tuple(exclude)), ("ns", place_suffixes, ())):
+        ends = tuple(sorted(by_end, key=len, reverse=True))
+        for word, tag in tags.items():
+            if tag != tag_wanted or not word.endswith(ends) or (excluded and word.endswith(excluded)):
+                continue
+            if any(word[:n] in places for n in range(2, min(len(word) - 1, 6))):
+                names[word] = (by_end[next(e for e in ends if word.endswith(e))], True)
     return names
 
 
@@ -329,7 +438,24 @@ def _join_branches(text: str, found: list[Entity]) -> list[Entity]:
     return joined
 
 
+_PAREN_AFTER = re.compile(r"\s?[（(]\s?(?P<name>[A-Za-z][A-Za-z0-9&.' -]{1,40}[A-Za-z0-9.]|[\u4e00-\u9fff]{2,20})\s?[）)]")
+
+
+def _looks_like_name(inner: str) -> bool:
+    """A parenthesised form worth taking as a name: a capitalised Latin name (Aukey, SCEA) or Chinese."""
+    return not inner.isascii() or inner[0].isupper()
+
+
+def _pair_name(outer: Entity, inner: Entity) -> str:
+    """One canonical name for two forms of an entity: an alias-table name wins, then the Chinese
+    form, then the outer one."""
+    for entity in (outer, inner):
+        if entity.known:
+            return entity.name
+    return inner.name if outer.text.isascii() and not inner.text.isascii() else outer.name
+
+
 def _name_like(word: str, tag: str | None, name_tags: frozenset) -> bool:
-    if tag is None:  # found by the HMM: an unknown word, often a name
-        return word.isalnum()
+    if tag is None:  # found by the HMM: an unknown word, often a name (but not a number: 600家电)
+        return word.isalnum() and not word.isdigit()
     return tag in name_tags

@@ -157,3 +157,110 @@ def evaluate(gold_items: list[dict], tag) -> Scores:
             scores.errors.append(f"{gold['id']}: relevance {result['relevant']} ({result['relevance']}), "
                                  f"gold {gold['relevant']}")
     return scores
+
+
+# --- the plain format of the corpus, the evaluation data and the blind batch -------------------
+# {"id", "text", "relevant", "entities": [[type, surface]], "figures": [[kind, value, currency, role?]]}
+# Scored like ../shared/evaldata/score_nlp.py: an entity is right when the type is equal and one
+# surface contains the other (punctuation and case ignored); a figure when the kind is equal, the
+# value within 1% and the currency equal where the gold one is given. Roles are scored on the
+# money figures matched, where the gold gives one.
+
+def _norm(surface: str) -> str:
+    return "".join(ch for ch in surface.lower() if ch.isalnum())
+
+
+@dataclass
+class PlainScores:
+    relevance: PRF = field(default_factory=PRF)
+    relevance_correct: int = 0
+    documents: int = 0
+    entities: dict[str, PRF] = field(default_factory=lambda: {t: PRF() for t in SCORED_ENTITY_TYPES})
+    figures: dict[str, PRF] = field(default_factory=lambda: {k: PRF() for k in FIGURE_KINDS})
+    roles_correct: int = 0
+    roles_scored: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def discovered_total(self) -> PRF:
+        return Scores.total(self.entities[t] for t in DISCOVERED_TYPES)
+
+    @property
+    def entity_total(self) -> PRF:
+        return Scores.total(self.entities.values())
+
+    @property
+    def figure_total(self) -> PRF:
+        return Scores.total(self.figures.values())
+
+    @property
+    def relevance_accuracy(self) -> float:
+        return self.relevance_correct / self.documents if self.documents else 0.0
+
+    @property
+    def role_accuracy(self) -> float:
+        return self.roles_correct / self.roles_scored if self.roles_scored else 1.0
+
+
+def evaluate_plain(items: list[dict], tag) -> PlainScores:
+    """Score ``tag(text, lang) -> dict`` on items of the plain format (see above)."""
+    scores = PlainScores()
+    for item in items:
+        lang = item.get("lang")
+        result = tag(item["text"], lang if lang in ("zh", "en") else None)
+        _plain_relevance(item, result, scores)
+        _plain_entities(item, result["entities"], scores)
+        _plain_figures(item, result["figures"], scores)
+    return scores
+
+
+def _plain_relevance(item: dict, result: dict, scores: PlainScores) -> None:
+    scores.documents += 1
+    gold, predicted = bool(item["relevant"]), bool(result["relevant"])
+    scores.relevance_correct += gold == predicted
+    scores.relevance.tp += gold and predicted
+    scores.relevance.fp += predicted and not gold
+    scores.relevance.fn += gold and not predicted
+    if gold != predicted:
+        scores.errors.append(f"{item['id']}: relevance {predicted} ({result['relevance']}), gold {gold}")
+
+
+def _plain_entities(item: dict, predicted: list[dict], scores: PlainScores) -> None:
+    """Gold lists each surface once (WRITERS.md), so repeated predictions of one surface count once."""
+    left = list(dict.fromkeys((e["type"], _norm(e["text"]), e["text"]) for e in predicted
+                              if e["type"] in SCORED_ENTITY_TYPES))
+    for etype, surface in item["entities"]:
+        if etype not in SCORED_ENTITY_TYPES:
+            continue
+        gold = _norm(surface)
+        match = next((p for p in left if p[0] == etype and p[1] and (p[1] in gold or gold in p[1])), None)
+        if match is None:
+            scores.entities[etype].fn += 1
+            scores.errors.append(f"{item['id']}: entity FN {etype} {surface}")
+        else:
+            left.remove(match)
+            scores.entities[etype].tp += 1
+    for etype, _, surface in left:
+        scores.entities[etype].fp += 1
+        scores.errors.append(f"{item['id']}: entity FP {etype} {surface}")
+
+
+def _plain_figures(item: dict, predicted: list[dict], scores: PlainScores) -> None:
+    left = list(predicted)
+    for kind, value, currency, *role in item["figures"]:
+        match = next((p for p in left if p["kind"] == kind and abs(p["value"] - value) <= VALUE_TOLERANCE * abs(value)
+                      and (currency is None or p["currency"] == currency)), None)
+        if match is None:
+            scores.figures[kind].fn += 1
+            scores.errors.append(f"{item['id']}: figure FN {kind} {value} {currency or ''}")
+            continue
+        left.remove(match)
+        scores.figures[kind].tp += 1
+        if kind == "money" and role and role[0]:
+            scores.roles_scored += 1
+            scores.roles_correct += match["role"] == role[0]
+            if match["role"] != role[0]:
+                scores.errors.append(f"{item['id']}: role {match['role']} for {match['text']!r}, gold {role[0]}")
+    for extra in left:
+        scores.figures[extra["kind"]].fp += 1
+        scores.errors.append(f"{item['id']}: figure FP {extra['kind']} {extra['text']!r} {extra['value']}")

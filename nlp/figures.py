@@ -20,19 +20,27 @@ _EN_WORD_NUMBER = (r"(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|el
                    r"eighty|ninety|hundred|thousand)")
 # The lookahead on the first character lets the engine skip most positions without trying
 # every alternative (a third of the scan time on mixed text).
-NUMBER_RE = re.compile(
-    rf"(?=[\d{_CN}数上zotfsenhZOTFSENH])(?:"
+_NUMBER_PARTS = (
     rf"百分之(?P<pct_of>{ARABIC_PATTERN}|[{_CN}点]+)"
     rf"|(?P<den>\d+|[{_CN}]+)分之(?P<num>\d+|[{_CN}]+)"
     rf"|(?P<arabic>(?:{ARABIC_PATTERN})(?:[多余几]?[十百千万亿])*[多余]?)"
     rf"(?:(?P<en_mul>\s?(?:thousand|million|billion|trillion)\b|(?:bn|mn|k|m|K|M)\b))?"
-    rf"|(?P<chinese>(?:[数上](?=[十百千万亿]))?[{_CN}]+[多余]?)"
+    rf"|(?P<chinese>(?:[数上](?=[十百千万亿]))?[{_CN}]+(?:[多余][十百千万亿]+)?[多余]?)")
+NUMBER_RE = re.compile(
+    rf"(?=[\d{_CN}数上zotfsenhZOTFSENH])(?:{_NUMBER_PARTS}"
     rf"|(?P<words>\b(?i:{_EN_WORD_NUMBER}(?:[\s-]+(?:and\s+)?{_EN_WORD_NUMBER})*"
     rf"(?:\s+(?:million|billion))?)\b))"
 )
+# The same without numbers written in English words, for a text none of whose words is one:
+# their first letters (o, t, f, s, e, n, h) are most letters of English text.
+NUMBER_RE_NO_WORDS = re.compile(rf"(?=[\d{_CN}数上])(?:{_NUMBER_PARTS}|(?P<words>(?!)))")
+_EN_NUMBER_WORDS = frozenset(w for word in _EN_WORD_NUMBER[3:-1].split("|") for w in (word, word.capitalize(), word.upper()))
 _ORDINAL_BEFORE = re.compile(r"(?:第|No\.\s?|#|[Nn]umber\s|[Ll]ine\s|[Rr]oute\s)$")
 _PERCENT_AFTER = re.compile(r"\s?(?:%|％|percent\b|per cent\b|个百分点)|成(?![员立功本交为都了长])")
-_TIME_AFTER_MEASURE = re.compile(r"(?:月|小时|星期|礼拜|季度|工作日|多月|年|天|周)")
+_TIME_AFTER_MEASURE = re.compile(r"(?:月|小时|星期|礼拜|季度|工作日|多月|年|天|周|钟|分钟)")
+_CLOCK_BEFORE = re.compile(r"(?:上午|下午|晚上|凌晨|早上|中午|今晚|明早|傍晚|晚)\s*$")
+_CLOCK_AFTER = re.compile(r"(?:半|钟|\d|[一二三四五六七八九十]+分)")
+_EN_DETERMINERS = frozenset("my the its our their his her these those your them us".split())
 _CLAUSE_BREAK = "，。；：！？、,.;:!?()（）\n"
 _CN_WINDOW_STOP = frozenset(_CLAUSE_BREAK + "的被在是和与及等了将有")
 _EN_STOPWORDS = frozenset("of and or the a an in on at to for from by with were was is are had has have it its their "
@@ -40,11 +48,30 @@ _EN_STOPWORDS = frozenset("of and or the a an in on at to for from by with were 
 _RANGE_CONNECTOR = re.compile(r"\s*(?:至|到|-|－|~|～|—|–)\s*$")
 _RANGE_CONNECTOR_EN = re.compile(r"\s+(?:to|and)\s+$")
 _RANGE_OPENER_EN = re.compile(r"(?i)\b(?:between|from|range from|ranged from)\s+$")
+# Shares written in words: "half of", "a quarter of", "two-thirds of", "one in four", 一半, 半数.
+_DENOMINATORS = {"half": 2, "halves": 2, "third": 3, "thirds": 3, "quarter": 4, "quarters": 4, "fourth": 4,
+                 "fourths": 4, "fifth": 5, "fifths": 5, "tenth": 10, "tenths": 10,
+                 "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
+_NUMERATORS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3}
+_SHARE_WORDS = re.compile(
+    r"(?i)(?=[hatodm一半])(?<![\w-])(?:(?P<half>half)(?= of\b)"
+    r"|(?P<num>a|one|two|three)[\s-](?P<den>thirds?|quarters?|fourths?|fifths?|tenths?)(?= of\b)"
+    r"|(?P<one>one|two|three) (?:in|out of) (?P<of>two|three|four|five|six|seven|eight|nine|ten)\b)"
+    r"|(?P<zh>一半|半数)"
+    r"|\b(?P<vague>(?:tens|hundreds) of thousands|dozens|hundreds|thousands|millions|tens of millions)"
+    r"(?= of (?!(?:days|weeks|months|years|hours|miles|kilometres|dollars|yuan|euros|pounds|times)\b))")
+# jieba words one of which a text needs for _SHARE_WORDS to find anything in it
+_SHARE_TRIGGERS = frozenset(w for word in "half third thirds quarter quarters fourth fourths fifth fifths tenth tenths "
+                            "in out dozens hundreds thousands millions".split() for w in (word, word.capitalize())) | {
+                                "一半", "半数", "半"}
+_VAGUE_VALUES = {"dozens": 10, "hundreds": 100, "thousands": 1000, "tens of thousands": 10_000,
+                 "hundreds of thousands": 100_000, "millions": 1e6, "tens of millions": 1e7}
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Figure:
-    """One figure as emitted in the interface (``as_dict``)."""
+    """One figure as emitted in the interface (``as_dict``); role, scope and subject are set by
+    ``nlp.figure_roles`` once the entities are known."""
 
     kind: str
     text: str
@@ -55,11 +82,17 @@ class Figure:
     qualifier: str | None
     value_cny: float | None
     counted: str | None
+    value_max: float | None = None      # upper end of a range (both of its figures carry it)
+    value_cny_max: float | None = None
+    role: str | None = None             # what a money figure measures (nlp/figure_roles.py)
+    scope: str | None = None            # "seller", "industry" or None (unknown)
+    subject: str | None = None          # canonical name of the seller it belongs to
 
     def as_dict(self) -> dict:
         return {"kind": self.kind, "text": self.text, "start": self.start, "end": self.end, "value": self.value,
                 "currency": self.currency, "qualifier": self.qualifier, "value_cny": self.value_cny,
-                "counted": self.counted}
+                "counted": self.counted, "value_max": self.value_max, "value_cny_max": self.value_cny_max,
+                "role": self.role, "scope": self.scope, "subject": self.subject}
 
 
 @dataclass
@@ -76,14 +109,21 @@ class _Candidate:
     currency: str | None = None
     counted: str | None = None
     qualifier: str | None = None
+    scale: float = 1.0  # 10 for 成 (三成 = 30 percent), borrowed by a bare low bound (2至3成)
+    high: "_Candidate | None" = None  # the upper bound, on both bounds of a range
 
 
 def _alternation(words) -> str:
-    """Regex alternation, longest first; English words get word boundaries."""
+    """Regex alternation, longest first; a word starting or ending in a Latin letter may not
+    touch another Latin letter there (RMB, but 100万RMB too; HK$ before its digits)."""
     parts = []
     for word in sorted(words, key=len, reverse=True):
         escaped = re.escape(word)
-        parts.append(rf"\b{escaped}\b" if word[0].isascii() and word[0].isalpha() else escaped)
+        if word[0].isascii() and word[0].isalpha():
+            escaped = rf"(?<![A-Za-z]){escaped}"
+        if word[-1].isascii() and word[-1].isalpha():
+            escaped = rf"{escaped}(?![A-Za-z])"
+        parts.append(escaped)
     return "|".join(parts)
 
 
@@ -96,6 +136,7 @@ class FigureExtractor:
         self.currency_prefix = lexicon["currency_prefix"]
         self.counted = {k.lower(): v for k, v in lexicon["counted"].items()}
         self.measures = lexicon["measure_words"]
+        self.not_counted = frozenset(w.lower() for w in lexicon["not_counted_en"])
         self._suffix_re = re.compile(rf"\s?(?:{_alternation(self.currency_suffix)})")
         self._prefix_re = re.compile(rf"(?:{_alternation(self.currency_prefix)})\s?$")
         self._counted_zh_re = re.compile(_alternation(k for k in self.counted if not k.isascii()))
@@ -116,16 +157,47 @@ class FigureExtractor:
             + "".join(w[0] for w in self.measures) + "".join(w[0] for w in self.counted))
         self._prefix_ends = frozenset(w[-1] for w in self.currency_prefix) | {" "}
 
-    def find(self, text: str, word_starts: list[int] | None = None) -> list[Figure]:
+    def find(self, text: str, word_starts: list[int] | None = None, words=None) -> list[Figure]:
         """All figures in ``text``, in order. ``word_starts`` (sorted token offsets from the
-        segmenter) vetoes Chinese numerals that start inside a word (统一, 万一)."""
+        segmenter) vetoes Chinese numerals that start inside a word (统一, 万一); ``words`` (the
+        segmenter's distinct words) skips the scan for shares in words where none can be."""
         candidates = []
-        for match in NUMBER_RE.finditer(text):
+        number_re = NUMBER_RE if words is None or not _EN_NUMBER_WORDS.isdisjoint(words) else NUMBER_RE_NO_WORDS
+        for match in number_re.finditer(text):
             candidate = self._candidate(text, match, word_starts)
             if candidate is not None:
                 candidates.append(candidate)
         self._link_ranges(text, candidates)
-        return [self._figure(text, c) for c in candidates if c.kind]
+        figures = [self._figure(text, c) for c in candidates if c.kind]
+        if (words is None or not _SHARE_TRIGGERS.isdisjoint(words)) and (shares := self._word_figures(text, figures)):
+            figures = sorted(figures + shares, key=lambda f: f.start)
+        return figures
+
+    def _word_figures(self, text: str, figures: list[Figure]) -> list[Figure]:
+        """Shares written in words (half of, a quarter of, one in four, 一半), as percents, and
+        vague English counts (hundreds of sellers -> 100, their order of magnitude); a count the
+        words overlap ("four sellers" in "one in four sellers") is dropped in their favour."""
+        shares = []
+        for match in _SHARE_WORDS.finditer(text):
+            if match.group("vague"):
+                end, counted = self._counted_after_en(text, match.end() + len(" of"), False)
+                if end is not None:
+                    shares.append(Figure("count", text[match.start():end], match.start(), end,
+                                         float(_VAGUE_VALUES[match.group("vague").lower()]), None, "over", None, counted))
+                continue
+            if match.group("zh"):
+                value = 50.0
+            elif match.group("half"):
+                value = 50.0
+            elif match.group("num"):
+                value = 100 * _NUMERATORS[match.group("num").lower()] / _DENOMINATORS[match.group("den").lower()]
+            else:
+                value = 100 * _NUMERATORS[match.group("one").lower()] / _DENOMINATORS[match.group("of").lower()]
+            shares.append(Figure("percent", match.group(), match.start(), match.end(), round(value, 3),
+                                 None, None, None, None))
+        for share in shares:
+            figures[:] = [f for f in figures if not (f.start < share.end and share.start < f.end)]
+        return shares
 
     def _candidate(self, text: str, match: re.Match, word_starts) -> _Candidate | None:
         start, end = match.span()
@@ -171,12 +243,15 @@ class FigureExtractor:
         prefix = self._prefix_re.search(text, max(0, c.start - 5), c.start)
         if prefix:
             c.kind, c.currency, c.start = "money", self.currency_prefix[prefix.group().strip()], prefix.start()
+            if text.startswith("元", c.end):  # 新台币300万元
+                c.end += 1
             return
         percent = _PERCENT_AFTER.match(text, after)
         if percent:
             c.kind, c.end = "percent", percent.end()
             c.unit_end = c.end
             if percent.group() == "成":
+                c.scale = 10.0
                 c.number = replace(c.number, value=c.number.value * 10)
             return
         suffix = self._suffix_re.match(text, after)
@@ -193,6 +268,9 @@ class FigureExtractor:
         if measure:
             if _TIME_AFTER_MEASURE.match(text, measure.end()):
                 return
+            if measure.group() == "点" and (_CLOCK_BEFORE.search(text, max(0, c.start - 4), c.start)
+                                           or _CLOCK_AFTER.match(text, measure.end())):
+                return  # 下午3点, 3点半: a time of day
             default = self.measures[measure.group()]
             c.end = c.unit_end = measure.end()
             noun_end, counted = self._counted_after_zh(text, c.end, 8)
@@ -207,8 +285,9 @@ class FigureExtractor:
             return
         noun_end, counted = self._counted_after_zh(text, c.end, 0)
         if counted is None:
-            noun_end, counted = self._counted_after_en(text, c.end)
-        if counted:
+            year_like = bool(re.fullmatch(r"(?:19|20)\d\d", match.group()))
+            noun_end, counted = self._counted_after_en(text, c.end, year_like)
+        if noun_end is not None and noun_end > c.end:
             c.kind, c.end, c.counted = "count", noun_end, counted
             c.unit_end = noun_end
 
@@ -239,17 +318,27 @@ class FigureExtractor:
             last = found
         return self.counted[last.group()] if last else None
 
-    def _counted_after_en(self, text: str, pos: int) -> tuple[int, str | None]:
-        """First counted English noun within four words (no stop word between)."""
-        found_end, counted = pos, None
-        for word in _iter_words(text, pos, 4):
+    def _counted_after_en(self, text: str, pos: int, year_like: bool) -> tuple[int | None, str | None]:
+        """The counted English noun within four words (no stop word between; "two of its three
+        warehouses" looks past "of" and a determiner): its end and category, the category None
+        for a plural noun of another kind (300 jobs, 12 violation points), the end None when there
+        is none or it is a unit of time or measure (90 days, 50 km). A year (2021 sales) is no count."""
+        found_end, counted = None, None
+        words = list(_iter_words(text, pos, 6))
+        if len(words) >= 2 and words[0].group(1).lower() == "of" and words[1].group(1).lower() in _EN_DETERMINERS:
+            words = words[2:]
+        for word in words[:4]:
             lowered = word.group(1).lower()
             if lowered in _EN_STOPWORDS:
                 break
             if lowered in self.counted:
                 found_end, counted = word.end(), self.counted[lowered]
-            elif counted:
+            elif counted or found_end is not None:
                 break
+            elif lowered in self.not_counted:
+                return None, None
+            elif len(lowered) > 3 and lowered.endswith("s") and not lowered.endswith("ss") and not year_like:
+                found_end = word.end()  # a plural noun: keep looking for a counted one right after
         return found_end, counted
 
     def _add_qualifiers(self, text: str, c: _Candidate) -> None:
@@ -277,18 +366,23 @@ class FigureExtractor:
                     continue
             if not low.kind:
                 low.kind, low.currency, low.counted = high.kind, high.currency, high.counted
-                if low.number.multiplier == 1.0 and high.number.multiplier > 1.0:
-                    low.number = replace(low.number, value=low.number.value * high.number.multiplier)
+                factor = high.scale * (high.number.multiplier if low.number.multiplier == 1.0 else 1.0)
+                low.number = replace(low.number, value=low.number.value * factor)
                 low.end = low.num_end
             low.qualifier, high.qualifier = "at_least", "up_to"
+            low.high = high.high = high
 
     def _figure(self, text: str, c: _Candidate) -> Figure:
         value = c.number.value
-        value_cny = None
-        if c.kind == "money" and c.currency in self.rates:
-            value_cny = round(value * self.rates[c.currency], 2)
+        value_max = c.high.number.value if c.high is not None else None
         return Figure(c.kind, text[c.start:c.end], c.start, c.end, value, c.currency, c.qualifier,
-                      value_cny, c.counted if c.kind == "count" else None)
+                      self._cny(c, value), c.counted if c.kind == "count" else None,
+                      value_max, self._cny(c, value_max))
+
+    def _cny(self, c: _Candidate, value: float | None) -> float | None:
+        if value is None or c.kind != "money" or c.currency not in self.rates:
+            return None
+        return round(value * self.rates[c.currency], 2)
 
 
 # Characters that may precede a numeral inside one jieba word (近万, 逾百, 数十, 好几百).

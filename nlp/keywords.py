@@ -3,8 +3,12 @@ from __future__ import annotations
 
 from typing import Iterable, Mapping
 
+import re
+
 import jieba
 import jieba.analyse
+
+_LETTER = re.compile(r"[^\W\d_]")  # a word needs a letter (Chinese characters are letters) to be a keyword
 
 
 class KeywordExtractor:
@@ -35,7 +39,7 @@ class KeywordExtractor:
                 continue
             word = word.strip()
             key = word.lower()
-            if len(word) < 2 or key in stop_words or not any(ch.isalpha() for ch in word):
+            if len(word) < 2 or key in stop_words or not _LETTER.search(word):
                 continue
             freq[key] = freq.get(key, 0) + count
             shown.setdefault(key, word)

@@ -1,7 +1,8 @@
 """Numeral parsing: Arabic (1,000 / 1.3), Chinese (二十几万, 两千多), mixed (1,000多亿, 5万多) and English (2.5 million, 40k, four).
 
 A number written as a lower bound (多, 余, 几, 数十, 上亿) parses to that bound with
-``approximate=True``; callers turn that into the qualifier "over". Two adjacent digits
+``approximate=True``; callers turn that into the qualifier "over". A vague leading 几 / 数 gives
+the order of magnitude (几万 -> 10,000, 数百 -> 100), as the annotation guide does. Two adjacent digits
 before a unit (四五十万, "forty or fifty ten-thousands") parse to the lower one, also approximate.
 """
 from __future__ import annotations
@@ -72,7 +73,7 @@ def parse_chinese(text: str) -> ParsedNumber | None:
         elif ch == "几":
             approximate = True
             if digit is None:
-                digit = 0 if section else 2  # 几百: "a few hundred", at least two
+                digit = 0 if section else 1  # 几百: "a few hundred", its order of magnitude
         elif ch in CN_SMALL_UNITS:
             section += (1 if digit is None else digit) * CN_SMALL_UNITS[ch]
             digit = None

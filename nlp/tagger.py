@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 from bisect import bisect_right
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import jieba
@@ -11,14 +12,18 @@ import jieba.posseg
 
 from nlp import lang as lang_detect
 from nlp.entities import EntityRecognizer, Segmentation
+from nlp.figure_roles import FigureRoles
 from nlp.figures import FigureExtractor
 from nlp.keywords import KeywordExtractor
 from nlp.relevance import RelevanceScorer
 from nlp.resources import DATA_DIR, load_aliases, load_rates, load_word_list, load_yaml
+from nlp.script import Simplifier
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_KEYWORDS = 10
+RELEVANCE_MODEL = DATA_DIR / "relevance_model.json"
+ALIAS_TABLE = DATA_DIR / "aliases.tsv"
 # Chinese aliases get this jieba tag so posseg-based tools see them as names.
 _ALIAS_TAG = "nt"
 
@@ -29,17 +34,22 @@ class Tagger:
     Building one loads jieba's dictionary (about 1 s from jieba's prefix-dict cache, a few
     seconds the first time) plus the data under ``nlp/data``; build it once and reuse it.
     ``cache_dir`` puts jieba's prefix-dict cache there instead of the system temp directory.
+    ``relevance_model=None`` builds a tagger without relevance scores, for ``python -m nlp train``
+    to compute the features of a model that does not exist yet. ``alias_table=None`` tags without
+    the alias table (rules and patterns only), as the bench measures name discovery.
     """
 
-    def __init__(self, keywords: int = DEFAULT_KEYWORDS, cache_dir: str | Path | None = None):
+    def __init__(self, keywords: int = DEFAULT_KEYWORDS, cache_dir: str | Path | None = None,
+                 relevance_model: Path | None = RELEVANCE_MODEL, alias_table: Path | None = ALIAS_TABLE):
         self.keywords = keywords
+        self.simplifier = Simplifier()
         self.tokenizer = jieba.Tokenizer()
         if cache_dir is not None:
             Path(cache_dir).mkdir(parents=True, exist_ok=True)
             self.tokenizer.tmp_dir = str(cache_dir)
         self.tokenizer.initialize()
         self.tokenizer.load_userdict(str(DATA_DIR / "userdict.txt"))
-        aliases = load_aliases()
+        aliases = load_aliases(alias_table, self.simplifier.simplify) if alias_table is not None else []
         for alias in aliases:  # Chinese names must segment whole for the entity lookup to see them
             for form in alias.forms:
                 if not form.isascii():
@@ -49,8 +59,10 @@ class Tagger:
         self.postokenizer = jieba.posseg.POSTokenizer(self.tokenizer)
         self._tags = {**self.postokenizer.word_tag_tab, **self.tokenizer.user_word_tag_tab}
         self.entities = EntityRecognizer(aliases, load_yaml("entity_rules.yaml"), self._tags)
-        self.figures = FigureExtractor(load_yaml("figures.yaml"), load_rates())
-        self.relevance = RelevanceScorer(load_yaml("relevance.yaml"), lambda term: self.tokenizer.lcut(term) == [term])
+        figure_lexicon = load_yaml("figures.yaml")
+        self.figures = FigureExtractor(figure_lexicon, load_rates())
+        self.roles = FigureRoles(figure_lexicon["roles"], figure_lexicon["scope"])
+        self.relevance = RelevanceScorer(load_yaml("relevance.yaml"), relevance_model)
         self.keyword_extractor = KeywordExtractor(self.tokenizer, load_word_list(DATA_DIR / "stopwords.txt"))
         logger.debug("tagger ready: %s dictionary words, %s known entities", len(self.tokenizer.FREQ), len(aliases))
 
@@ -59,18 +71,27 @@ class Tagger:
         return Segmentation(self.tokenizer.lcut(text), self._tags)
 
     def tag(self, text: str, lang: str | None = None, relevance_threshold: float | None = None) -> dict:
-        """Tag one document: the interface fields minus "id" (see docs/nlp.md)."""
+        """Tag one document: the interface fields minus "id" (see docs/nlp.md).
+
+        Traditional Chinese is tagged in a simplified copy with the same offsets
+        (``nlp.script``); surface texts are sliced from ``text`` itself."""
         if lang not in lang_detect.SUPPORTED:
             lang = lang_detect.detect(text)
-        seg = self.segment(text)
+        simple = self.simplifier.simplify(text)
+        seg = self.segment(simple)
         word_counts = Counter(seg.words)
-        entities = self.entities.find(text, seg)
-        figures = self.figures.find(text, seg.offsets)
-        relevance = self.relevance.score(text, word_counts, entities)
+        entities = self.entities.find(simple, seg)
+        figures = self.roles.annotate(simple, self.figures.find(simple, seg.offsets, word_counts), entities)
+        relevance, reasons = self.relevance.score(simple, seg, entities)
+        if simple is not text:  # the original's surface forms (傲基股份 in 傲基股份, 萬 in 30萬家)
+            entities = [replace(e, text=text[e.start:e.end]) for e in entities]
+            for figure in figures:
+                figure.text = text[figure.start:figure.end]
         return {
             "lang": lang,
             "relevant": self.relevance.is_relevant(relevance, relevance_threshold),
             "relevance": relevance,
+            "relevance_reasons": reasons,
             "entities": [e.as_dict() for e in entities],
             "figures": [f.as_dict() for f in figures],
             "keywords": self.keyword_extractor.top(word_counts, self.keywords, self._figure_words(seg, figures)),

@@ -4,6 +4,13 @@ The tagged text is ``title + "\\n" + text`` (``text`` alone without a title): he
 carry the platform and the figure ("亚马逊封号潮波及5万卖家") the body only paraphrases. Entity
 and figure offsets therefore index into that joined string.
 
+Own text and context: a forum reply's title is its thread's, written by someone else. The
+entity fields (``entities``, ``sellers`` …, ``entity_names``) and the figures of a reply hold
+only what the post's own text names; names only its thread title gives go to ``context_sellers``,
+``context_associations``, ``context_platforms``, ``context_governments`` and
+``context_entity_names``, and the title's figures are left out (each reply would repeat them).
+An article's title and a thread's opening post (floor 1, whose author wrote the title) are own text.
+
 Settings: ``NLP_ENABLED`` (bool, default True), ``NLP_KEYWORDS`` (int, 10),
 ``NLP_RELEVANCE_THRESHOLD`` (float, 0.5), ``NLP_DROP_IRRELEVANT`` (bool, False: irrelevant
 documents are indexed with ``relevant: false`` for Kibana to filter; True drops them),
@@ -28,6 +35,7 @@ from scrapy.exceptions import DropItem, NotConfigured
 
 import config
 from nlp import Tagger
+from nlp.figure_roles import LOSS_ROLES
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +44,8 @@ TYPE_FIELDS = {
     "sellers": "seller", "associations": "association", "platforms": "platform",
     "governments": "government", "media": "media", "persons": "person", "locations": "location",
 }
+CONTEXT_FIELDS = {"context_sellers": "seller", "context_associations": "association",
+                  "context_platforms": "platform", "context_governments": "government"}
 STORE_COUNTS = frozenset({"stores", "sellers", "accounts"})
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS threads (
@@ -48,10 +58,13 @@ CREATE TABLE IF NOT EXISTS threads (
 """
 
 
-def derived_fields(tagged: dict) -> dict:
+def derived_fields(tagged: dict, context_entities: list[dict] = ()) -> dict:
     """Flat fields for aggregation: canonical names per type (first-mention order, no repeats),
-    all names (``entity_names``), the largest money figure in CNY (``loss_cny``) and the largest
-    count of stores, sellers or accounts (``stores_max``); None when there is none."""
+    all names (``entity_names``); the names only the context gives (``context_*``); the largest
+    loss figure in CNY — money whose role is loss, frozen or fine, never sales or a subsidy —
+    (``loss_cny``); the largest such figure that belongs to a named seller (``seller_loss_cny``,
+    that seller in ``seller_loss_subject``); and the largest count of stores, sellers or
+    accounts (``stores_max``); None when there is none."""
     fields = {name: [] for name in TYPE_FIELDS}
     by_type = {etype: fields[name] for name, etype in TYPE_FIELDS.items()}
     for entity in tagged["entities"]:
@@ -59,11 +72,29 @@ def derived_fields(tagged: dict) -> dict:
         if entity["name"] not in names:
             names.append(entity["name"])
     fields["entity_names"] = list(dict.fromkeys(e["name"] for e in tagged["entities"]))
-    money = [f["value_cny"] for f in tagged["figures"] if f["kind"] == "money" and f["value_cny"] is not None]
+    own = set(fields["entity_names"])
+    inherited = [e for e in context_entities if e["name"] not in own]
+    for name, etype in CONTEXT_FIELDS.items():
+        fields[name] = list(dict.fromkeys(e["name"] for e in inherited if e["type"] == etype))
+    fields["context_entity_names"] = list(dict.fromkeys(e["name"] for e in inherited))
+    losses = [f for f in tagged["figures"] if f["kind"] == "money" and f["role"] in LOSS_ROLES
+              and f["value_cny"] is not None]
+    seller_losses = [f for f in losses if f["scope"] == "seller" and f["subject"]]
+    largest_seller_loss = max(seller_losses, key=lambda f: f["value_cny"], default=None)
     stores = [f["value"] for f in tagged["figures"] if f["kind"] == "count" and f["counted"] in STORE_COUNTS]
-    fields["loss_cny"] = max(money, default=None)
+    fields["loss_cny"] = max((f["value_cny"] for f in losses), default=None)
+    fields["seller_loss_cny"] = largest_seller_loss["value_cny"] if largest_seller_loss else None
+    fields["seller_loss_subject"] = largest_seller_loss["subject"] if largest_seller_loss else None
     fields["stores_max"] = max(stores, default=None)
     return fields
+
+
+def own_text_start(adapter: ItemAdapter, title: str) -> int:
+    """Offset in ``title + "\\n" + text`` where the document's own text starts: after the title
+    for a forum reply (the thread's title), 0 for articles and a thread's opening post."""
+    if title and adapter.get("doc_type") == "post" and adapter.get("floor") != 1:
+        return len(title) + 1
+    return 0
 
 
 class ThreadStore:
@@ -139,13 +170,18 @@ class EnrichPipeline:
         title, text = adapter.get("title") or "", adapter.get("text") or ""
         joined = f"{title}\n{text}" if title else text
         tagged = self.tagger.tag(joined, adapter.get("lang"), self.relevance_threshold)
+        own_from = own_text_start(adapter, title)
+        context = [e for e in tagged["entities"] if e["start"] < own_from]
+        tagged["entities"] = [e for e in tagged["entities"] if e["start"] >= own_from]
+        tagged["figures"] = [f for f in tagged["figures"] if f["start"] >= own_from]
         thread = self._thread_relevance(adapter, tagged["relevance"])
         if thread is not None and thread > tagged["relevance"]:
             if thread >= self.relevance_threshold and not tagged["relevant"]:
                 self.stats.inc_value("nlp/relevant_by_thread")
             tagged["relevance"] = thread
             tagged["relevant"] = thread >= self.relevance_threshold
-        for key, value in {**tagged, **derived_fields(tagged)}.items():
+            tagged["relevance_reasons"] = [f"thread: {thread}"]  # the score is the opening post's
+        for key, value in {**tagged, **derived_fields(tagged, context)}.items():
             adapter[key] = value
         self.stats.inc_value("nlp/tagged")
         self.stats.inc_value("nlp/relevant" if tagged["relevant"] else "nlp/irrelevant")

@@ -39,8 +39,9 @@ def run_status(stats: dict, reason: str) -> str:
 
 
 def build_record(stats: dict, source: str, source_kind: str, reason: str, started_at: datetime,
-                 finished_at: datetime, run_id: str) -> dict:
-    """The runs-index document for one crawl, from its Scrapy stats."""
+                 finished_at: datetime, run_id: str, failed_pages: list[str] = ()) -> dict:
+    """The runs-index document for one crawl, from its Scrapy stats and the pages it could not
+    fetch ("reason url", the spider's ``failed_pages``)."""
     errors = {key.rsplit("/", 1)[1]: value for key, value in stats.items()
               if key.startswith("banwave/errors/") and value}
     pages = sum(value for key, value in stats.items() if key.startswith("banwave/pages/"))
@@ -65,14 +66,24 @@ def build_record(stats: dict, source: str, source_kind: str, reason: str, starte
         "unchanged": stats.get("index/unchanged", 0),
         "dead_lettered": stats.get("index/dead_lettered", 0),
         "host": socket.gethostname(),
+        "failed_pages": list(dict.fromkeys(failed_pages)),
     }
+
+
+def failed_pages_of(spider, limit: int) -> list[str]:
+    """The spider's failed pages ("reason url"; crawlers/base.py), at most ``limit`` of them."""
+    pages = list(dict.fromkeys(getattr(spider, "failed_pages", ())))
+    if len(pages) > limit:
+        logger.info("run record lists %s of %s failed pages (RUNS_FAILED_PAGES_MAX)", limit, len(pages))
+    return pages[:limit]
 
 
 class RunRecorder:
     """Writes the run record of each crawl (Scrapy extension, on spider_opened / spider_closed)."""
 
-    def __init__(self, crawler, delivery, runs_alias: str):
+    def __init__(self, crawler, delivery, runs_alias: str, failed_pages_max: int):
         self.crawler = crawler
+        self.failed_pages_max = failed_pages_max
         self.delivery = delivery
         self.runs_alias = runs_alias
         self.started_at = datetime.now(timezone.utc)
@@ -84,7 +95,8 @@ class RunRecorder:
         settings = crawler.settings
         if not settings.getbool("RUNS_ENABLED"):
             raise NotConfigured("RUNS_ENABLED is False")
-        return cls(crawler, crawler_delivery(crawler), config.crawl_env(settings).runs_alias)
+        return cls(crawler, crawler_delivery(crawler), config.crawl_env(settings).runs_alias,
+                   settings.getint("RUNS_FAILED_PAGES_MAX"))
 
     def spider_opened(self, spider) -> None:
         self.started_at = datetime.now(timezone.utc)
@@ -95,7 +107,8 @@ class RunRecorder:
         started = self.started_at
         run_id = f"{name}-{started:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
         stats = self.crawler.stats
-        record = build_record(stats.get_stats(), name, kind, reason, started, datetime.now(timezone.utc), run_id)
+        record = build_record(stats.get_stats(), name, kind, reason, started, datetime.now(timezone.utc), run_id,
+                              failed_pages_of(spider, self.failed_pages_max))
         stats.set_value("banwave/run/id", run_id)
         stats.set_value("banwave/run/status", record["status"])
         # In a thread: a down Elasticsearch costs retries, which must not freeze the reactor.

@@ -3,20 +3,25 @@
 The tests search the real crawl of the demo web (conftest's ``demo_index``) and
 read its documents back with ``indexed_documents``. The bench, which should not
 need a crawl, indexes demo/sites/gold.jsonl (every document that crawl yields)
-run through the real NLP Tagger and ``derived_fields``: what the crawl pipeline
-writes. Judged queries identify documents by URL path (cli.search_quality.url_key),
+run through the real NLP Tagger, ``derived_fields`` and the dedupe stage's story
+ids: what the crawl pipeline writes. Judged queries identify documents by URL path (cli.search_quality.url_key),
 so the demo web's port does not matter.
 """
 from __future__ import annotations
 
 import json
+import tempfile
 import uuid
 from contextlib import contextmanager
+from pathlib import Path
 
 from elasticsearch import Elasticsearch
 from elasticsearch.helpers import bulk
 
+from scrapy.utils.project import get_project_settings
+
 from pipelines.canonical import doc_id
+from pipelines.dedupe import MinHasher, StoryStore, tokens
 from pipelines.elastic import drop_indices, setup_indices
 from pipelines.enrich import derived_fields
 import demo
@@ -26,8 +31,12 @@ SOURCE_KINDS = {"cn-news": "news", "en-news": "news", "forum": "forum"}
 FIELDS = ("url", "doc_type", "title", "text", "published", "author", "thread_id", "post_id", "floor", "quote", "reply_to")
 
 
-def gold_documents(tagger) -> list[dict]:
-    """One index document per gold line, with the NLP fields the enrich stage adds."""
+def gold_documents(tagger, stories_db: Path) -> list[dict]:
+    """One index document per gold line, with the NLP fields the enrich stage adds and the
+    ``story_id`` of the dedupe stage (signatures kept in ``stories_db``)."""
+    settings = get_project_settings()
+    store = StoryStore(stories_db, settings.getfloat("DEDUPE_THRESHOLD"), settings.getint("DEDUPE_BANDS"))
+    hasher = MinHasher(settings.getint("DEDUPE_PERMUTATIONS"))
     documents = []
     for line in GOLD.read_text("utf-8").splitlines():
         gold = json.loads(line)
@@ -41,7 +50,11 @@ def gold_documents(tagger) -> list[dict]:
         tagged = tagger.tag(f"{title}\n{text}" if title else text)
         doc.update(tagged)
         doc.update(derived_fields(tagged))
+        words = tokens(text, tagger.tokenizer)
+        too_short = len(words) < settings.getint("DEDUPE_MIN_TOKENS")
+        doc["story_id"] = doc["id"] if too_short else store.assign(doc["id"], hasher.signature(words))[0]
         documents.append(doc)
+    store.close()
     return documents
 
 
@@ -68,7 +81,8 @@ def gold_index(es_url: str):
 
     prefix = f"t{uuid.uuid4().hex[:10]}"
     client = Elasticsearch(es_url, request_timeout=30)
-    documents = gold_documents(Tagger(keywords=10))
+    with tempfile.TemporaryDirectory() as tmp:
+        documents = gold_documents(Tagger(keywords=10), Path(tmp) / "stories.sqlite")
     try:
         yield client, index_documents(client, prefix, documents), documents
     finally:

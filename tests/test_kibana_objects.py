@@ -70,7 +70,9 @@ def test_objects_are_well_formed_for_the_import_api():
         for key in ("fields", "fieldFormatMap", "runtimeFieldMap", "fieldAttrs", "typeMeta"):
             json.loads(view["attributes"][key])
     titles = {v["attributes"]["title"]: v["attributes"]["timeFieldName"] for v in of_type("index-pattern")}
-    assert titles == {"banwave-docs": "published", "banwave-runs": "started_at"}
+    # timeline_at: published, else the crawl time, so undated posts show in time-filtered panels
+    assert titles == {"banwave-docs": "timeline_at", "banwave-runs": "started_at", "banwave-waves": "onset",
+                      "banwave-alerts": "created_at"}
     for search in of_type("search"):
         source = json.loads(search["attributes"]["kibanaSavedObjectMeta"]["searchSourceJSON"])
         assert source["indexRefName"] in {r["name"] for r in search["references"]}
@@ -98,13 +100,14 @@ def test_lens_layers_reference_their_data_view_and_columns():
                 if key in layer:
                     accessors.add(layer[key])
             accessors.update(layer.get("accessors", []) + layer.get("primaryGroups", []) + layer.get("metrics", []))
+            accessors.update(column["columnId"] for column in layer.get("columns", []))  # lnsDatatable
         columns = {c for layer in layers.values() for c in layer["columns"]}
         assert accessors == columns, (lens["id"], accessors, columns)
 
 
 def test_dashboards_reference_every_panel():
     dashboards = {d["attributes"]["title"]: d for d in of_type("dashboard")}
-    assert set(dashboards) == {"Store-closure wave", "Crawl health"}
+    assert set(dashboards) == {"Store-closure wave", "Crawl health", "Waves"}
     for dashboard in dashboards.values():
         panels = json.loads(dashboard["attributes"]["panelsJSON"])
         json.loads(dashboard["attributes"]["optionsJSON"])
@@ -124,7 +127,14 @@ def test_dashboards_reference_every_panel():
     shown = {BY_KEY[(r["type"], r["id"])]["attributes"]["title"] for r in wave["references"]}
     assert shown >= {"Documents over time, news and forum", "Top sellers", "Top associations",
                      "Top government bodies", "Loss figures over time (CNY)", "Loss figures by seller (CNY)",
-                     "Top sources", "Keywords", "Latest relevant documents"}
+                     "Top sources", "Keywords", "Latest relevant documents", "Stories and their copies"}
+    health = dashboards["Crawl health"]
+    assert "Coverage: pages not fetched" in {BY_KEY[(r["type"], r["id"])]["attributes"]["title"]
+                                             for r in health["references"]}
+    waves = dashboards["Waves"]
+    shown = {BY_KEY[(r["type"], r["id"])]["attributes"]["title"] for r in waves["references"]}
+    assert shown >= {"Waves over time, by scope", "Current waves", "Alert log",
+                     "Sellers hit per wave (overall, platform and source-kind waves)"}
 
 
 def used_fields() -> list[tuple[str, str, str, str]]:
@@ -137,6 +147,8 @@ def used_fields() -> list[tuple[str, str, str, str]]:
             for column in layer["columns"].values():
                 if column["sourceField"] != "___records___":
                     uses.append((lens["id"], title, column["sourceField"], column["operationType"]))
+                if "sortField" in column.get("params", {}):
+                    uses.append((lens["id"], title, column["params"]["sortField"], "sort"))
             uses += [(lens["id"], title, f, "query") for f in KQL_FIELD.findall(state["query"]["query"])]
     for search in of_type("search"):
         title = view_title(search, "kibanaSavedObjectMeta.searchSourceJSON.index")
@@ -164,7 +176,8 @@ def mapping_leaves(properties: dict, prefix: str = "") -> set[str]:
 @pytest.mark.es
 def test_every_field_exists_in_the_real_mapping_and_aggregates(es, es_env):
     setup_indices(es, es_env.index_prefix)
-    aliases = {"banwave-docs": es_env.docs_alias, "banwave-runs": es_env.runs_alias}
+    aliases = {"banwave-docs": es_env.docs_alias, "banwave-runs": es_env.runs_alias,
+               "banwave-waves": es_env.waves_alias, "banwave-alerts": es_env.alerts_alias}
     caps = {}
     for title, alias in aliases.items():
         (mapping,) = es.indices.get_mapping(index=alias).values()
@@ -187,3 +200,4 @@ def test_every_field_exists_in_the_real_mapping_and_aggregates(es, es_env):
         elif use == "time" and cap["type"] != "date":
             problems.append(f"{obj_id}: time field {name} is {cap['type']}")
     assert not problems, "\n".join(problems)
+

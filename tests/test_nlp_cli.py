@@ -33,7 +33,7 @@ def test_tag_writes_one_line_per_input_in_order_and_reports_bad_lines():
     assert [("error" in o) for o in out] == [False, True, True, True, True, False, False]
     assert all("\n" not in o.get("error", "") for o in out)
     first = out[0]
-    assert set(first) == {"id", "lang", "relevant", "relevance", "entities", "figures", "keywords"}
+    assert set(first) == {"id", "lang", "relevant", "relevance", "relevance_reasons", "entities", "figures", "keywords"}
     assert first["relevant"] is True
     assert {"type": "platform", "text": "亚马逊", "start": 0, "end": 3, "name": "Amazon"} in first["entities"]
     money = [f for f in first["figures"] if f["kind"] == "money"]

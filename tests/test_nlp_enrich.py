@@ -38,6 +38,14 @@ class Document(scrapy.Item):
     entity_names = scrapy.Field()
     loss_cny = scrapy.Field()
     stores_max = scrapy.Field()
+    relevance_reasons = scrapy.Field()
+    context_sellers = scrapy.Field()
+    context_associations = scrapy.Field()
+    context_platforms = scrapy.Field()
+    context_governments = scrapy.Field()
+    context_entity_names = scrapy.Field()
+    seller_loss_cny = scrapy.Field()
+    seller_loss_subject = scrapy.Field()
     doc_type = scrapy.Field()
     source = scrapy.Field()
     thread_id = scrapy.Field()
@@ -116,7 +124,7 @@ def test_threshold_and_drop_settings():
 
 
 # ---------------------------------------------------------------------------- thread context
-LOSS_THREAD = "协会说损失超过一千亿，大家怎么看？"
+LOSS_THREAD = "说说最近这事，大家怎么看？"  # says nothing about the wave: the opening post does
 OPENER = "深圳市跨境电子商务协会估计这次被封的卖家有五万家左右，损失超过一千亿元。"
 REPLY = "总结得好，这帖可以结了。"
 HIKE_THREAD = "周末有人一起爬梧桐山吗"
@@ -153,7 +161,8 @@ def test_relevance_is_the_larger_of_own_and_thread(thread_pipeline):
     chat = pipeline.process_item(post(2, "对，早上七点半在登山口集合。", HIKE_THREAD, "1208"))
     banned = pipeline.process_item(post(3, "爬完山回来发现亚马逊店铺被封了，账号冻结。", HIKE_THREAD, "1208"))
     assert opener["relevant"] is chat["relevant"] is False
-    assert chat["relevance"] == pipeline.tagger.tag(f"{HIKE_THREAD}\n对，早上七点半在登山口集合。")["relevance"]
+    own = pipeline.tagger.tag(f"{HIKE_THREAD}\n对，早上七点半在登山口集合。")["relevance"]
+    assert chat["relevance"] == max(own, opener["relevance"])
     assert banned["relevant"] is True and banned["relevance"] > opener["relevance"]
     assert 0.0 <= banned["relevance"] <= 1.0
 
@@ -205,3 +214,35 @@ def test_thread_context_needs_the_crawls_environment():
     crawler = get_crawler(settings_dict={"NLP_THREAD_CONTEXT": True})
     with pytest.raises(NotConfigured, match="BANWAVE_ENV"):
         EnrichPipeline.from_crawler(crawler)
+
+
+# ---------------------------------------------------------------------------- own text vs context
+TOMTOP_THREAD = "通拓和有棵树都披露了冻结资金，损失超过1亿元"
+
+
+def test_a_reply_holds_only_what_its_own_text_names(pipeline_and_crawler):
+    pipeline, _ = pipeline_and_crawler
+    reply = pipeline.process_item(post(5, "我们也被封了两个店，太难了。", TOMTOP_THREAD, "2201"))
+    assert reply["sellers"] == [] and reply["entity_names"] == []
+    assert reply["context_sellers"] == ["通拓", "有棵树"] and reply["context_entity_names"] == ["通拓", "有棵树"]
+    assert all(e["start"] > len(TOMTOP_THREAD) for e in reply["entities"] + reply["figures"])
+    assert reply["loss_cny"] is None  # the title's figure is the thread's, not this reply's
+    naming = pipeline.process_item(post(6, "通拓那边据说已经解封了。", TOMTOP_THREAD, "2201"))
+    assert naming["sellers"] == ["通拓"] and naming["context_sellers"] == ["有棵树"]
+
+
+def test_the_opening_post_owns_its_thread_title(pipeline_and_crawler):
+    pipeline, _ = pipeline_and_crawler
+    opener = pipeline.process_item(post(1, "详情见两家公司的公告。", TOMTOP_THREAD, "2202"))
+    assert opener["sellers"] == ["通拓", "有棵树"] and opener["context_sellers"] == []
+    assert opener["loss_cny"] == 1e8
+
+
+def test_only_losses_frozen_funds_and_fines_feed_loss_cny(pipeline_and_crawler):
+    pipeline, _ = pipeline_and_crawler
+    sales = pipeline.process_item({"title": "傲基旗下产品被下架", "text": "此次处理对象已扩展至年销售额数十亿元的头部企业。"})
+    assert sales["figures"][0]["role"] == "sales" and sales["loss_cny"] is None
+    mixed = pipeline.process_item({"title": "", "text": "行业损失估计超过1000亿元；有棵树冻结资金约1.3亿元，获得补贴200万元。"})
+    assert [f["role"] for f in mixed["figures"]] == ["loss", "frozen", "subsidy"]
+    assert mixed["loss_cny"] == 1e11
+    assert (mixed["seller_loss_cny"], mixed["seller_loss_subject"]) == (1.3e8, "有棵树")

@@ -1,30 +1,59 @@
-"""Eval gate: the tagger must keep its scores on the gold sets under tests/data/nlp/.
+"""Eval gate: the tagger must keep its scores on every labelled set; floors sit just under the
+figures of one bench run (docs/nlp.md "Gold sets, scores and speed"; bench/bench_nlp.py prints them).
 
-gold.jsonl, floors from the issue: entity F1 >= 0.95 (0.90 before names outside the alias
-table were discovered), figure F1 >= 0.90 (value within 1%, currency right), relevance accuracy
->= 0.95. gold_unseen.jsonl (sellers, associations and government bodies that are not in the
-alias table): F1 >= 0.80 over those three types together and >= 0.70 for each.
-`python bench/bench_nlp.py` prints the details.
+- ``$BANWAVE_EVALDATA/nlp_dev.jsonl``, 45 sentences written outside the team (read from the shared
+  evaluation data, never copied here): relevance recall >= 0.95 at precision >= 0.90 (issue 10),
+  entity and figure F1.
+- ``tests/data/nlp/gold_plain.jsonl`` (ours: traditional Chinese, roles, unknown sellers, near
+  misses): relevance, entities with and without the alias table, figures, roles.
+- ``gold.jsonl`` and ``gold_unseen.jsonl`` (ours, strict: canonical names must be right too).
+- The relevance model: its cross-validated figures (recall >= 0.95 at precision >= 0.90), that
+  it was trained on the corpus shipped beside it, and (slow) that training reproduces it exactly.
+- The blind batch ``tests/data/nlp/blind.jsonl``, once the lead adds it: the issue's requirements.
 """
+import importlib.util
+import json
 from pathlib import Path
 
 import pytest
 
 from nlp import Tagger
-from nlp.evaluation import DISCOVERED_TYPES, FIGURE_KINDS, SCORED_ENTITY_TYPES, evaluate, load_gold
+from nlp.evaluation import (DISCOVERED_TYPES, FIGURE_KINDS, SCORED_ENTITY_TYPES, evaluate, evaluate_plain,
+                            load_gold)
 from nlp.resources import load_aliases
 
+REPO = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).parent / "data" / "nlp"
-ENTITY_F1_FLOOR = 0.95
-FIGURE_F1_FLOOR = 0.90
+BLIND = DATA / "blind.jsonl"
+
+# gold.jsonl / gold_unseen.jsonl (strict)
+ENTITY_F1_FLOOR = 0.97
+FIGURE_F1_FLOOR = 0.95
 RELEVANCE_ACCURACY_FLOOR = 0.95
-UNSEEN_F1_FLOOR = 0.80
-UNSEEN_TYPE_F1_FLOOR = 0.70
+UNSEEN_F1_FLOOR = 0.95
+UNSEEN_RULES_ONLY_F1_FLOOR = 0.90
+UNSEEN_TYPE_F1_FLOOR = 0.90
+# the issue's requirements, on nlp_dev.jsonl, the cross-validation and the blind batch
+REQUIRED_RECALL = 0.95
+REQUIRED_PRECISION = 0.90
+REQUIRED_DISCOVERY_F1 = 0.90  # sellers, associations, governments with the alias table emptied (blind batch)
+
+
+def _bench():
+    spec = importlib.util.spec_from_file_location("bench_nlp", REPO / "bench" / "bench_nlp.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture(scope="module")
 def tagger():
     return Tagger()
+
+
+@pytest.fixture(scope="module")
+def rules_only():
+    return Tagger(alias_table=None)
 
 
 @pytest.fixture(scope="module")
@@ -38,14 +67,66 @@ def unseen():
 
 
 @pytest.fixture(scope="module")
-def scores(gold, tagger):
-    return evaluate(gold, tagger.tag)
+def dev():
+    path = _bench().evaldata_dir() / "nlp_dev.jsonl"
+    if not path.is_file():
+        pytest.fail(f"evaldata not found at {path}: set BANWAVE_EVALDATA or put shared/evaldata beside the checkout",
+                    pytrace=False)
+    return load_gold(path)
 
+
+# --- nlp_dev.jsonl (outside the team) ---------------------------------------------------------
+
+def test_dev_relevance_recall_first(dev, tagger):
+    scores = evaluate_plain(dev, tagger.tag)
+    errors = "\n".join(e for e in scores.errors if "relevance" in e)
+    assert scores.relevance.recall >= REQUIRED_RECALL, errors
+    assert scores.relevance.precision >= REQUIRED_PRECISION, errors
+
+
+def test_dev_entities_and_figures(dev, tagger):
+    scores = evaluate_plain(dev, tagger.tag)
+    assert scores.entity_total.f1 >= 0.97, "\n".join(scores.errors)
+    assert scores.figure_total.f1 >= 0.97, "\n".join(scores.errors)
+
+
+# --- gold_plain.jsonl (ours) ------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def unseen_scores(unseen, tagger):
-    return evaluate(unseen, tagger.tag)
+def plain():
+    return load_gold(DATA / "gold_plain.jsonl")
 
+
+def test_plain_set_covers_what_the_issue_lists(plain):
+    assert len(plain) >= 50 and {i["lang"] for i in plain} == {"zh", "zh-hant", "en"}
+    assert sum(not i["relevant"] for i in plain) >= 10
+    currencies = {f[2] for i in plain for f in i["figures"] if f[0] == "money"}
+    assert {"CNY", "USD", "EUR", "GBP", "HKD", "TWD", "JPY"} <= currencies
+    roles = {f[3] for i in plain for f in i["figures"] if f[0] == "money"}
+    assert {"loss", "frozen", "fine", "sales", "valuation", "subsidy", "other"} <= roles
+    for item in plain:
+        assert all(surface in item["text"] for _, surface in item["entities"]), item["id"]
+
+
+def test_plain_relevance(plain, tagger):
+    scores = evaluate_plain(plain, tagger.tag)
+    errors = "\n".join(e for e in scores.errors if "relevance" in e)
+    assert scores.relevance.recall >= 0.90 and scores.relevance.precision >= 0.95, errors
+
+
+def test_plain_entities_with_and_without_the_alias_table(plain, tagger, rules_only):
+    full, bare = evaluate_plain(plain, tagger.tag), evaluate_plain(plain, rules_only.tag)
+    assert full.entity_total.f1 >= 0.97, "\n".join(full.errors)
+    assert bare.discovered_total.f1 >= 0.90, "\n".join(e for e in bare.errors if "entity" in e)
+
+
+def test_plain_figures_and_roles(plain, tagger):
+    scores = evaluate_plain(plain, tagger.tag)
+    assert scores.figure_total.f1 >= 0.95, "\n".join(scores.errors)
+    assert scores.role_accuracy >= 0.73, "\n".join(e for e in scores.errors if "role" in e)
+
+
+# --- gold.jsonl and gold_unseen.jsonl (ours, strict) --------------------------------------------
 
 def test_gold_set_is_big_and_varied_enough(gold):
     assert len(gold) >= 80
@@ -70,20 +151,61 @@ def test_unseen_gold_set_names_what_the_alias_table_does_not(unseen):
         assert all(m["text"] in g["text"] for m in g["entities"] + g["figures"]), g["id"]
 
 
-def test_entity_f1(scores):
+def test_gold_entities_figures_relevance(gold, tagger):
+    scores = evaluate(gold, tagger.tag)
     assert scores.entity_total.f1 >= ENTITY_F1_FLOOR, "\n".join(scores.errors)
-
-
-def test_figure_f1(scores):
     assert scores.figure_total.f1 >= FIGURE_F1_FLOOR, "\n".join(scores.errors)
-
-
-def test_relevance_accuracy(scores):
     assert scores.relevance_accuracy >= RELEVANCE_ACCURACY_FLOOR, "\n".join(scores.errors)
 
 
-def test_unseen_names_are_discovered(unseen_scores):
-    errors = "\n".join(e for e in unseen_scores.errors if "entity" in e)
-    assert unseen_scores.discovered_total.f1 >= UNSEEN_F1_FLOOR, errors
+def test_unseen_names_are_discovered(unseen, tagger, rules_only):
+    scores, bare = evaluate(unseen, tagger.tag), evaluate(unseen, rules_only.tag)
+    errors = "\n".join(e for e in scores.errors if "entity" in e)
+    assert scores.discovered_total.f1 >= UNSEEN_F1_FLOOR, errors
+    assert bare.discovered_total.f1 >= UNSEEN_RULES_ONLY_F1_FLOOR, "\n".join(bare.errors)
     for etype in DISCOVERED_TYPES:
-        assert unseen_scores.entities[etype].f1 >= UNSEEN_TYPE_F1_FLOOR, f"{etype}\n{errors}"
+        assert scores.entities[etype].f1 >= UNSEEN_TYPE_F1_FLOOR, f"{etype}\n{errors}"
+
+
+# --- the relevance model ----------------------------------------------------------------------
+
+def test_cross_validated_relevance_meets_the_requirement(tagger):
+    cv = tagger.relevance.model.cv
+    assert cv["texts"] >= 1000
+    assert cv["recall"] >= REQUIRED_RECALL and cv["precision"] >= REQUIRED_PRECISION, cv
+
+
+def test_the_model_was_trained_on_the_shipped_corpus():
+    from nlp.train import MODEL_PATH, _corpus_hash, load_corpus
+
+    model = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
+    assert model["corpus"]["sha256"] == _corpus_hash(load_corpus()), "run `python -m nlp train`"
+
+
+@pytest.mark.slow
+def test_training_reproduces_the_shipped_model(tmp_path):
+    from nlp.train import MODEL_PATH, main
+
+    assert main(["--out", str(tmp_path / "model.json")]) == 0
+    assert json.loads((tmp_path / "model.json").read_text("utf-8")) == json.loads(MODEL_PATH.read_text("utf-8"))
+
+
+# --- the blind batch (added by the lead; scored once) --------------------------------------------
+
+@pytest.fixture(scope="module")
+def blind():
+    if not BLIND.is_file():
+        pytest.skip(f"{BLIND.relative_to(REPO)} is added by the lead (a batch nobody tuned on); "
+                    "or score any batch with: .venv/bin/python bench/bench_nlp.py --blind PATH")
+    return load_gold(BLIND)
+
+
+def test_blind_relevance(blind, tagger):
+    scores = evaluate_plain(blind, tagger.tag)
+    assert scores.relevance.recall >= REQUIRED_RECALL and scores.relevance.precision >= REQUIRED_PRECISION, \
+        "\n".join(e for e in scores.errors if "relevance" in e)
+
+
+def test_blind_entities_without_the_alias_table(blind, rules_only):
+    scores = evaluate_plain(blind, rules_only.tag)
+    assert scores.discovered_total.f1 >= REQUIRED_DISCOVERY_F1, "\n".join(e for e in scores.errors if "entity" in e)

@@ -23,7 +23,9 @@ def figures():
     ("上亿", 100_000_000, True),
     ("万亿", 1e12, False),
     ("十亿", 1e9, False),
-    ("几百", 200, True),
+    ("几百", 100, True),
+    ("几万", 10_000, True),
+    ("十多万", 100_000, True),
     ("二〇二一", 2021, False),
 ])
 def test_parse_chinese(text, value, approximate):

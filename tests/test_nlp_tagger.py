@@ -7,7 +7,8 @@ from nlp.evaluation import load_gold
 from nlp.resources import load_aliases
 
 ENTITY_KEYS = {"type", "text", "start", "end", "name"}
-FIGURE_KEYS = {"kind", "text", "start", "end", "value", "currency", "qualifier", "value_cny", "counted"}
+FIGURE_KEYS = {"kind", "text", "start", "end", "value", "currency", "qualifier", "value_cny", "counted",
+               "value_max", "value_cny_max", "role", "scope", "subject"}
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +22,8 @@ def names(result, etype=None):
 
 def test_interface_fields_and_types(tagger):
     result = tagger.tag("深圳市跨境电子商务协会称，亚马逊已关闭超过5万家中国卖家的店铺。")
-    assert set(result) == {"lang", "relevant", "relevance", "entities", "figures", "keywords"}
+    assert set(result) == {"lang", "relevant", "relevance", "relevance_reasons", "entities", "figures", "keywords"}
+    assert result["relevance_reasons"] and all(isinstance(r, str) for r in result["relevance_reasons"])
     assert result["lang"] == "zh" and result["relevant"] is True and 0.5 <= result["relevance"] <= 1
     assert all(set(e) == ENTITY_KEYS for e in result["entities"])
     assert all(set(f) == FIGURE_KEYS for f in result["figures"])

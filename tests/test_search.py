@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -9,6 +10,7 @@ from cli.main import main
 from cli.query import MARK_END, MARK_START, Filters, QueryParser
 from cli.search_quality import url_key
 from cli.search import resolve_sellers, search
+from searchdata import index_documents
 
 ARTICLE_AUKEY_ZH = "/a/20210508/310508.html"
 ARTICLE_AUKEY_EN = "/news/2021/05/10/aukey-products-pulled-from-amazon.html"
@@ -49,6 +51,46 @@ def test_expected_documents_come_first(index, parser, query, first, also_top5):
     hits = ranked(index, parser, query)
     assert hits[0] in first, hits
     assert also_top5 <= set(hits[:5]), hits
+
+
+# one syndicated story: the original, a stock-news republication and a forum repost
+SYNDICATED = {"/a/20210705/310705.html", "/a/stock/20210706/320706.html", "/thread-1210-1-1.html#pid30131"}
+
+
+def test_collapse_shows_one_hit_per_story_with_its_copies(index, parser):
+    client, alias, _ = index
+    query = "有棵树 通拓 股价"
+    every = search(client, alias, query, Filters(), 10, parser)
+    assert SYNDICATED <= {url_key(h["url"]) for h in every["hits"]} and every["stories"] is None
+    collapsed = search(client, alias, query, Filters(), 10, parser, collapse=True)
+    (story,) = [h for h in collapsed["hits"] if url_key(h["url"]) in SYNDICATED]
+    assert story["copies"] == 3
+    assert len({h["story_id"] for h in collapsed["hits"]}) == len(collapsed["hits"])
+    assert collapsed["total"] == every["total"] and collapsed["stories"] < collapsed["total"]
+
+
+@pytest.mark.parametrize("query, expected_top3", [
+    # the words in another order than the text (资金冻结, 资金被冻结)
+    ("冻结 资金", {"/thread-1201-1-1.html#pid30011", "/thread-1201-1-1.html#pid30014",
+               "/thread-1201-2-1.html#pid30019", "/a/20210512/310512.html"}),
+    # a partial form of a word: 被封 / 封店 for 被封店, and a question word (怎么办) that no text has
+    ("被封店以后怎么办", {"/a/20210512/310512.html", "/a/20210815/310815.html", "/thread-1201-1-1.html#pid30011"}),
+    # a partial organisation name reaches the full one (深圳市跨境电子商务协会)
+    ("深圳跨境协会", {"/a/20210603/310603.html", "/a/20210723/310723.html", "/thread-1206-1-1.html#pid30081"}),
+    # a word naming a kind of entity matches the documents naming one (深圳市商务局)
+    ("政府部门 座谈会", {"/a/20210720/310720.html"}),
+])
+def test_queries_forgive_form(index, parser, query, expected_top3):
+    hits = ranked(index, parser, query)
+    assert set(hits[:3]) & expected_top3, hits
+
+
+def test_collapse_falls_back_when_documents_have_no_story(es, es_env, parser):
+    alias = index_documents(es, es_env.index_prefix, [
+        {"id": f"d{n}", "url": f"http://x/{n}", "title": f"亚马逊封号 第{n}篇", "text": "卖家店铺被封", "relevant": True}
+        for n in range(3)])
+    result = search(es, alias, "封号", Filters(), 10, parser, collapse=True)
+    assert len(result["hits"]) == 3 and result["stories"] is None  # not one hit for "no story"
 
 
 def test_homonyms_rank_below_the_wave(index, parser):
@@ -99,6 +141,13 @@ def test_query_parser_units(parser):
     assert units("aukey chargers") == [("aukey", "傲基", None), ("chargers", None, None)]
     assert units("好评返现卡") == [("好评", None, None), ("返现卡", None, None)]  # 卡 alone would match nothing
     assert units("losses 100 billion yuan") == [("losses", None, None), ("100 billion yuan", None, "money")]
+    # question words and particles are not part of what is asked about
+    assert units("傲基损失多少") == [("傲基", "傲基", None), ("损失", None, None)]
+    assert units("how many sellers were banned") == [("sellers", None, None), ("banned", None, None)]
+    # a name found by its suffix, missing from the alias table, also stands for the fuller names
+    (partial,) = parser.parse("广东商务厅")
+    assert partial.entity.names == ("广东商务厅", "广东省商务厅") and "广东省商务厅" in partial.entity.forms
+    assert [u.kind_of for u in parser.parse("政府部门 回应")] == ["government", None]
     assert parser.resolve("Anker", "seller").name == "安克创新"
     assert parser.resolve("Amazon", "seller") is None
 
@@ -113,7 +162,8 @@ def cli_env(demo_index, monkeypatch, tmp_path):
 def test_cli_prints_date_source_title_snippet_entities(cli_env, capsys):
     assert main(["search", "Aukey", "--kind", "forum", "-n", "3"]) == 0
     out = capsys.readouterr().out
-    assert out.splitlines()[0].endswith('documents match "Aukey" (top 3); names: 傲基 (seller)')
+    assert re.fullmatch(r'\d+ documents in \d+ stories match "Aukey" \(top 3\); names: 傲基 \(seller\)',
+                        out.splitlines()[0])
     first = out.split("\n\n")[1]
     assert "2021-05-10  forum  «傲基»、Mpow都被封了" in first  # the title is marked too
     assert "«傲基»" in first  # highlight marks when not writing to a terminal

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from cli.query import Filters, QueryParser
-from cli.search_quality import evaluate, load_judged, mean, ndcg, precision, url_key
+from cli.search_quality import evaluate, load_judged_sets, mean, ndcg, precision, url_key
 from cli.search import search
 from pipelines.elastic import make_client
 from searchdata import GOLD
@@ -23,12 +23,13 @@ def test_metrics():
     assert precision(["a", "c", "b", "x", "y"], grades) == pytest.approx(0.4)  # grade >= 2 counts
 
 
-def test_judged_set_names_demo_documents():
-    judged = load_judged()
+def test_judged_sets_name_demo_documents():
+    sets = load_judged_sets()
     known = {url_key(json.loads(line)["url"]) for line in GOLD.read_text("utf-8").splitlines()}
-    assert 15 <= len(judged) <= 25
-    assert len({item.query for item in judged}) == len(judged)
-    for item in judged:
+    assert len(sets["old"]) == 22 and len(sets["new"]) == 45
+    queries = [item.query for judged in sets.values() for item in judged]
+    assert len(set(queries)) == len(queries)  # no query in both sets
+    for item in (item for judged in sets.values() for item in judged):
         assert set(item.grades) <= known, item.query
         assert set(item.grades.values()) <= {1, 2, 3} and max(item.grades.values()) >= 2, item.query
 
@@ -38,13 +39,13 @@ def test_judged_queries_reach_target(demo_index):
     client = make_client(demo_index)
     try:
         scores = evaluate(lambda q: [h["url"] for h in search(client, alias, q, Filters(), 10, parser)["hits"]],
-                          load_judged())
+                          load_judged_sets()["old"])
     finally:
         client.close()
     overall = mean(score.ndcg10 for score in scores)
     table = "\n".join(f"{s.ndcg10:.3f} {s.p5:.2f} {s.query}" for s in scores)
     assert overall >= TARGET_NDCG, f"nDCG@10 {overall:.3f} < {TARGET_NDCG}\n{table}"
     # no query may fail outright: one of its best documents is in the top 3
-    for item, score in zip(load_judged(), scores):
+    for item, score in zip(load_judged_sets()["old"], scores):
         best = {key for key, grade in item.grades.items() if grade == max(item.grades.values())}
         assert best & set(score.ranked[:3]), f"{item.query}: {score.ranked[:3]}"

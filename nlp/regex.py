@@ -1,0 +1,73 @@
+"""Regular expressions built from word lists (the lexicons under ``nlp/data``)."""
+from __future__ import annotations
+
+import re
+from typing import Iterable
+
+
+def trie_regex(words: Iterable[str]) -> str:
+    """An alternation of literal words factored by common prefixes (longest match first): the
+    regex engine then tries one branch per character instead of every word at every position."""
+    trie: dict = {}
+    for word in words:
+        node = trie
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def build(node: dict) -> str:
+        ends = "" in node
+        branches = [re.escape(ch) + build(child) for ch, child in sorted(node.items()) if ch]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if ends else body
+
+    return build(trie)
+
+
+def word_list_regex(words: Iterable[str]) -> str:
+    """``trie_regex`` of ``words`` with a first-character lookahead (most positions are rejected by
+    one set test); words that start or end with a Latin letter or digit match whole words only."""
+    words = sorted(set(words))
+    if not words:
+        return "(?!)"
+    first = re.escape("".join(sorted({w[0] for w in words})))
+    cjk = [w for w in words if not (w[0].isascii() and w[0].isalnum())]
+    latin = [w for w in words if w[0].isascii() and w[0].isalnum()]
+    parts = [trie_regex(cjk)] if cjk else []
+    if latin:
+        parts.append(rf"(?<![A-Za-z0-9])(?:{trie_regex(latin)})(?![A-Za-z0-9])")
+    return f"(?=[{first}])(?:{'|'.join(parts)})"
+
+
+def first_chars(pattern: str) -> set[str] | None:
+    """The characters a match of ``pattern`` can start with, or None when that is not a short
+    literal set (a leading class such as \\w, a repeat that may be empty, a look-around). Lets a
+    caller put a first-character lookahead before an alternation of hand-written patterns."""
+    from re import _constants as c, _parser  # the stdlib's parser; stable in 3.11+
+
+    def first(items) -> set[str] | None:
+        if not items:
+            return None
+        op, av = items[0]
+        if op is c.LITERAL:
+            return {chr(av)}
+        if op is c.SUBPATTERN:
+            return first(list(av[-1]))
+        if op is c.BRANCH:
+            result: set[str] = set()
+            for branch in av[1]:
+                chars = first(list(branch))
+                if chars is None:
+                    return None
+                result |= chars
+            return result
+        if op is c.IN:
+            chars = {chr(v) for kind, v in av if kind is c.LITERAL}
+            return chars if all(kind is c.LITERAL for kind, _ in av) else None
+        if op in (c.MAX_REPEAT, c.MIN_REPEAT) and av[0] >= 1:
+            return first(list(av[2]))
+        return None
+
+    return first(list(_parser.parse(pattern)))
