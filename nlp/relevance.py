@@ -41,7 +41,11 @@ LEXICON_ENTITY_TYPES = ("platform", "seller", "association", "government")
 # form it): a body speaking about sellers (a commerce bureau's meeting with affected exporters),
 # and a ban word beside a marketplace or platform (封 near 店铺, not near a game account).
 CONJUNCTIONS = {"body+sellers": (("association", "government"), ("marketplace", "seller")),
-                "ban+market": (("wave", "closure", "penalty"), ("marketplace", "platform"))}
+                "ban+market": (("wave", "closure", "penalty"), ("marketplace", "platform")),
+                "ban+scam": (("seller_ban", "closure"), ("scam_crime",)),
+                "ban+own": (("seller_ban", "closure"), ("own_closure",)),
+                "ban+consumer": (("seller_ban", "closure"), ("consumer",)),
+                "ban+social": (("seller_ban", "closure"), ("social_game",))}
 REASONS = 5  # features kept in relevance_reasons
 
 
