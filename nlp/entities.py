@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from itertools import accumulate
 from typing import Sequence
 
+from nlp.regex import first_chars
 from nlp.resources import Alias
 
 # Tags jieba gives to proper names: places, organisations, people, other proper nouns, English.
@@ -513,8 +514,15 @@ class NameNormaliser:
 
 
 def _compile_patterns(rules: list[dict]) -> list[tuple[str, tuple[str, ...], re.Pattern, bool, bool]]:
-    return [(rule["type"], tuple(rule["triggers"]), re.compile(rule["pattern"]), rule["single_word"], rule["list"])
-            for rule in rules]
+    return [(rule["type"], tuple(rule["triggers"]), re.compile(_with_first_characters(rule["pattern"])),
+             rule["single_word"], rule["list"]) for rule in rules]
+
+
+def _with_first_characters(pattern: str) -> str:
+    """``pattern`` behind a lookahead for the characters a match can start with, when they are a
+    literal set: the engine then rejects most positions with one set test."""
+    chars = first_chars(pattern)
+    return f"(?=[{re.escape(''.join(sorted(chars)))}])(?:{pattern})" if chars else pattern
 
 
 _LIST_SEPARATOR = re.compile(r",?\s+and\s+|,\s+|、")
