@@ -45,6 +45,7 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "BANWAVE_INDEX_PREFIX": ("banwave", "prefix of index, alias and template names (<prefix>-docs, <prefix>-runs)"),
     "BANWAVE_DATA_DIR": (".data", "directory for crawl state, spool, dead letters and the job store (relative to the working directory)"),
     "BANWAVE_SOURCES": ("sources.yaml", "path of the sources file"),
+    "BANWAVE_ALERTS": ("", "path of the alerts file (channels and thresholds); empty = waves are tracked, no alerts sent"),
     "BANWAVE_KIBANA_URL": ("http://127.0.0.1:5601", "Kibana URL for `banwave kibana import`"),
     "BANWAVE_KIBANA_API_KEY": ("", "Kibana API key (secret); without it the Elasticsearch basic-auth credentials are used"),
     "BANWAVE_LOG_LEVEL": ("INFO", "log level of the entry points: DEBUG, INFO, WARNING or ERROR"),
@@ -71,6 +72,7 @@ class Env:
     index_prefix: str
     data_dir: Path
     sources: Path
+    alerts: Path | None
     kibana_url: str
     kibana_api_key: str = field(repr=False)
     log_level: str
@@ -83,6 +85,14 @@ class Env:
     def runs_alias(self) -> str:
         return f"{self.index_prefix}-runs"
 
+    @property
+    def waves_alias(self) -> str:
+        return f"{self.index_prefix}-waves"
+
+    @property
+    def alerts_alias(self) -> str:
+        return f"{self.index_prefix}-alerts"
+
     def as_environ(self) -> dict[str, str]:
         """The variables that ``load`` turns back into this Env (for a crawl subprocess)."""
         return {
@@ -90,7 +100,8 @@ class Env:
             "BANWAVE_ES_PASSWORD": self.es_password, "BANWAVE_ES_API_KEY": self.es_api_key,
             "BANWAVE_ES_CA_CERT": self.es_ca_cert, "BANWAVE_ES_TIMEOUT": str(self.es_timeout),
             "BANWAVE_INDEX_PREFIX": self.index_prefix, "BANWAVE_DATA_DIR": str(self.data_dir),
-            "BANWAVE_SOURCES": str(self.sources), "BANWAVE_KIBANA_URL": self.kibana_url,
+            "BANWAVE_SOURCES": str(self.sources), "BANWAVE_ALERTS": str(self.alerts) if self.alerts else "",
+            "BANWAVE_KIBANA_URL": self.kibana_url,
             "BANWAVE_KIBANA_API_KEY": self.kibana_api_key, "BANWAVE_LOG_LEVEL": self.log_level,
         }
 
@@ -169,10 +180,34 @@ def load(environ: Mapping[str, str] | None = None, *, env_file: str | os.PathLik
         index_prefix=prefix,
         data_dir=Path(data_dir).expanduser().resolve(),
         sources=Path(get("BANWAVE_SOURCES")).expanduser(),
+        alerts=Path(get("BANWAVE_ALERTS")).expanduser() if get("BANWAVE_ALERTS") else None,
         kibana_url=_url("BANWAVE_KIBANA_URL", get("BANWAVE_KIBANA_URL"), required=False),
         kibana_api_key=get("BANWAVE_KIBANA_API_KEY"),
         log_level=log_level,
     )
+
+
+_SECRET_NAME_RE = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+
+
+def secret(name: str, environ: Mapping[str, str] | None = None, *,
+           env_file: str | os.PathLike | None = None) -> str:
+    """The value of the environment variable ``name`` that a config file names for a secret
+    (a webhook URL, an SMTP password, a bot's signing key); raise ConfigError if it is unset or empty.
+
+    Like :func:`load`, a ``.env`` file fills in what the environment does not set.
+    The value is never logged or put in a message.
+    """
+    if not _SECRET_NAME_RE.match(name):
+        raise ConfigError(f"{name!r} is not an environment variable name (A-Z, 0-9 and _)")
+    environ = os.environ if environ is None else environ
+    value = environ.get(name)
+    if value is None:
+        path = Path(env_file or environ.get("BANWAVE_ENV_FILE") or ".env")
+        value = dotenv_values(path).get(name) if path.is_file() else None
+    if not value or not value.strip():
+        raise ConfigError(f"{name} is not set (named in the alerts file)")
+    return value.strip()
 
 
 def child_environ(env: Env) -> dict[str, str]:

@@ -14,6 +14,13 @@ coalesce and have ``max_instances=1``: runs of one source never overlap.
 Settings (settings.py, "scheduler" section): ``SCHEDULER_CRAWL_TIMEOUT``,
 ``SCHEDULER_KILL_GRACE``, ``SCHEDULER_MISFIRE_GRACE_TIME``,
 ``SCHEDULER_MAX_CRAWLS``, ``SCHEDULER_TIMEZONE``, ``SCHEDULER_CRAWL_COMMAND``.
+
+Waves (waves/, docs/waves.md) are tracked by one more job, ``@waves``
+(``scheduler:run_waves``, every ``WAVES_INTERVAL_MINUTES``), which each
+finished crawl also asks to run at once; requests that arrive while it runs
+make it run once more, never twice at a time. It runs in the scheduler
+process, off the crawls' threads: a slow or down alert channel delays only
+the next waves run, never a crawl.
 """
 from __future__ import annotations
 
@@ -47,17 +54,101 @@ from crawlers.sources import Source
 logger = logging.getLogger(__name__)
 
 JOB_FUNC = "scheduler:run_crawl"
+WAVES_JOB_ID, WAVES_JOB_FUNC = "@waves", "scheduler:run_waves"  # "@": never a source name
 DEFAULT_CRAWL_COMMAND = [sys.executable, "-m", "cli.main", "crawl"]
 
-# The runner of this process; run_crawl is stored by reference, so it cannot carry one.
+# The runners of this process; the job functions are stored by reference, so they cannot carry them.
 _runner: CrawlRunner | None = None
+_waves: WavesJob | None = None
 
 
 def run_crawl(source: str) -> int | None:
-    """The job function: crawl ``source`` once in a subprocess; its exit code, None if not run."""
+    """The job function: crawl ``source`` once in a subprocess; its exit code, None if not run.
+    Then the waves job is asked to look at what the crawl brought."""
     if _runner is None:
         raise RuntimeError("no crawl runner in this process: jobs run only inside a started CrawlScheduler")
-    return _runner.run(source)
+    code = _runner.run(source)
+    if _waves is not None and code is not None:
+        _waves.request()
+    return code
+
+
+def run_waves() -> None:
+    """The waves job function: track waves and deliver alerts (waves.run.update)."""
+    if _waves is None:
+        raise RuntimeError("no waves job in this process: jobs run only inside a started CrawlScheduler")
+    _waves.run()
+
+
+class WavesJob:
+    """Runs ``waves.run.update`` for the scheduler: on its interval and after crawls, one run at a time."""
+
+    def __init__(self, settings: Settings):
+        """Reads and checks the WAVES_*/ALERTS_* settings and the alerts file now, so a broken one
+        stops the scheduler at start (WavesConfigError, AlertsError), not at the first run."""
+        from waves.alerts.config import load_alerts
+        from waves.config import WavesConfig
+
+        self.env = config.crawl_env(settings)
+        self.cfg = WavesConfig.from_settings(settings)
+        self.alerts = load_alerts(self.env.alerts) if self.env.alerts else None
+        self.scheduler: BackgroundScheduler | None = None
+        self._lock = threading.Lock()
+        self._running = self._again = False
+        self.outcomes: Counter[str] = Counter()  # ok, failed
+
+    def trigger(self, timezone: str) -> IntervalTrigger:
+        return IntervalTrigger(minutes=self.cfg.interval_minutes, timezone=timezone)
+
+    def request(self) -> None:
+        """Run as soon as possible (after a crawl); a run in progress runs once more instead."""
+        with self._lock:
+            self._again = True
+            if self._running:
+                return
+        try:
+            self.scheduler.modify_job(WAVES_JOB_ID, next_run_time=datetime.now().astimezone())
+        except Exception as exc:  # noqa: BLE001 - stopping: the interval run or the next start catches up
+            logger.debug("waves run not brought forward: %s", exc)
+
+    def run(self) -> None:
+        with self._lock:
+            if self._running:
+                return
+            self._running = True
+        try:
+            while True:
+                with self._lock:
+                    self._again = False
+                self._update_once()
+                with self._lock:
+                    if not self._again:
+                        return
+        finally:
+            with self._lock:
+                self._running = False
+
+    def _update_once(self) -> None:
+        from elasticsearch import ApiError, TransportError
+
+        from pipelines.elastic import describe_error, make_client
+        from waves.run import update
+
+        started = time.monotonic()
+        client = make_client(self.env)
+        try:
+            result = update(client, self.env, self.cfg, self.alerts)
+        except (ApiError, TransportError) as exc:
+            self.outcomes["failed"] += 1
+            logger.warning("waves: not updated: %s", describe_error(exc))
+            return
+        finally:
+            client.close()
+        self.outcomes["ok"] += 1
+        logger.info("waves: %d current of %d in %.1fs; alerts %d queued%s",
+                    sum(r["status"] != "over" for r in result.records), len(result.records),
+                    time.monotonic() - started, result.alerts_created,
+                    "".join(f", {n} {k}" for k, n in sorted(result.deliveries.items())))
 
 
 class CrawlRunner:
@@ -210,6 +301,12 @@ class CrawlScheduler:
         self.job_defaults = {"coalesce": True, "max_instances": 1,
                              "misfire_grace_time": settings.getint("SCHEDULER_MISFIRE_GRACE_TIME")}
         self.runner = CrawlRunner.from_settings(settings, overrides)
+        self.waves = None
+        if settings.getbool("WAVES_ENABLED"):
+            if env.es_url:
+                self.waves = WavesJob(settings)
+            else:  # crawls spool to disk; waves are counted in the index, so there is nothing to count yet
+                logger.info("waves: not tracked by this scheduler, no Elasticsearch configured (BANWAVE_ES_URL)")
         self.scheduler = _BackgroundScheduler(
             jobstores={"default": SQLAlchemyJobStore(url=f"sqlite:///{env.data_dir}/jobs.sqlite")},
             executors={"default": ThreadPoolExecutor(settings.getint("SCHEDULER_MAX_CRAWLS"))},
@@ -220,18 +317,31 @@ class CrawlScheduler:
 
     def start(self, triggers: Mapping[str, BaseTrigger]) -> dict[str, list[str]]:
         """Reconcile the stored jobs with ``triggers`` (source -> trigger), then start firing them."""
-        global _runner
-        _runner = self.runner
+        global _runner, _waves
+        _runner, _waves = self.runner, self.waves
         self.scheduler.start(paused=True)  # paused: nothing fires before the store matches the sources
         changes = self.reconcile(triggers)
+        self._schedule_waves()
         self.scheduler.resume()
         return changes
+
+    def _schedule_waves(self) -> None:
+        """The @waves job on its interval (kept if unchanged), or none when WAVES_ENABLED is off."""
+        job = self.scheduler.get_job(WAVES_JOB_ID)
+        if self.waves is None:
+            if job is not None:
+                self.scheduler.remove_job(WAVES_JOB_ID)
+            return
+        self.waves.scheduler = self.scheduler
+        trigger = self.waves.trigger(self.timezone)
+        if job is None or job.func_ref != WAVES_JOB_FUNC or str(job.trigger) != str(trigger):
+            self.scheduler.add_job(WAVES_JOB_FUNC, trigger, id=WAVES_JOB_ID, name="waves", replace_existing=True)
 
     def reconcile(self, triggers: Mapping[str, BaseTrigger]) -> dict[str, list[str]]:
         """Add new, replace changed and remove missing jobs; unchanged ones keep their next run time."""
         changes: dict[str, list[str]] = {"added": [], "replaced": [], "removed": [], "kept": []}
         stored = {job.id: job for job in self.scheduler.get_jobs()}
-        for job_id in sorted(stored.keys() - triggers.keys()):
+        for job_id in sorted(stored.keys() - triggers.keys() - {WAVES_JOB_ID}):
             self.scheduler.remove_job(job_id)
             changes["removed"].append(job_id)
         for name, trigger in triggers.items():
@@ -261,7 +371,13 @@ class CrawlScheduler:
                 rows.append(JobRow(name, describe(trigger), trigger.get_next_fire_time(None, now),
                                    "new" if job is None else "changed"))
         rows += [JobRow(job_id, describe(job.trigger), None, "removed") for job_id, job in stored.items()
-                 if job_id not in triggers]
+                 if job_id not in triggers and job_id != WAVES_JOB_ID]
+        if self.waves is not None:
+            job, trigger = stored.get(WAVES_JOB_ID), self.waves.trigger(self.timezone)
+            same = job is not None and str(job.trigger) == str(trigger)
+            rows.append(JobRow(WAVES_JOB_ID, describe(trigger) + " and after each crawl",
+                               job.next_run_time if same else trigger.get_next_fire_time(None, now),
+                               "scheduled" if same else "new" if job is None else "changed"))
         return sorted(rows, key=lambda r: (r.next_run is None, r.next_run or now, r.source))
 
     def stop(self) -> None:
@@ -270,6 +386,8 @@ class CrawlScheduler:
         self.runner.stop_all()
         self.scheduler.shutdown(wait=True)
         logger.info("crawl runs: %s", ", ".join(f"{n} {kind}" for kind, n in self.runner.outcomes.items()) or "none")
+        if self.waves is not None:
+            logger.info("waves runs: %s", ", ".join(f"{n} {kind}" for kind, n in self.waves.outcomes.items()) or "none")
 
 
 class SchedulerBusy(RuntimeError):

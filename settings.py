@@ -120,3 +120,24 @@ INDEX_SKIP_UNCHANGED = True                 # mget content_hash first; unchanged
 INDEX_REPLAY_ON_OPEN = True                 # each crawl first sends what earlier runs spooled
 RUNS_ENABLED = True                         # write a run record per crawl to <prefix>-runs (spooled if ES is down)
 RUNS_FAILED_PAGES_MAX = 200                 # pages a run record lists as not fetched ("reason url"); the rest only counted
+
+# --- waves and alerts (waves/, `banwave waves`; see docs/waves.md) --------------
+WAVES_ENABLED = True                        # False: no wave tracking after crawls or on the scheduler's own schedule
+WAVES_TIMEZONE = "Asia/Shanghai"            # the zone whose calendar days the counts are per
+WAVES_HISTORY_DAYS = 180                    # days of history each run counts (baseline windows need ~112)
+WAVES_HOURLY_DAYS = 2                       # recent days also counted per hour (`banwave waves signals`)
+WAVES_MAX_SCOPES = 50                       # most-mentioned platforms and sellers followed each
+WAVES_SCOPES = ["overall", "platform", "seller", "source_kind"]  # which series raise waves
+WAVES_DETECTOR = "negbin"                   # negbin, cusum, ears-c1/c2/c3 or fixed (bench/bench_waves.py)
+WAVES_ALPHA = 0.002                         # negbin: tail probability of an alarm (~0.5 false alerts per 90 days)
+WAVES_MIN_COUNT = 3                         # documents a day needs to raise a wave: one post about a new seller never does
+WAVES_QUIET_DAYS = 14                       # days without elevated counts after which a wave is over
+WAVES_SUBSIDE_RATIO = 0.5                   # active -> subsiding when 3-day volume falls below this share of the peak's
+WAVES_ONSET_LOOKBACK = 7                    # days before the alarm searched for the wave's onset
+WAVES_ESCALATION_DOCUMENTS = [25, 100, 500] # cumulative wave documents whose passing is an "escalated" event
+WAVES_INTERVAL_MINUTES = 60                 # the scheduler's own waves run (besides one after each crawl)
+ALERTS_MAX_AGE_DAYS = 2                     # events older than this (a first run over old history) are recorded, not sent
+ALERTS_TIMEOUT = 10.0                       # seconds per delivery attempt (HTTP or SMTP)
+ALERTS_BACKOFF_BASE = 30.0                  # seconds before the first retry of a failed delivery, doubled per attempt
+ALERTS_BACKOFF_MAX = 3600.0                 # longest wait between attempts; deliveries are retried until they succeed
+ALERTS_LEASE_SECONDS = 300.0                # a delivery claimed by a sender that died is taken up again after this

@@ -59,7 +59,7 @@ SITES_DIR = demo.SITES_DIR
 SITE_BY_PORT = {8701: "cn-news", 8702: "en-news", 8703: "forum"}
 _TOKEN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|[^\W_]+", re.UNICODE)
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-CRAWLED_AT = "2021-12-01T00:00:00+00:00"  # after every demo date, so relative forms resolve sanely
+CRAWLED_AT = "2022-03-01T00:00:00+00:00"  # after every demo date, so relative forms resolve sanely
 REAL_CRAWLED_AT = "2026-01-01T00:00:00+00:00"  # after every evaldata page was saved
 LOSS_MARGIN = 0.1  # a page "lost" to trafilatura: pipeline F1 below trafilatura's by more than this
 

@@ -4,8 +4,9 @@ The steps: Elasticsearch (the dev server is started with deploy/dev-es/es.sh
 when BANWAVE_ES_URL is empty), ``banwave es setup``, the demo web
 (demo.web) on 127.0.0.1, every source of sources.demo.yaml crawled once
 as a ``banwave crawl SOURCE`` subprocess (scheduler.CrawlRunner, the path
-scheduled runs take), then a summary queried from the index. The dev
-Elasticsearch is left running.
+scheduled runs take), then a summary queried from the index and the waves
+of the demo web's history (cli/demo_waves.py). The dev Elasticsearch is
+left running.
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from cli import report
+from cli.demo_waves import demo_waves
 from config import REPO_ROOT, Env
 from demo.web import GENERATED_BASE_PORT, SITES, DemoWeb, DemoWebError
 from crawlers.sources import SourcesError, load_sources
@@ -79,6 +81,11 @@ def run(args, env: Env) -> int:
         return 1
     print_summary(console, summary)
     print_wave_report(console, client, env)
+    try:
+        summary["waves"] = demo_waves(console, client, env)
+    except (ApiError, TransportError) as exc:
+        console.print(f"[red]banwave demo: waves: Elasticsearch at {env.es_url}: {describe_error(exc)}")
+        return 1
     if args.summary_json:
         args.summary_json.write_text(json.dumps(summary, ensure_ascii=False, indent=1), "utf-8")
     for line in failures:

@@ -34,7 +34,7 @@ def run_health(args, env) -> int:
         print(f"banwave: {exc}", file=sys.stderr)
         return 1
     print(f"cluster {info['cluster']} (Elasticsearch {info['version']}): {info['status']}, {info['nodes']} node(s)")
-    for alias in (env.docs_alias, env.runs_alias):
+    for alias in (env.docs_alias, env.runs_alias, env.waves_alias, env.alerts_alias):
         if client.indices.exists_alias(name=alias):
             print(f"{alias}: {client.count(index=alias)['count']} documents")
         else:

@@ -34,7 +34,8 @@ OBJECTS_DIR = REPO_ROOT / "deploy" / "kibana"
 IMPORT_PATH = "/api/saved_objects/_import?overwrite=true"
 STATUS_PATH = "/api/status"
 # data view title in the files -> Env property naming the configured alias
-VIEW_TITLES = {"banwave-docs": "docs_alias", "banwave-runs": "runs_alias"}
+VIEW_TITLES = {"banwave-docs": "docs_alias", "banwave-runs": "runs_alias", "banwave-waves": "waves_alias",
+               "banwave-alerts": "alerts_alias"}
 
 
 class KibanaError(RuntimeError):
@@ -200,7 +201,8 @@ def run_import(args, env) -> int:
               file=sys.stderr)
         return 1
     print(f"imported {answer.get('successCount', len(objects))} saved objects into Kibana {version} at "
-          f"{env.kibana_url} (data views {env.docs_alias}, {env.runs_alias}; existing objects overwritten)")
+          f"{env.kibana_url} (data views {env.docs_alias}, {env.runs_alias}, {env.waves_alias}, {env.alerts_alias}; "
+          "existing objects overwritten)")
     titles = ", ".join(repr(d["attributes"]["title"]) for d in dashboards)
     if span:
         given = "as given" if args.time_from and args.time_to else f"first and last timeline_at in {env.docs_alias}"

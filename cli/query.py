@@ -63,7 +63,7 @@ PROXIMITY_BOOST = 1.0
 EXACT_FORM_BOOST = 2.0
 # share of a Chinese word's character pairs a partial form must have
 PARTIAL_FORM_SHARE = 0.6
-RELEVANT_BOOST = 1.5
+RELEVANT_BOOST = 2.0
 # documents matching the required share of a long query's units rank above those matching fewer
 MOST_UNITS_BOOST = 10.0
 # share of a query's units (beyond two) a document must match to rank in the first tier

@@ -78,7 +78,19 @@ def print_report(report: dict, out=None) -> None:
             write(label)
             for rank, (name, count) in enumerate(report[key], 1):
                 write(f"  {rank:2}. {name}  {count} document{'s' if count != 1 else ''}")
+    print_waves(report, write)
     print_losses(report, write)
+
+
+def print_waves(report: dict, write) -> None:
+    if not report.get("waves"):
+        return
+    write()
+    write("Detected waves (banwave waves; onset, raised, peak, last day)")
+    for wave in report["waves"]:
+        write(f"  {wave['scope_kind']} {wave['scope']}: {wave['status']}, onset {wave['onset']}, raised "
+              f"{wave['raised_on']}, peak {wave['peak_day']} ({wave['peak_count']}), last {wave['last_day']}, "
+              f"{wave['documents']} documents")
 
 
 def print_losses(report: dict, write) -> None:
@@ -113,7 +125,7 @@ def print_losses(report: dict, write) -> None:
 def run(args, env) -> int:
     client = make_client(env)
     try:
-        report = gather(client, env.docs_alias, args.since, args.tz)
+        report = gather(client, env.docs_alias, args.since, args.tz, env.waves_alias)
     except ReportError as exc:
         print(f"banwave: {exc}", file=sys.stderr)
         return 1

@@ -13,13 +13,19 @@ its largest stated figure with the documents that stated it. Industry-wide
 estimates (``scope: industry``) are listed apart, grouped by value, and so are
 figures of unknown scope. Nothing is ever added up: an association's estimate,
 one seller's frozen funds and another's loss measure different things.
+
+The waves that ``banwave waves`` detected (``<prefix>-waves``, waves/records.py)
+over the report's period come along, for the timeline and a table.
 """
 from __future__ import annotations
+
+from datetime import date
 
 from elasticsearch import ApiError, NotFoundError, TransportError
 from elasticsearch.helpers import scan
 
 from pipelines.elastic import describe_error
+from waves.records import waves_for_period
 
 KIND_FIELD = "source_kind"
 TOP = 10
@@ -61,8 +67,9 @@ def _aggregations(tz: str) -> dict:
     }
 
 
-def gather(client, alias: str, since: str | None = None, tz: str = "+08:00") -> dict:
-    """Query the index and return the report as plain data (see cli/report.py for its use)."""
+def gather(client, alias: str, since: str | None = None, tz: str = "+08:00", waves_alias: str | None = None) -> dict:
+    """Query the index (and the waves of ``waves_alias``) and return the report as plain data
+    (see cli/report.py for its use)."""
     filters: list[dict] = [{"term": {"relevant": True}}]
     if since:
         filters.append({"range": {"published": {"gte": since, "time_zone": tz}}})
@@ -71,6 +78,7 @@ def gather(client, alias: str, since: str | None = None, tz: str = "+08:00") -> 
         response = client.search(index=alias, size=0, query=query, aggs=_aggregations(tz), track_total_hits=True)
         loss_documents = list(scan(client, index=alias, _source=HIT_FIELDS, query={"query": {"bool": {
             "filter": [*filters, {"terms": {"figures.role": list(LOSS_ROLES)}}]}}}))
+        waves = waves_for_period(client, waves_alias, date.fromisoformat(since) if since else None) if waves_alias else []
     except NotFoundError:
         raise ReportError(f"{alias} does not exist: run `banwave es setup` and a crawl first") from None
     except (ApiError, TransportError) as exc:
@@ -90,7 +98,17 @@ def gather(client, alias: str, since: str | None = None, tz: str = "+08:00") -> 
         "associations": _buckets(aggs["associations"]), "governments": _buckets(aggs["governments"]),
         "losses": loss_figures([hit["_source"] for hit in loss_documents]),
         "money_without_role": aggs["money_without_role"]["doc_count"],
+        "waves": [_wave(record) for record in waves],
     }
+
+
+def _wave(record: dict) -> dict:
+    """A detected wave as the report shows it: scope, status, days (as dates) and size."""
+    return {"scope_kind": record["scope_kind"], "scope": record["scope"], "status": record["status"],
+            "onset": record["onset"][:10], "raised_on": record["raised_on"][:10],
+            "peak_day": record["peak_day"][:10], "peak_count": record["peak_count"],
+            "last_day": (record.get("ended_on") or record["last_active_day"])[:10],
+            "documents": record.get("documents", 0)}
 
 
 def _seller(bucket: dict) -> dict:

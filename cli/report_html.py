@@ -7,6 +7,9 @@ documents per day on a continuous date axis (days without documents stay
 empty, so gaps show); each day's bars carry a tooltip with its count by kind.
 Every loss figure links to the documents that stated it, and the top sellers
 get a timeline from their first to their last report on the chart's period.
+The overall waves that ``banwave waves`` detected are shaded behind the bars
+(onset to last day, a mark on the day the wave was raised) and listed, with
+the waves of every scope, in a table.
 """
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ from cli.report_data import format_cny
 
 NEWS_COLOUR = "#d62728"
 FORUM_COLOUR = "#1f77b4"
+WAVE_COLOUR = "#ff7f0e"
 CHART_WIDTH, CHART_HEIGHT = 1000, 320
 MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 48, 16, 28, 40
 
@@ -69,6 +73,24 @@ def timeline_svg(report: dict) -> str:
         y = base - tick * scale
         parts.append(f'<line x1="{MARGIN_LEFT - 4}" y1="{y:.1f}" x2="{CHART_WIDTH - MARGIN_RIGHT}" y2="{y:.1f}" '
                      f'stroke="#eee"/><text x="{MARGIN_LEFT - 8}" y="{y + 4:.1f}" text-anchor="end">{tick}</text>')
+    first = days[0][0]
+    for wave in report.get("waves", []):
+        if wave["scope_kind"] != "overall":
+            continue
+        start = max(0, (date.fromisoformat(wave["onset"]) - first).days)
+        end = min(len(days) - 1, (date.fromisoformat(wave["last_day"]) - first).days)
+        raised = (date.fromisoformat(wave["raised_on"]) - first).days
+        if end < 0 or start > len(days) - 1:
+            continue
+        tooltip = (f"wave ({wave['status']}): onset {wave['onset']}, raised {wave['raised_on']}, peak "
+                   f"{wave['peak_day']} ({wave['peak_count']}), {wave['documents']} documents")
+        parts.append(f'<rect class="wave" x="{MARGIN_LEFT + start * step:.1f}" y="{MARGIN_TOP}" '
+                     f'width="{(end - start + 1) * step:.1f}" height="{plot_h}" fill="{WAVE_COLOUR}" '
+                     f'fill-opacity="0.12"><title>{escape(tooltip)}</title></rect>')
+        if 0 <= raised < len(days):
+            parts.append(f'<line x1="{MARGIN_LEFT + (raised + 0.5) * step:.1f}" y1="{MARGIN_TOP}" '
+                         f'x2="{MARGIN_LEFT + (raised + 0.5) * step:.1f}" y2="{base}" stroke="{WAVE_COLOUR}" '
+                         f'stroke-dasharray="3,2"><title>{escape(tooltip)}</title></line>')
     for i, (day, news, forum) in enumerate(days):
         x = MARGIN_LEFT + i * step + (step - bar) / 2
         tooltip = f"{day}: {news + forum} documents (news {news}, forum {forum})"
@@ -115,6 +137,19 @@ def _sellers(report: dict) -> str:
                     f"<td>{lane}</td></tr>")
     return ("<div><h2>Top sellers</h2><table><tr><th>seller</th><th>documents</th><th>first report</th>"
             f"<th>last report</th><th>timeline</th></tr>{''.join(rows)}</table></div>")
+
+
+def _waves(report: dict) -> str:
+    """Every detected wave of the period: scope, status, onset, raised, peak and size."""
+    if not report.get("waves"):
+        return ""
+    rows = "".join(
+        f"<tr><td>{escape(wave['scope_kind'])}</td><td>{escape(wave['scope'])}</td><td>{escape(wave['status'])}</td>"
+        f"<td>{escape(wave['onset'])}</td><td>{escape(wave['raised_on'])}</td>"
+        f"<td>{escape(wave['peak_day'])} ({wave['peak_count']})</td><td>{escape(wave['last_day'])}</td>"
+        f"<td class=n>{wave['documents']}</td></tr>" for wave in report["waves"])
+    return ("<h2>Detected waves</h2><table><tr><th>scope</th><th></th><th>status</th><th>onset</th><th>raised</th>"
+            f"<th>peak</th><th>last day</th><th>documents</th></tr>{rows}</table>")
 
 
 def _link(source: dict) -> str:
@@ -174,6 +209,7 @@ def render(report: dict) -> str:
 · {period}{undated} · generated {escape(report.get('generated', ''))} · days in {escape(report['tz'])}</div>
 <h2>Documents per day</h2>
 <figure id="timeline">{timeline_svg(report)}</figure>
+{_waves(report)}
 {_sellers(report)}
 <div class="cols">{_ranking('Associations', report['associations'])}
 {_ranking('Government bodies', report['governments'])}</div>

@@ -23,6 +23,9 @@ def register(subparsers) -> None:
 def run(args, env) -> int:
     import scheduler  # APScheduler and SQLAlchemy load only for this command
 
+    from waves.alerts.config import AlertsError
+    from waves.config import WavesConfigError
+
     try:
         sources = load_sources(env.sources)
     except SourcesError as exc:
@@ -30,16 +33,20 @@ def run(args, env) -> int:
         return 2
     overrides = config.parse_overrides(args.set)
     settings = config.crawl_settings(env, overrides)
-    if not args.list:
-        try:
-            return scheduler.serve(settings, overrides, sources)
-        except scheduler.SchedulerBusy as exc:
-            print(f"banwave: {exc}", file=sys.stderr)
-            return 1
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # its start/shutdown lines are noise here
-    crawl_scheduler = scheduler.CrawlScheduler(settings, overrides)
+    try:
+        if not args.list:
+            try:
+                return scheduler.serve(settings, overrides, sources)
+            except scheduler.SchedulerBusy as exc:
+                print(f"banwave: {exc}", file=sys.stderr)
+                return 1
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)  # its start/shutdown lines are noise here
+        crawl_scheduler = scheduler.CrawlScheduler(settings, overrides)
+    except (WavesConfigError, AlertsError) as exc:  # a broken alerts file or WAVES_* setting stops the start
+        print(f"banwave: {exc}", file=sys.stderr)
+        return 2
     rows = crawl_scheduler.plan(crawl_scheduler.triggers(sources))
-    if not rows:
+    if not any(s.enabled for s in sources):
         print(f"no enabled sources in {env.sources}")
     for row in rows:
         when = row.next_run.isoformat(sep=" ", timespec="seconds") if row.next_run else "-"

@@ -21,7 +21,7 @@ logger = logging.getLogger(__name__)
 
 TEMPLATE_DIR = REPO_ROOT / "deploy" / "elasticsearch"
 # Template file stem -> alias suffix; the concrete index is <alias>-v<template version>.
-TEMPLATES = {"docs": "docs", "runs": "runs"}
+TEMPLATES = {"docs": "docs", "runs": "runs", "waves": "waves", "alerts": "alerts"}
 
 
 class ElasticError(RuntimeError):

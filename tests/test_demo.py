@@ -67,10 +67,17 @@ def test_demo_crawls_the_demo_web_and_its_summary_matches_the_index(tmp_path, es
     assert f"relevant {summary['relevant']}, not relevant {summary['not_relevant']}" in out
     assert "Store-closure wave" in out  # banwave report
     assert "banwave search 封店" in out and "make es-stop" not in out  # an Elasticsearch it did not start
+    # the waves of the demo web's history: the 2021 wave raised on the forum's first reports, and the
+    # alert a webhook got the day it was raised
+    overall = [w for w in summary["waves"] if w["scope_kind"] == "overall"]
+    assert overall[0]["onset"] == overall[0]["raised"] == "2021-04-20"
+    assert "Alert to demo-webhook (emerging, 2021-04-20)" in out and "封店潮预警" in out
+    assert es.count(index=es_env.waves_alias)["count"] >= len(summary["waves"]) > 0
 
     # Again: the crawl state remembers every page, so nothing is new and the summary is the same.
     result, again = demo(tmp_path, 8781, env, run=2)
     assert result.stdout.count("0 new documents") == 3
+    assert "were sent by an earlier demo run" in result.stdout   # the same alert is not sent twice
     assert {k: v for k, v in again.items() if k != "runs"} == {k: v for k, v in summary.items() if k != "runs"}
 
 

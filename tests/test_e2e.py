@@ -97,7 +97,7 @@ def test_recrawl_neither_duplicates_nor_rewrites(es_url, demo_sources, tmp_path,
         first = banwave(["crawl", "cn-news"], environ)
         before = index_docs(client, f"{prefix}-docs")
         articles = Counter(g["site"] for g in GOLD)["cn-news"]
-        assert len(before) == articles == 23
+        assert len(before) == articles
         assert f"{articles} indexed" in first.stdout
 
         again = banwave(["crawl", "cn-news"], environ)   # same crawl state: content pages are skipped

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 import uuid
+from datetime import datetime, timedelta
 
 import pytest
 from elasticsearch import Elasticsearch
@@ -26,7 +27,6 @@ ES_SH = REPO / "deploy" / "dev-es" / "es.sh"
 FAST = ["-s", "INDEX_BATCH_DOCS=4", "-s", "INDEX_FLUSH_SECONDS=0.2", "-s", "INDEX_DOWN_PAUSE=0.5",
         "-s", "INDEX_MAX_RETRIES=2", "-s", "INDEX_INITIAL_BACKOFF=0.2", "-s", "INDEX_MAX_BACKOFF=1"]
 VOLATILE = ("indexed_at", "crawled_at")  # differ between any two crawls
-# timeline_at is published (compared as such) or, for an undated page, its crawl time
 
 
 def _free(port: int) -> bool:
@@ -95,11 +95,20 @@ def comparable(docs: dict[str, dict]) -> dict[str, dict]:
     for doc_id, doc in docs.items():
         stories.setdefault(doc["_source"].get("story_id"), []).append(doc_id)
     return {
-        doc_id: {k: v for k, v in doc["_source"].items()
-                 if k not in VOLATILE and not (k == "timeline_at" and doc["_source"].get("published_estimated"))}
+        doc_id: {k: v for k, v in doc["_source"].items() if k not in VOLATILE + crawl_relative(doc["_source"])}
         | {"story_id": sorted(stories[doc["_source"].get("story_id")])}
         for doc_id, doc in docs.items()
     }
+
+
+def crawl_relative(source: dict) -> tuple[str, ...]:
+    """Date fields that follow the crawl time: an undated page's timeline_at is its crawl time,
+    and a date the page gives relative to now ("3 小时前") lies within a day before the crawl."""
+    crawled = datetime.fromisoformat(source["crawled_at"])
+    published = datetime.fromisoformat(source["published"]) if source.get("published") else None
+    if published is None or timedelta(0) <= crawled - published <= timedelta(days=1):
+        return ("published", "timeline_at")
+    return ()
 
 
 def start_crawl(args: list[str], environ: dict, log) -> subprocess.Popen:

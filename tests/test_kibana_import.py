@@ -144,7 +144,7 @@ def test_import_posts_every_object_with_overwrite_and_prefixed_views(env, kibana
     (uploaded,) = kibana.uploaded
     assert [(o["type"], o["id"]) for o in uploaded] == [(o["type"], o["id"]) for o in expected]
     titles = {o["attributes"]["title"] for o in uploaded if o["type"] == "index-pattern"}
-    assert titles == {"acme-docs", "acme-runs"}  # the configured aliases, not banwave-*
+    assert titles == {"acme-docs", "acme-runs", "acme-waves", "acme-alerts"}  # the configured aliases, not banwave-*
     wave = dashboard(uploaded, "banwave-store-closure-wave")
     assert (wave["timeRestore"], wave["timeFrom"], wave["timeTo"]) == (True, "2021-04-01", "2021-11-01")
     assert dashboard(uploaded, "banwave-crawl-health")["timeFrom"] == "now-7d"  # runs: not the documents' range

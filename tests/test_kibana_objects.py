@@ -71,7 +71,8 @@ def test_objects_are_well_formed_for_the_import_api():
             json.loads(view["attributes"][key])
     titles = {v["attributes"]["title"]: v["attributes"]["timeFieldName"] for v in of_type("index-pattern")}
     # timeline_at: published, else the crawl time, so undated posts show in time-filtered panels
-    assert titles == {"banwave-docs": "timeline_at", "banwave-runs": "started_at"}
+    assert titles == {"banwave-docs": "timeline_at", "banwave-runs": "started_at", "banwave-waves": "onset",
+                      "banwave-alerts": "created_at"}
     for search in of_type("search"):
         source = json.loads(search["attributes"]["kibanaSavedObjectMeta"]["searchSourceJSON"])
         assert source["indexRefName"] in {r["name"] for r in search["references"]}
@@ -106,7 +107,7 @@ def test_lens_layers_reference_their_data_view_and_columns():
 
 def test_dashboards_reference_every_panel():
     dashboards = {d["attributes"]["title"]: d for d in of_type("dashboard")}
-    assert set(dashboards) == {"Store-closure wave", "Crawl health"}
+    assert set(dashboards) == {"Store-closure wave", "Crawl health", "Waves"}
     for dashboard in dashboards.values():
         panels = json.loads(dashboard["attributes"]["panelsJSON"])
         json.loads(dashboard["attributes"]["optionsJSON"])
@@ -130,6 +131,10 @@ def test_dashboards_reference_every_panel():
     health = dashboards["Crawl health"]
     assert "Coverage: pages not fetched" in {BY_KEY[(r["type"], r["id"])]["attributes"]["title"]
                                              for r in health["references"]}
+    waves = dashboards["Waves"]
+    shown = {BY_KEY[(r["type"], r["id"])]["attributes"]["title"] for r in waves["references"]}
+    assert shown >= {"Waves over time, by scope", "Current waves", "Alert log",
+                     "Sellers hit per wave (overall, platform and source-kind waves)"}
 
 
 def used_fields() -> list[tuple[str, str, str, str]]:
@@ -171,7 +176,8 @@ def mapping_leaves(properties: dict, prefix: str = "") -> set[str]:
 @pytest.mark.es
 def test_every_field_exists_in_the_real_mapping_and_aggregates(es, es_env):
     setup_indices(es, es_env.index_prefix)
-    aliases = {"banwave-docs": es_env.docs_alias, "banwave-runs": es_env.runs_alias}
+    aliases = {"banwave-docs": es_env.docs_alias, "banwave-runs": es_env.runs_alias,
+               "banwave-waves": es_env.waves_alias, "banwave-alerts": es_env.alerts_alias}
     caps = {}
     for title, alias in aliases.items():
         (mapping,) = es.indices.get_mapping(index=alias).values()

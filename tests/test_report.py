@@ -21,6 +21,7 @@ from cli.report_html import FORUM_COLOUR, NEWS_COLOUR, STYLE, render
 from cli.search_quality import url_key
 from conftest import REPO
 from searchdata import index_documents
+from waves.records import save
 
 CHROMIUM_INSTALL = "apt-get update && apt-get install -y chromium"
 CJK_FONT_INSTALL = "make install (Debian's fonts-wqy-microhei)"
@@ -156,6 +157,29 @@ def test_html_carries_period_undated_tooltips_links_and_seller_lanes(role_report
             for source in item["sources"]:
                 assert f'href="{source["url"]}"' in page  # every figure links to who stated it
     assert 'class=lane title="2021-07-01 to 2021-07-03"' in page  # 傲基: first and last report
+
+
+WAVE = {"wave_id": "overall-all-20210701", "scope_kind": "overall", "scope": "all", "status": "over",
+        "onset": "2021-07-01T00:00:00+08:00", "raised_on": "2021-07-02T00:00:00+08:00",
+        "peak_day": "2021-07-03T00:00:00+08:00", "peak_count": 1, "last_active_day": "2021-07-05T00:00:00+08:00",
+        "ended_on": "2021-07-19T00:00:00+08:00", "documents": 3}
+
+
+def test_detected_waves_are_on_the_timeline_and_in_a_table(es, es_env, capsys):
+    alias = index_documents(es, es_env.index_prefix, ROLE_DOCUMENTS)
+    save(es, es_env.waves_alias, [WAVE, {**WAVE, "wave_id": "seller-x", "scope_kind": "seller", "scope": "傲基"},
+                                  {**WAVE, "wave_id": "old", "onset": "2020-01-01T00:00:00+08:00",
+                                   "ended_on": "2020-02-01T00:00:00+08:00", "last_active_day": "2020-01-05T00:00:00+08:00"}])
+    report = gather(es, alias, "2021-06-01", waves_alias=es_env.waves_alias)
+    assert [(w["scope_kind"], w["onset"], w["raised_on"], w["last_day"]) for w in report["waves"]] == [
+        ("overall", "2021-07-01", "2021-07-02", "2021-07-19"), ("seller", "2021-07-01", "2021-07-02", "2021-07-19")]
+    page = render({**report, "generated": "2026-01-01"})
+    # one shaded band (the overall wave only) from its onset, and the day it was raised marked
+    assert page.count('class="wave"') == 1 and "wave (over): onset 2021-07-01, raised 2021-07-02" in page
+    assert "<h2>Detected waves</h2>" in page and "<td>傲基</td>" in page
+    print_report(report)
+    assert "overall all: over, onset 2021-07-01, raised 2021-07-02" in capsys.readouterr().out
+    assert gather(es, alias)["waves"] == []  # without a waves alias no waves are read
 
 
 def test_loss_figures_count_a_document_once_per_figure():

@@ -14,6 +14,7 @@ import threading
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from apscheduler.events import EVENT_JOB_MISSED, EVENT_JOB_SUBMITTED
@@ -244,3 +245,53 @@ def test_run_crawl_needs_a_started_scheduler(monkeypatch):
     monkeypatch.setattr(scheduler, "_runner", None)
     with pytest.raises(RuntimeError, match="no crawl runner"):
         scheduler.run_crawl("a")
+
+
+# ---------------------------------------------------------------------------- waves
+
+@pytest.mark.es
+def test_waves_run_after_each_crawl_and_once_at_a_time(es_env, es, tmp_path, started, caplog):
+    """A finished crawl asks the @waves job to run; it tracks waves into <prefix>-waves. Crawls
+    finishing while it runs make it run once more, never twice at a time."""
+    from wavedata import history, index, quiet
+
+    caplog.set_level(logging.INFO, logger="scheduler")
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()   # WAVES_TIMEZONE
+    start = today - timedelta(days=150)
+    onset = start + timedelta(days=140)
+    index(es, es_env, history(start, quiet(140), kind="news")
+          + history(onset, [5, 9, 12, 8, 6, 4, 3, 2, 1, 1], sellers=("傲基",), thread="t"))
+    fake = Fake(tmp_path, sleep=0.2)
+    crawl_scheduler = make(es_env, fake, WAVES_INTERVAL_MINUTES=600)
+    assert crawl_scheduler.waves is not None
+    runs = []
+    original = crawl_scheduler.waves._update_once
+    crawl_scheduler.waves._update_once = lambda: (runs.append(time.monotonic()), time.sleep(0.5), original())
+    started(crawl_scheduler, {"a": IntervalTrigger(seconds=0.3), "b": IntervalTrigger(seconds=0.3)})
+    assert crawl_scheduler.scheduler.get_job(scheduler.WAVES_JOB_ID).next_run_time > datetime.now(timezone.utc) \
+        + timedelta(minutes=500)   # its own schedule: every 600 minutes
+    wait_for(lambda: fake.starts("a") >= 3 and len(runs) >= 2, what="crawls and waves runs")
+    crawl_scheduler.stop()
+    es.indices.refresh(index=es_env.waves_alias)
+    waves = [h["_source"] for h in es.search(index=es_env.waves_alias, size=20)["hits"]["hits"]]
+    assert {(w["scope_kind"], w["scope"]) for w in waves} >= {("overall", "all"), ("seller", "傲基")}
+    assert next(w for w in waves if w["scope"] == "傲基")["onset"][:10] == onset.isoformat()
+    assert crawl_scheduler.waves.outcomes["ok"] == len(runs) >= 2
+    # never two waves runs at once: each began after the previous one's 0.5 s
+    assert all(b - a >= 0.5 for a, b in zip(runs, runs[1:]))
+    assert any(r.getMessage().startswith("waves: ") and "current of" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.es
+def test_no_waves_job_without_elasticsearch_or_when_disabled(env, es_env, tmp_path, started):
+    for config_env, overrides in ((env, {}), (es_env, {"WAVES_ENABLED": False})):
+        crawl_scheduler = make(config_env, Fake(tmp_path), **overrides)
+        started(crawl_scheduler, {"a": IntervalTrigger(hours=1)})
+        assert crawl_scheduler.waves is None and crawl_scheduler.scheduler.get_job(scheduler.WAVES_JOB_ID) is None
+        crawl_scheduler.stop()
+
+
+def test_a_broken_waves_setting_stops_the_scheduler_at_start(es_env, tmp_path):
+    from waves.config import WavesConfigError
+    with pytest.raises(WavesConfigError, match="WAVES_DETECTOR"):
+        make(es_env, Fake(tmp_path), WAVES_DETECTOR="magic")

@@ -117,6 +117,23 @@ def test_a_bad_sources_file_is_one_line_and_exit_2(tmp_path, text, message):
         assert result.stderr.count("\n") == 1 and message in result.stderr, result.stderr
 
 
+def test_a_bad_alerts_file_is_one_line_and_exit_2_and_list_shows_the_waves_job(tmp_path):
+    sources, alerts = tmp_path / "sources.yaml", tmp_path / "alerts.yaml"
+    sources.write_text(SOURCES)
+    alerts.write_text("channels:\n  - {name: ops, type: slack, lang: en, url_env: BANWAVE_TEST_UNSET_HOOK}\n")
+    # waves need an Elasticsearch URL to be scheduled; neither --list nor a failed start connects to it
+    env = environ(tmp_path, sources, BANWAVE_ES_URL="http://127.0.0.1:9", BANWAVE_ALERTS=str(alerts))
+    for args in (["schedule"], ["schedule", "--list"]):
+        result = banwave(*args, env=env)
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.strip() == ("banwave: alerts.yaml: channel 'ops': field 'url_env': "
+                                         "BANWAVE_TEST_UNSET_HOOK is not set (named in the alerts file)")
+    alerts.write_text("channels: []\n")
+    result = banwave("schedule", "--list", env=env)
+    rows = {line.split()[0]: line for line in result.stdout.splitlines()}
+    assert result.returncode == 0 and "every 1:00:00 and after each crawl" in rows["@waves"], result.stdout
+
+
 def test_sigterm_stops_the_scheduler_and_its_running_crawl(tmp_path):
     sources = tmp_path / "sources.yaml"
     sources.write_text(SOURCES)

@@ -8,14 +8,15 @@ source and ``banwave.ndjson`` its output (a test checks they agree):
 
 Objects: data views on ``banwave-docs`` (time field ``timeline_at``: the
 publication date, else the crawl time, so undated posts show in time-filtered
-panels, flagged by ``published_estimated``) and ``banwave-runs``
-(``started_at``); saved searches; Lens visualisations (by reference,
+panels, flagged by ``published_estimated``), ``banwave-runs``
+(``started_at``), ``banwave-waves`` (``onset``) and ``banwave-alerts``
+(``created_at``); saved searches; Lens visualisations (by reference,
 ``formBased`` layers), among them a table of stories with their copies; the
-dashboards "Store-closure wave" and "Crawl health" (with the Coverage table of
-pages crawls could not fetch). ``banwave kibana import`` renames the data view
-titles for the configured index prefix, checks Kibana's version against the
-highest migration version declared here and sets the wave dashboard's time
-range from the data. IDs are fixed strings so a re-import overwrites.
+dashboards "Store-closure wave", "Crawl health" (with the Coverage table of
+pages crawls could not fetch) and "Waves" (docs/waves.md). ``banwave kibana
+import`` renames the data view titles for the configured index prefix, checks
+Kibana's version against the highest migration version declared here and sets
+the wave dashboard's time range from the data. IDs are fixed strings so a re-import overwrites.
 """
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ CORE_VERSION = "8.8.0"
 TYPE_VERSIONS = {"index-pattern": "8.0.0", "search": "8.0.0", "lens": "8.9.0", "dashboard": "8.9.0"}
 TIME_FIELD = "timeline_at"  # published, else crawled_at (pipelines/clean.py)
 DOCS_VIEW, RUNS_VIEW = "banwave-docs-view", "banwave-runs-view"
+WAVES_VIEW, ALERTS_VIEW = "banwave-waves-view", "banwave-alerts-view"
 RELEVANT = "relevant : true"
 
 
@@ -260,6 +262,47 @@ def health_objects() -> list[dict]:
     return [*(item for item, *_ in panels), dashboard]
 
 
+def waves_dashboard_objects() -> list[dict]:
+    waves_over_time = lens(
+        "banwave-waves-over-time", "Waves over time, by scope", WAVES_VIEW,
+        {"kind": terms("scope_kind", "Scope", 4, "waves"), "onset": date_histogram("onset", "Onset"),
+         "waves": count("Waves")},
+        "lnsXY", xy("bar_stacked", "onset", ["waves"], split="kind"), "",
+        "Waves by the day they began, stacked by scope (overall, platform, seller, source kind).")
+    by_status = lens(
+        "banwave-waves-by-status", "Waves by status", WAVES_VIEW,
+        {"status": terms("status", "Status", 4, "waves"), "waves": count("Waves")},
+        "lnsPie", {"shape": "donut", "layers": [{"primaryGroups": ["status"], "metrics": ["waves"],
+                                                 "numberDisplay": "value", "categoryDisplay": "default",
+                                                 "legendDisplay": "default", "nestedLegend": False}]})
+    sellers_per_wave = bar_ranking(
+        "banwave-sellers-per-wave", "Sellers hit per wave (overall, platform and source-kind waves)", "scope",
+        "Wave scope", 10, query="not scope_kind : seller", view=WAVES_VIEW,
+        value=metric("max", "sellers_count", "Sellers hit"))
+    sellers_hit = bar_ranking("banwave-sellers-in-waves", "Sellers named in the most waves", "sellers", "Seller", 15,
+                              query="", view=WAVES_VIEW, value=count("Waves"))
+    current = saved_search(
+        "banwave-current-waves", "Current waves", WAVES_VIEW,
+        ["scope_kind", "scope", "status", "raised_on", "peak_day", "peak_count", "documents", "stories",
+         "sellers_count", "sellers", "max_loss_cny", "first_report.url"], [["onset", "desc"]],
+        "not status : over", "Waves not over yet, newest first: scope, status, peak, documents, sellers hit.")
+    alert_log = saved_search(
+        "banwave-alert-log", "Alert log", ALERTS_VIEW,
+        ["event", "level", "scope_kind", "scope", "channel", "status", "attempts", "delivered_at", "last_error"],
+        [["created_at", "desc"]], "", "Every alert per channel: pending, delivered, or failed with the reason.")
+    panels = [
+        (waves_over_time, 0, 0, 32, 14), (by_status, 32, 0, 16, 14),
+        (current, 0, 14, 48, 16),
+        (sellers_per_wave, 0, 30, 24, 15), (sellers_hit, 24, 30, 24, 15),
+        (alert_log, 0, 45, 48, 16),
+    ]
+    dashboard = build_dashboard(
+        "banwave-waves", "Waves",
+        "Detected store-closure waves (banwave waves): when they began, which are still going and how big, "
+        "the sellers they hit, and the alerts sent about them.", panels, "now-2y")
+    return [*(item for item, *_ in panels), dashboard]
+
+
 def build_dashboard(id_: str, title: str, description: str, panels: list[tuple], time_from: str) -> dict:
     panel_list, references = [], []
     for number, (item, x, y, w, h) in enumerate(panels):
@@ -287,8 +330,11 @@ def all_objects() -> list[dict]:
         data_view(DOCS_VIEW, "banwave-docs", "banwave documents", TIME_FIELD,
                   {"loss_cny": {"id": "number", "params": {"pattern": "0,0"}}}),
         data_view(RUNS_VIEW, "banwave-runs", "banwave crawl runs", "started_at"),
+        data_view(WAVES_VIEW, "banwave-waves", "banwave waves", "onset",
+                  {"max_loss_cny": {"id": "number", "params": {"pattern": "0,0"}}}),
+        data_view(ALERTS_VIEW, "banwave-alerts", "banwave alerts", "created_at"),
     ]
-    objects = [*views, *wave_objects(), *health_objects()]
+    objects = [*views, *wave_objects(), *health_objects(), *waves_dashboard_objects()]
     for item in objects:
         if item["type"] == "lens":
             _lift_layers(item["attributes"]["state"]["visualization"])

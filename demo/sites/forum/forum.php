@@ -14,7 +14,7 @@
 <div id="nv"><ul><li class="a"><a href="forum.php">论坛</a></li><li><a href="home.php">家园</a></li><li><a href="search.php">搜索</a></li></ul></div></div></div>
 <div id="wp" class="wp">
 <div id="pt" class="bm cl"><div class="z"><a href="forum.php" class="nvhm">跨境卖家圈</a> <em>&rsaquo;</em> 论坛</div></div>
-<div class="fl bm"><table class="fl_tb"><tr><td class="fl_g"><h2><a href="forum-38-1.html">亚马逊卖家交流</a></h2></td></tr><tr><td class="fl_g"><h2><a href="forum-39-1.html">跨境杂谈</a></h2></td></tr><tr><td class="fl_g"><h2><a href="forum-40-1.html">站务公告</a></h2></td></tr></table></div>
+<div class="fl bm"><table class="fl_tb"><tr><td class="fl_g"><h2><a href="forum-38-1.html">亚马逊卖家交流</a></h2></td></tr><tr><td class="fl_g"><h2><a href="forum-39-1.html">跨境杂谈</a></h2></td></tr><tr><td class="fl_g"><h2><a href="forum-40-1.html">站务公告</a></h2></td></tr><tr><td class="fl_g"><h2><a href="forum-41-1.html">物流与费用</a></h2></td></tr></table></div>
 </div>
 <div id="ft" class="wp cl"><div id="flk" class="y"><p><a href="forum.php?mobile=yes">手机版</a>|<a href="forum.php?mod=misc&amp;action=showdarkroom">小黑屋</a>|<strong><a href="forum.php">跨境卖家圈</a></strong></p></div>
 <div id="frt"><p>Powered by <strong><a href="http://www.discuz.net" target="_blank">Discuz!</a></strong> <em>X3.4</em></p><p class="xs0">&copy; 2001-2021 Comsenz Inc.</p></div></div>
