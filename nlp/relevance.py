@@ -39,9 +39,14 @@ _LATIN_WORD = re.compile(r"[a-z][a-z'-]*")
 _ALNUM_WORD = re.compile(r"[a-z0-9]+")
 LEXICON_ENTITY_TYPES = ("platform", "seller", "association", "government")
 # Pairs of lexicon features whose co-occurrence is a feature of its own (a linear model cannot
-# form it): a body speaking about sellers (a commerce bureau's meeting with affected exporters),
+# form it): a body speaking about sellers (a commerce bureau's meeting with affected exporters)
+# or about the fallout (an association counting losses, a bureau's subsidy for firms that must
+# change course), a trade body on the ban's causes (urging members to stop buying reviews: the
+# police and courts speak of 刷单 scams too, so only associations),
 # and a ban word beside a marketplace or platform (封 near 店铺, not near a game account).
 CONJUNCTIONS = {"body+sellers": (("association", "government"), ("marketplace", "seller")),
+                "body+fallout": (("association", "government"), ("fallout",)),
+                "association+cause": (("association",), ("cause", "manipulation")),
                 "ban+market": (("wave", "closure", "penalty"), ("marketplace", "platform")),
                 "ban+scam": (("seller_ban", "closure"), ("scam_crime", "phishing")),
                 "ban+own": (("seller_ban", "closure"), ("own_closure",)),
