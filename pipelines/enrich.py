@@ -26,7 +26,6 @@ keyed by source and thread id.
 from __future__ import annotations
 
 import logging
-import sqlite3
 import threading
 from pathlib import Path
 
@@ -36,6 +35,7 @@ from scrapy.exceptions import DropItem, NotConfigured
 import config
 from nlp import Tagger
 from nlp.figure_roles import LOSS_ROLES
+from pipelines.sqlite import open_store
 
 logger = logging.getLogger(__name__)
 
@@ -101,11 +101,7 @@ class ThreadStore:
     """Relevance of forum threads' opening posts (SQLite, WAL, shared by processes and runs)."""
 
     def __init__(self, path: str | Path):
-        if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(_SCHEMA)
+        self._db = open_store(path, _SCHEMA)
         self._lock = threading.Lock()
 
     def record_opener(self, source: str, thread_id: str, post_id: str, relevance: float) -> float:
