@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from urllib.parse import urljoin
 
@@ -56,6 +56,8 @@ def extract_page(body: bytes, url: str, headers: dict | None = None, rules: dict
     """
     config = config or ExtractConfig()
     rules = rules or {}
+    if rules.get("timezone"):  # the source's own zone for dates printed without an offset
+        config = replace(config, article=replace(config.article, default_tz=rules["timezone"]))
     content_type = (header_value(headers, "content-type") or "").lower()
     if content_type and not any(t in content_type for t in ("html", "text/plain")):
         raise ExtractError("not_html", f"content type {content_type}")
