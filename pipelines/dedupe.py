@@ -42,6 +42,7 @@ from itemadapter import ItemAdapter
 from scrapy.exceptions import NotConfigured
 
 import config
+from pipelines.canonical import is_document
 from pipelines.sqlite import open_store
 
 logger = logging.getLogger(__name__)
@@ -198,9 +199,9 @@ class DedupePipeline:
         return self.hasher.signature(words) if len(words) >= self.min_tokens else None
 
     def process_item(self, item):
+        if not is_document(item):
+            return item
         adapter = ItemAdapter(item)
-        if "doc_type" not in adapter:
-            return item  # not a document
         doc_id = adapter["id"]
         signature = self.signature(adapter.get("text") or "")
         if signature is None:

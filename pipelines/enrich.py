@@ -35,6 +35,7 @@ from scrapy.exceptions import DropItem, NotConfigured
 import config
 from nlp import Tagger
 from nlp.figure_roles import LOSS_ROLES
+from pipelines.canonical import is_document
 from pipelines.sqlite import open_store
 
 logger = logging.getLogger(__name__)
@@ -160,9 +161,9 @@ class EnrichPipeline:
             self.threads.close()
 
     def process_item(self, item):
+        if not is_document(item):
+            return item
         adapter = ItemAdapter(item)
-        if "text" not in adapter:
-            return item  # not a document (run bookkeeping items pass through)
         title, text = adapter.get("title") or "", adapter.get("text") or ""
         joined = f"{title}\n{text}" if title else text
         tagged = self.tagger.tag(joined, adapter.get("lang"), self.relevance_threshold)
