@@ -52,6 +52,14 @@ def test_page_links_are_absolute_unique_and_without_fragments():
     assert page_links(Response("http://n.org/x.png", body=b"\x89PNG")) == []
 
 
+def test_page_links_follow_base_and_leave_out_binary_files_and_other_schemes():
+    body = ('<base href="http://n.org/news/"><a href="b.html">b</a><area href="/map.html">'
+            '<a href="/report.pdf">pdf</a><a href="/photo.JPG">jpg</a><a href="mailto:x@n.org">m</a>'
+            '<a href="ftp://n.org/f">f</a><a href=" /c.html ">c</a>')
+    response = HtmlResponse("http://n.org/list/", body=body.encode(), encoding="utf-8")
+    assert page_links(response) == ["http://n.org/news/b.html", "http://n.org/map.html", "http://n.org/c.html"]
+
+
 def test_feed_links_from_gbk_rss_and_atom():
     rss = ('<?xml version="1.0" encoding="gbk"?><rss version="2.0"><channel><title>滚动</title>'
            '<item><title>封店</title><link>http://n.org/a/1.html</link></item>'
