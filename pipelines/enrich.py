@@ -147,14 +147,14 @@ class EnrichPipeline:
     @classmethod
     def from_crawler(cls, crawler):
         settings = crawler.settings
-        if not settings.getbool("NLP_ENABLED", True):
+        if not settings.getbool("NLP_ENABLED"):
             raise NotConfigured("NLP_ENABLED is off")
         threads = None
-        if settings.getbool("NLP_THREAD_CONTEXT", True):
+        if settings.getbool("NLP_THREAD_CONTEXT"):
             threads = ThreadStore(config.crawl_env(settings).data_dir / "nlp" / "threads.sqlite")
-        tagger = Tagger(keywords=settings.getint("NLP_KEYWORDS", 10), cache_dir=settings.get("NLP_CACHE_DIR"))
-        return cls(tagger, crawler.stats, settings.getfloat("NLP_RELEVANCE_THRESHOLD", 0.5),
-                   settings.getbool("NLP_DROP_IRRELEVANT", False), threads)
+        tagger = Tagger(keywords=settings.getint("NLP_KEYWORDS"), cache_dir=settings.get("NLP_CACHE_DIR"))
+        return cls(tagger, crawler.stats, settings.getfloat("NLP_RELEVANCE_THRESHOLD"),
+                   settings.getbool("NLP_DROP_IRRELEVANT"), threads)
 
     def close_spider(self) -> None:
         if self.threads is not None:

@@ -4,10 +4,13 @@ import scrapy
 from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.utils.test import get_crawler
 
+import settings as project
 from conftest import offline_env
 from pipelines.enrich import EnrichPipeline
 
 pytestmark = pytest.mark.slow  # a jieba dictionary per pipeline
+
+NLP_DEFAULTS = {name: getattr(project, name) for name in dir(project) if name.startswith("NLP_")}
 
 DOC = {
     "url": "https://example.com/a", "doc_type": "article",
@@ -56,7 +59,7 @@ class Document(scrapy.Item):
 def make_pipeline(tmp_path=None, **settings):
     """Thread context (NLP_THREAD_CONTEXT=True) keeps its store under tmp_path's data dir."""
     env = {"BANWAVE_ENV": offline_env(tmp_path)} if tmp_path is not None else {}
-    crawler = get_crawler(settings_dict={"NLP_THREAD_CONTEXT": False, **env, **settings})
+    crawler = get_crawler(settings_dict={**NLP_DEFAULTS, "NLP_THREAD_CONTEXT": False, **env, **settings})
     crawler.stats.open_spider()  # stats collectors keep values only between open and close
     return EnrichPipeline.from_crawler(crawler), crawler
 
@@ -111,7 +114,7 @@ def test_non_document_items_pass_through(pipeline_and_crawler):
 
 
 def test_disabled_raises_not_configured():
-    crawler = get_crawler(settings_dict={"NLP_ENABLED": False})
+    crawler = get_crawler(settings_dict={**NLP_DEFAULTS, "NLP_ENABLED": False})
     with pytest.raises(NotConfigured, match="NLP_ENABLED is off"):
         EnrichPipeline.from_crawler(crawler)
 
@@ -212,7 +215,7 @@ def test_no_thread_context_without_opener_thread_id_or_setting(thread_pipeline):
 
 
 def test_thread_context_needs_the_crawls_environment():
-    crawler = get_crawler(settings_dict={"NLP_THREAD_CONTEXT": True})
+    crawler = get_crawler(settings_dict={**NLP_DEFAULTS, "NLP_THREAD_CONTEXT": True})
     with pytest.raises(NotConfigured, match="BANWAVE_ENV"):
         EnrichPipeline.from_crawler(crawler)
 
