@@ -37,7 +37,6 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
-import os
 import re
 import statistics
 import sys
@@ -53,6 +52,7 @@ import trafilatura
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import config  # noqa: E402
 import demo
 from demo.web import DemoWeb  # noqa: E402
 from pipelines.extract import ExtractConfig, ExtractError, extract_page  # noqa: E402
@@ -69,8 +69,8 @@ LOSS_MARGIN = 0.1  # a page "lost" to trafilatura: pipeline F1 below trafilatura
 
 
 def evaldata_dir() -> Path:
-    """``$BANWAVE_EVALDATA`` or ``<repo>/../shared/evaldata`` (read here, in a bench, not in the pipeline)."""
-    return Path(os.environ.get("BANWAVE_EVALDATA") or ROOT.parent / "shared" / "evaldata")
+    """Where the real third-party pages are (config.evaldata_dir)."""
+    return config.evaldata_dir()
 
 
 def load_scorer(root: Path):
@@ -351,8 +351,8 @@ def evaluate_fixtures() -> dict:
             scores["trafilatura", kind].append(f1(bare, want["text"]))
         else:
             scores["trafilatura", "thread page"].append(f1(bare, "\n".join(p["text"] for p in want["posts"])))
-        for system, config in configs.items():
-            result = run_pipeline(body, url, {}, config) or {}
+        for system, extract_config in configs.items():
+            result = run_pipeline(body, url, {}, extract_config) or {}
             if kind == "article":
                 scores[system, kind].append(f1(result.get("text"), want["text"]))
                 continue

@@ -29,7 +29,7 @@ from twisted.internet import defer
 import config
 from crawlers.sources import Source, SourcesError, get_source, load_sources
 from crawlers.stop import request_stop, stop_reason
-from pipelines.runs import run_status
+from pipelines.runs import roll_up, run_status
 
 logger = logging.getLogger(__name__)
 
@@ -59,14 +59,12 @@ def summary(source: str, stats: dict, failure: str | None = None) -> str:
     """One line: status, pages, items, indexed, unchanged, spooled, errors by kind."""
     if failure:
         return f"{source}: failed: {failure}"
-    pages = sum(v for k, v in stats.items() if k.startswith("banwave/pages/"))
-    kinds = sorted((k.rsplit("/", 1)[1], v) for k, v in stats.items() if k.startswith("banwave/errors/"))
-    errors = stats.get("banwave/errors", 0)
+    counts = roll_up(stats)
+    kinds = sorted(counts["errors"].items())
     detail = f" ({', '.join(f'{k} {v}' for k, v in kinds)})" if kinds else ""
-    return (f"{source}: {status(stats)}, {pages} pages, "
-            f"{stats.get('item_scraped_count', 0)} items, {stats.get('index/indexed', 0)} indexed, "
-            f"{stats.get('index/unchanged', 0)} unchanged, {stats.get('index/spooled', 0)} spooled, "
-            f"{stats.get('index/dead_lettered', 0)} dead-lettered, {errors} errors{detail}")
+    return (f"{source}: {status(stats)}, {counts['pages']} pages, {counts['items']} items, "
+            f"{counts['indexed']} indexed, {counts['unchanged']} unchanged, {counts['spooled']} spooled, "
+            f"{counts['dead_lettered']} dead-lettered, {counts['errors_total']} errors{detail}")
 
 
 class Stopper:

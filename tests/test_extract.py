@@ -109,9 +109,9 @@ def test_site_rules_override_article_extraction():
 @pytest.mark.parametrize("text,lang", [("亚马逊封号潮 Amazon", "zh"), ("Amazon bans sellers", "en"),
                                        ("アマゾンのセラー", "ja"), ("아마존 판매자 계정", "ko"), ("", None)])
 def test_detect_lang(text, lang):
-    from pipelines.extract.page import detect_lang
+    from nlp.lang import detect
 
-    assert detect_lang(text) == lang
+    assert detect(text) == lang
 
 
 def test_invalid_site_rules_do_not_break_extraction():

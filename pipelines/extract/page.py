@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from urllib.parse import urljoin
 
 from lxml import etree
 
+from nlp.lang import detect as detect_language
 from pipelines.canonical import canonical_url
 from pipelines.extract.decode import DecodeError, decode_body, header_value
 from pipelines.extract.article import ArticleConfig, containment, extract_article, main_text, tokens, trafilatura_text
@@ -17,19 +18,14 @@ from pipelines.extract.forum import find_thread
 
 logger = logging.getLogger(__name__)
 
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_KANA = re.compile(r"[\u3040-\u30ff]")
-_HANGUL = re.compile(r"[\uac00-\ud7af]")
-_ASCII_LETTER = re.compile(r"[A-Za-z]")
 _TAG = re.compile(r"<\s*[a-zA-Z!/]")
 _FEED = re.compile(r"<(?:rss|feed|urlset|sitemapindex|rdf:RDF)\b", re.I)  # feeds and sitemaps served as text/html
 _CANONICAL_LINK = etree.XPath("//link[@rel='canonical']/@href")
-_LANG_SAMPLE = 3000
 _MIN_OPENER_CHARS = 20  # main-text residue below this is a stray line, not an opening post
-_MIN_HELD_TOKENS = 5
+_MIN_HELD_TOKENS = 5  # a shorter line is held by the posts only if it is in their text verbatim
 _OUTWEIGH = 1.25  # posts with this many times trafilatura's tokens are the page's content
 _CHROME_SHARE = 1 / 3  # ... as they are when this share of its tokens is in chrome lines:
-_CHROME_TOKENS = 5  # lines of fewer tokens, and link captions  # a shorter line is held by the posts only if it is in their text verbatim
+_CHROME_TOKENS = 5  # lines of fewer tokens, and link captions
 
 
 class ExtractError(Exception):
@@ -60,6 +56,8 @@ def extract_page(body: bytes, url: str, headers: dict | None = None, rules: dict
     """
     config = config or ExtractConfig()
     rules = rules or {}
+    if rules.get("timezone"):  # the source's own zone for dates printed without an offset
+        config = replace(config, article=replace(config.article, default_tz=rules["timezone"]))
     content_type = (header_value(headers, "content-type") or "").lower()
     if content_type and not any(t in content_type for t in ("html", "text/plain")):
         raise ExtractError("not_html", f"content type {content_type}")
@@ -88,7 +86,7 @@ def extract_page(body: bytes, url: str, headers: dict | None = None, rules: dict
         joined = "\n".join(p["text"] for p in posts if p["text"])
         result.update(kind="forum", title=title, text=joined, posts=posts,
                       published=posts[0]["published"], author=posts[0]["author"],
-                      lang=detect_lang(joined, tree, config.cjk_ratio))
+                      lang=detect_language(joined, tree.get("lang"), config.cjk_ratio))
         return result
     if kind == "forum":
         # a thread page no profile or detector understands: one document of
@@ -98,7 +96,7 @@ def extract_page(body: bytes, url: str, headers: dict | None = None, rules: dict
         result["thread_fallback"] = True
     article = extract_article(tree, source, url, rules, crawled, config.article, text)
     result.update(article)
-    result["lang"] = detect_lang(article["text"] or article["title"] or "", tree, config.cjk_ratio)
+    result["lang"] = detect_language(article["text"] or article["title"] or "", tree.get("lang"), config.cjk_ratio)
     if article["text"]:
         result["kind"] = "article"
     return result
@@ -153,33 +151,6 @@ def _posts_are_the_content(text: str, posts: list[dict], held, captions: LinkCap
         return True
     chrome = sum(size for line, size in zip(lines, sizes) if size < _CHROME_TOKENS or captions.is_link_line(line))
     return chrome >= _CHROME_SHARE * main > 0
-
-
-def detect_lang(text: str, tree=None, cjk_ratio: float = 0.3) -> str | None:
-    """"zh" if CJK ideographs are at least ``cjk_ratio`` of the letters (kana or
-    hangul first make it "ja"/"ko"); otherwise the page's ``<html lang>``, else
-    "en" for mostly-ASCII Latin text. A script count is enough to route jieba vs
-    English tokenisation; it does not tell Latin languages apart."""
-    sample = text[:_LANG_SAMPLE]
-    letters = sum(map(str.isalpha, sample))
-    declared = (tree.get("lang") or "").split("-")[0].lower() if tree is not None else ""
-    if letters:
-        if _count(_KANA, sample) / letters > 0.1:
-            return "ja"
-        if _count(_HANGUL, sample) / letters > 0.3:
-            return "ko"
-        if _count(_CJK, sample) / letters >= cjk_ratio:
-            return "zh"
-        if declared and declared not in ("zh", "ja", "ko"):
-            return declared
-        if _count(_ASCII_LETTER, sample) / letters > 0.5:
-            return "en"
-    return declared or None
-
-
-def _count(pattern: re.Pattern, text: str) -> int:
-    """Matches of a one-character class in ``text`` (subn builds one string, findall a list of all)."""
-    return pattern.subn("", text)[1]
 
 
 def _canonical(tree, url: str, page: str) -> str:
