@@ -104,3 +104,35 @@ def test_rules_alone_find_unknown_names(tagger):
     text = "福建省电子商务协会提醒会员，杭州市商务局也发布了通知。"
     found = [(e.type, e.text) for e in rules_only.find(text, tagger.segment(text))]
     assert ("association", "福建省电子商务协会") in found and ("government", "杭州市商务局") in found
+
+
+@pytest.fixture(scope="module")
+def bare():
+    """A tagger without the alias table: what the rules alone find."""
+    return Tagger(keywords=0, alias_table=None)
+
+
+@pytest.mark.parametrize("text, expected", [
+    # sellers naming their own brand, Chinese and English registers
+    ("我们家Marlowe的两个站点昨天都被停了。", ("seller", "Marlowe")),
+    ("我们店铺（Quillby Home）最近收到很多侵权投诉。", ("seller", "Quillby Home")),
+    ("做宠物用品的“橡树屋”店铺被移除了销售权限。", ("seller", "橡树屋")),
+    ("旗下“北岸”和“青禾”两个品牌的链接全部不可售。", ("seller", "青禾")),
+    ("“山谷手作”速卖通店铺收到了停用通知。", ("seller", "山谷手作")),
+    ("包括台中「木栈生活」在内的多名卖家表示店铺被关。", ("seller", "木栈生活")),
+    ("We're Harrow Peak, a small camping brand, and our account was deactivated.", ("seller", "Harrow Peak")),
+    ("Oakridge Pantry Goods, Inc. said its Amazon store was suspended.", ("seller", "Oakridge Pantry Goods, Inc.")),
+    ("The Online Sellers Alliance asked the platform for an appeal channel.", ("association", "Online Sellers Alliance")),
+    ("The Royal Thai Police arrested a group selling fake accounts.", ("government", "Royal Thai Police")),
+])
+def test_rule_patterns_find_sellers_and_bodies_by_their_cues(bare, text, expected):
+    assert expected in [(e["type"], e["text"]) for e in bare.tag(text)["entities"]], bare.tag(text)["entities"]
+
+
+@pytest.mark.parametrize("text", [
+    "我们Amazon店铺的广告预算又超了。",        # a platform after a first person is no brand
+    "中小企在海外电商平台开店越来越多。",        # 电商 before 平台 describes a trade
+    "据拉美电商服务商统计，新卖家增长很快。",
+])
+def test_platforms_and_trade_descriptions_are_not_sellers(bare, text):
+    assert [e for e in bare.tag(text)["entities"] if e["type"] == "seller"] == []

@@ -39,9 +39,11 @@ UNSEEN_TYPE_F1_FLOOR = 0.90
 REQUIRED_RECALL = 0.95
 REQUIRED_PRECISION = 0.90
 REQUIRED_DISCOVERY_F1 = 0.90  # sellers, associations, governments with the alias table emptied (blind batch)
-# Batches whose one blind score fell short of the requirements are held just under that score
-# (blind2.README.md: relevance P 0.868 R 0.975, discovery F1 0.806) until the tagger meets them.
-BLIND_FLOORS = {"blind2.jsonl": {"precision": 0.86, "recall": 0.97, "discovery_f1": 0.80}}
+# Batches whose one blind score fell short of the requirements are held just under what the tagger
+# reaches on them now, until it meets the requirements (blind2.README.md: blind score relevance
+# P 0.868 R 0.975, discovery F1 0.806; as a development set since: P 0.902 R 0.983, the requirements,
+# and discovery F1 0.887, short of 0.90: most sellers it misses are bare known names such as 傲基 or Mpow).
+BLIND_FLOORS = {"blind2.jsonl": {"precision": REQUIRED_PRECISION, "recall": REQUIRED_RECALL, "discovery_f1": 0.88}}
 
 
 def _bench():
