@@ -102,15 +102,24 @@ def setup_indices(client: Elasticsearch, prefix: str) -> list[str]:
                     f"{template.concrete_index} and delete it before running setup"
                 )
             else:
-                client.indices.create(
+                # Several workers may set up at once: an index another one just created is fine.
+                created = client.options(ignore_status=400).indices.create(
                     index=template.concrete_index,
                     aliases={template.alias: {"is_write_index": True}},
                     wait_for_active_shards="1",
                 )
-                report.append(f"index {template.concrete_index} created behind alias {template.alias}")
+                if created.meta.status == 400 and _error_type(created.body) != "resource_already_exists_exception":
+                    raise ApiError(_error_type(created.body) or "create failed", created.meta, created.body)
+                report.append(f"index {template.concrete_index} created behind alias {template.alias}"
+                              if created.meta.status < 300 else f"index {template.concrete_index}: created by another process")
         except (ApiError, TransportError) as exc:
             raise ElasticError(f"setting up {template.alias}: {describe_error(exc)}") from exc
     return report
+
+
+def _error_type(body) -> str:
+    error = body.get("error") if isinstance(body, dict) else None
+    return error.get("type", "") if isinstance(error, dict) else ""
 
 
 def drop_indices(client: Elasticsearch, prefix: str) -> None:
