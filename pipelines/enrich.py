@@ -136,18 +136,6 @@ class ThreadStore:
         self._db.close()
 
 
-_taggers: dict[tuple, Tagger] = {}
-
-
-def shared_tagger(keywords: int, cache_dir: str | None) -> Tagger:
-    """One Tagger per process and configuration: a `banwave worker` runs a crawl per source and
-    starts them again after idle spells, and loading jieba's dictionary costs ~2 s each time."""
-    key = (keywords, cache_dir)
-    if key not in _taggers:
-        _taggers[key] = Tagger(keywords=keywords, cache_dir=cache_dir)
-    return _taggers[key]
-
-
 class EnrichPipeline:
     """Tags each document item and adds the interface fields plus ``derived_fields``."""
 
@@ -167,7 +155,7 @@ class EnrichPipeline:
         threads = None
         if settings.getbool("NLP_THREAD_CONTEXT", True):
             threads = ThreadStore(config.crawl_env(settings).data_dir / "nlp" / "threads.sqlite")
-        tagger = shared_tagger(settings.getint("NLP_KEYWORDS", 10), settings.get("NLP_CACHE_DIR"))
+        tagger = Tagger(keywords=settings.getint("NLP_KEYWORDS", 10), cache_dir=settings.get("NLP_CACHE_DIR"))
         return cls(tagger, crawler.stats, settings.getfloat("NLP_RELEVANCE_THRESHOLD", 0.5),
                    settings.getbool("NLP_DROP_IRRELEVANT", False), threads)
 

@@ -124,7 +124,7 @@ def test_three_workers_index_every_document_once_and_stay_polite_together(three_
         assert overlap([(a, min(b, a + TIMEOUT)) for a, b in arrivals]) <= PER_SITE, f"{site}: too many at once"
 
 
-@pytest.mark.xfail(strict=True, reason="open bug: with several workers, one worker's en-news crawl sometimes "
+@pytest.mark.xfail(strict=False, reason="open bug: with several workers, one worker's en-news crawl sometimes "
                    "fetches the /amp/ page its robots.txt disallows (seen in 3 of 4 runs; docs/scaling.md)")
 def test_three_workers_fetch_nothing_a_one_process_crawl_does_not(three_workers, reference):
     docs, _, _ = three_workers
