@@ -491,3 +491,21 @@ def settings_with_env(settings: "Settings") -> Env:
         if env.redis_url:
             settings.set("SCHEDULER", settings.get("FRONTIER_SCHEDULER"), priority="project")
     return crawl_env(settings)
+
+
+# --- development: the variables benches and tests read (not the product's configuration) ---------
+
+def evaldata_dir() -> Path:
+    """``$BANWAVE_EVALDATA``, else ``../shared/evaldata`` beside the checkout: the real third-party
+    pages and sentences the benches and gate tests score (never copied into the repository)."""
+    return Path(os.environ.get("BANWAVE_EVALDATA") or REPO_ROOT.parent / "shared" / "evaldata")
+
+
+def test_es_url() -> str:
+    """``$BANWAVE_TEST_ES_URL``: the Elasticsearch the tests and benches use (the dev server by default)."""
+    return os.environ.get("BANWAVE_TEST_ES_URL", "http://127.0.0.1:9200")
+
+
+def process_environ(values: Mapping[str, str]) -> dict[str, str]:
+    """This process's environment with ``values`` on top, for a subprocess a bench or test starts."""
+    return {**os.environ, **values}

@@ -78,7 +78,8 @@ class Timers:
 def run_demo(port: int, data_dir: Path, prefix: str) -> tuple[float, dict]:
     """``banwave demo`` in a subprocess: (wall seconds, its JSON summary)."""
     summary_file = data_dir / "summary.json"
-    env = {**os.environ, "BANWAVE_DATA_DIR": str(data_dir), "BANWAVE_INDEX_PREFIX": prefix, "BANWAVE_ENV_FILE": ""}
+    env = config.process_environ({"BANWAVE_DATA_DIR": str(data_dir), "BANWAVE_INDEX_PREFIX": prefix,
+                                  "BANWAVE_ENV_FILE": ""})
     began = time.perf_counter()
     proc = subprocess.run([sys.executable, "-m", "cli.main", "demo", "--port", str(port),
                            "--summary-json", str(summary_file)], cwd=ROOT, env=env, capture_output=True, text=True)

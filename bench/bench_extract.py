@@ -7,7 +7,11 @@ joined with newlines), bare ``trafilatura.extract`` and readability-lxml, in
 one run. Per set: mean token F1 (the evaldata scorer's tokens and F1), the
 share of pages where the pipeline loses to trafilatura by more than 0.1,
 publication date (exact day) and author accuracy on pages with a labelled
-one, and pages/s of the pipeline and of bare trafilatura.
+one, and pages/s of the pipeline and of bare trafilatura. The systems run
+interleaved, page by page in rotating order, so machine load falls on both;
+pages/s are given per wall-clock second and per CPU second of this process
+(other processes on a shared machine then do not enter the ratio).
+``--speed-rounds N`` adds N timing-only passes (pipeline and bare trafilatura).
 
 Demo web (fixtures, not quality: the pipeline was written against them):
 body-text token F1 of every gold document (demo/sites/gold.jsonl)
@@ -26,14 +30,13 @@ DemoWeb, then extract the fetched bytes with the pipeline and with bare
 ``trafilatura.extract``; both figures come from the same run and bytes.
 
 Run:  .venv/bin/python bench/bench_extract.py [--sets a,b] [--no-readability] [--no-demo]
-                                              [--rounds 3] [--port 18701] [--no-throughput]
+                                              [--speed-rounds 0] [--rounds 3] [--port 18701] [--no-throughput]
 """
 from __future__ import annotations
 
 import argparse
 import importlib.util
 import json
-import os
 import re
 import statistics
 import sys
@@ -49,6 +52,7 @@ import trafilatura
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import config  # noqa: E402
 import demo
 from demo.web import DemoWeb  # noqa: E402
 from pipelines.extract import ExtractConfig, ExtractError, extract_page  # noqa: E402
@@ -65,8 +69,8 @@ LOSS_MARGIN = 0.1  # a page "lost" to trafilatura: pipeline F1 below trafilatura
 
 
 def evaldata_dir() -> Path:
-    """``$BANWAVE_EVALDATA`` or ``<repo>/../shared/evaldata`` (read here, in a bench, not in the pipeline)."""
-    return Path(os.environ.get("BANWAVE_EVALDATA") or ROOT.parent / "shared" / "evaldata")
+    """Where the real third-party pages are (config.evaldata_dir)."""
+    return config.evaldata_dir()
 
 
 def load_scorer(root: Path):
@@ -83,27 +87,35 @@ def evaluate_real(root: Path | None = None, sets: list[str] | None = None, reada
     scorer = load_scorer(root)
     pages_dir = root / "pages"
     sets = sets or sorted(d.name for d in pages_dir.iterdir() if any(d.glob("[0-9][0-9][0-9].json")))
-    systems = {"pipeline": _pipeline_text, "trafilatura": lambda html, url, _: trafilatura.extract(html)}
+    systems = {"pipeline": _pipeline_text, "trafilatura": lambda page: trafilatura.extract(page["html"])}
     if readability:
         systems["readability"] = _readability_text(scorer)
     warm = scorer.load_set(str(pages_dir), sets[0], [])[0]
     for run in systems.values():  # untimed warm-up: imports, lazy tables
-        run(scorer.decode_html(warm[1]), warm[2]["url"], {})
+        run(_page(scorer, warm[1], warm[2]))
     out = {}
+    turn = 0
     for name in sets:
-        row = {"f1": defaultdict(list), "seconds": Counter(), "pages": [], "date": [0, 0], "author": [0, 0]}
+        row = {"f1": defaultdict(list), "seconds": Counter(), "cpu": Counter(), "pages": [], "date": [0, 0],
+               "author": [0, 0]}
         for page_id, raw, meta in scorer.load_set(str(pages_dir), name, []):
-            html = scorer.decode_html(raw)
-            extra = {}
-            for system, run in systems.items():
-                start = time.perf_counter()
-                text = run(html, meta.get("url"), extra)
+            page = _page(scorer, raw, meta)
+            texts = {}
+            # interleaved: every page goes through each system in turn, the order
+            # rotating page by page, so machine load falls on all of them alike
+            order = list(systems)
+            turn += 1
+            for system in order[turn % len(order):] + order[:turn % len(order)]:
+                start, cpu = time.perf_counter(), time.process_time()
+                texts[system] = systems[system](page)
                 row["seconds"][system] += time.perf_counter() - start
-                scored = scorer.score(meta["body"], text or "")
+                row["cpu"][system] += time.process_time() - cpu
+            for system in systems:
+                scored = scorer.score(meta["body"], texts[system] or "")
                 if scored is not None:
                     row["f1"][system].append(scored["f1"])
             row["pages"].append(page_id)
-            result = extra.get("result") or {}
+            result = page.get("result") or {}
             if meta.get("date"):
                 row["date"][1] += 1
                 row["date"][0] += _same_day(result.get("published"), meta["date"])
@@ -114,19 +126,48 @@ def evaluate_real(root: Path | None = None, sets: list[str] | None = None, reada
     return out
 
 
-def _pipeline_text(html: str, url: str, extra: dict) -> str:
+def speed_rounds(rounds: int, root: Path | None = None, sets: list[str] | None = None) -> list[float]:
+    """Throughput ratio (pipeline pages per CPU second over bare trafilatura's) of each of
+    ``rounds`` extra passes over all pages, the two systems interleaved page by page (order
+    alternating)."""
+    root = root or evaldata_dir()
+    scorer = load_scorer(root)
+    pages_dir = root / "pages"
+    sets = sets or sorted(d.name for d in pages_dir.iterdir() if any(d.glob("[0-9][0-9][0-9].json")))
+    pages = [_page(scorer, raw, meta) for name in sets for _, raw, meta in scorer.load_set(str(pages_dir), name, [])]
+    systems = [_pipeline_text, lambda page: trafilatura.extract(page["html"])]
+    ratios = []
+    for _ in range(rounds):
+        seconds = [0.0, 0.0]
+        for index, page in enumerate(pages):
+            for which in (index % 2, 1 - index % 2):
+                start = time.process_time()
+                systems[which](page)
+                seconds[which] += time.process_time() - start
+        ratios.append(seconds[1] / seconds[0])
+    return ratios
+
+
+def _page(scorer, raw: bytes, meta: dict) -> dict:
+    """One page as every system gets it: the evaldata decoding for the references, its
+    UTF-8 bytes for the pipeline (which decodes what it fetches), made before any timing."""
+    html = scorer.decode_html(raw)
+    return {"html": html, "body": html.encode("utf-8"), "url": meta.get("url")}
+
+
+def _pipeline_text(page: dict) -> str:
     try:
-        result = extract_page(html.encode("utf-8"), url or "http://evaldata.invalid/",
+        result = extract_page(page["body"], page["url"] or "http://evaldata.invalid/",
                               {"content-type": "text/html; charset=utf-8"}, crawled_at=REAL_CRAWLED_AT)
     except ExtractError:
         return ""
-    extra["result"] = result
+    page["result"] = result
     return result["text"]  # forum pages: the posts' texts joined with newlines
 
 
 def _readability_text(scorer):
     run = scorer.BUILTINS["readability"]()
-    return lambda html, url, _: run(html, url)
+    return lambda page: run(page["html"], page["url"])
 
 
 def _same_day(published: str | None, label: str) -> bool:
@@ -160,6 +201,7 @@ def real_table(results: dict) -> list[dict]:
             "date": row["date"], "author": row["author"],
             "pipeline_pps": len(row["pages"]) / row["seconds"]["pipeline"],
             "trafilatura_pps": len(row["pages"]) / row["seconds"]["trafilatura"],
+            "pipeline_cpu": row["cpu"]["pipeline"], "trafilatura_cpu": row["cpu"]["trafilatura"],
             "halves": [statistics.mean(pipe[i::2]) for i in (0, 1)],
         })
     return rows
@@ -178,8 +220,11 @@ def print_real(rows: list[dict]) -> None:
     pages = sum(r["pages"] for r in rows)
     pipe_s = sum(r["pages"] / r["pipeline_pps"] for r in rows)
     bare_s = sum(r["pages"] / r["trafilatura_pps"] for r in rows)
+    pipe_cpu = sum(r["pipeline_cpu"] for r in rows)
+    bare_cpu = sum(r["trafilatura_cpu"] for r in rows)
     print(f"  throughput, all {pages} pages: pipeline {pages / pipe_s:.1f} pages/s, bare trafilatura"
-          f" {pages / bare_s:.1f} pages/s, ratio {bare_s / pipe_s:.2f}x")
+          f" {pages / bare_s:.1f} pages/s, ratio {bare_s / pipe_s:.2f}x wall-clock;"
+          f" per CPU second {pages / pipe_cpu:.1f} vs {pages / bare_cpu:.1f}, ratio {bare_cpu / pipe_cpu:.2f}x")
 
 
 def tokens(text: str | None) -> Counter:
@@ -306,8 +351,8 @@ def evaluate_fixtures() -> dict:
             scores["trafilatura", kind].append(f1(bare, want["text"]))
         else:
             scores["trafilatura", "thread page"].append(f1(bare, "\n".join(p["text"] for p in want["posts"])))
-        for system, config in configs.items():
-            result = run_pipeline(body, url, {}, config) or {}
+        for system, extract_config in configs.items():
+            result = run_pipeline(body, url, {}, extract_config) or {}
             if kind == "article":
                 scores[system, kind].append(f1(result.get("text"), want["text"]))
                 continue
@@ -376,12 +421,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sets", default="", help="comma list of evaldata sets (default: all)")
     parser.add_argument("--no-readability", action="store_true", help="skip the readability-lxml column")
     parser.add_argument("--no-demo", action="store_true", help="real pages only, no demo-web fixtures")
+    parser.add_argument("--speed-rounds", type=int, default=0,
+                        help="extra timing-only passes over the real pages (pipeline vs bare trafilatura)")
     parser.add_argument("--rounds", type=int, default=3, help="extraction rounds for demo throughput (median)")
     parser.add_argument("--no-throughput", action="store_true", help="no demo-web throughput (no demo server)")
     parser.add_argument("--port", type=int, default=18701, help="demo web base port (uses 3 ports)")
     args = parser.parse_args(argv)
     print_real(real_table(evaluate_real(sets=[s for s in args.sets.split(",") if s] or None,
                                         readability=not args.no_readability)))
+    if args.speed_rounds:
+        ratios = speed_rounds(args.speed_rounds, sets=[s for s in args.sets.split(",") if s] or None)
+        print(f"  throughput ratio per CPU second in {len(ratios)} timing-only passes: "
+              + ", ".join(f"{r:.2f}x" for r in ratios) + f" (median {statistics.median(ratios):.2f}x)")
     if args.no_demo:
         return 0
     print()

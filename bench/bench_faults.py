@@ -39,6 +39,8 @@ sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
 from elasticsearch import Elasticsearch  # noqa: E402
 
+import config  # noqa: E402
+
 from hostile_web import HostileWeb, run_measured  # noqa: E402
 from pipelines.elastic import drop_indices  # noqa: E402
 from pipelines.spool import Spool  # noqa: E402
@@ -76,9 +78,10 @@ class Run:
         self.sources.write_text(self.web.sources_yaml(), "utf-8")
 
     def environ(self, es_url: str | None = None) -> dict:
-        return {**os.environ, "BANWAVE_ES_URL": self.es_url if es_url is None else es_url,
-                "BANWAVE_INDEX_PREFIX": self.prefix, "BANWAVE_DATA_DIR": str(self.data_dir),
-                "BANWAVE_SOURCES": str(self.sources), "BANWAVE_LOG_LEVEL": "INFO", "BANWAVE_ENV_FILE": ""}
+        return config.process_environ({
+            "BANWAVE_ES_URL": self.es_url if es_url is None else es_url, "BANWAVE_INDEX_PREFIX": self.prefix,
+            "BANWAVE_DATA_DIR": str(self.data_dir), "BANWAVE_SOURCES": str(self.sources),
+            "BANWAVE_LOG_LEVEL": "INFO", "BANWAVE_ENV_FILE": ""})
 
     def crawl(self, *options: str, es_url: str | None = None) -> subprocess.CompletedProcess:
         result, peak = run_measured(["crawl", "hostile", *FAST, *options], self.environ(es_url), REPO)
@@ -294,7 +297,7 @@ SCENARIOS = {"clean": clean, "killed": killed, "sigterm": terminated, "disk-full
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--es-url", default=os.environ.get("BANWAVE_TEST_ES_URL", "http://127.0.0.1:9200"))
+    parser.add_argument("--es-url", default=config.test_es_url())
     parser.add_argument("--articles", type=int, default=500)
     parser.add_argument("--no-own-es", action="store_true", help="skip the scenarios that start their own servers")
     parser.add_argument("--only", nargs="+", choices=sorted(SCENARIOS), help="run only these scenarios")

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
 import sys
 import time
 import uuid
@@ -29,6 +28,7 @@ sys.path.insert(0, str(REPO))
 
 from elasticsearch import Elasticsearch  # noqa: E402
 
+import config  # noqa: E402
 import settings as project  # noqa: E402
 from pipelines.bulk import BulkSender  # noqa: E402
 from pipelines.elastic import drop_indices, setup_indices  # noqa: E402
@@ -108,7 +108,7 @@ def one_round(client: Elasticsearch, docs: list[dict], batch: int) -> list[tuple
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--es-url", default=os.environ.get("BANWAVE_TEST_ES_URL", "http://127.0.0.1:9200"))
+    parser.add_argument("--es-url", default=config.test_es_url())
     parser.add_argument("--docs", type=int, default=5000)
     parser.add_argument("--batch", type=int, default=project.INDEX_BATCH_DOCS, help="documents per bulk request")
     parser.add_argument("--rounds", type=int, default=3)

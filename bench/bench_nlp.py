@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import cProfile
 import logging
-import os
 import pstats
 import random
 import re
@@ -38,6 +37,7 @@ import jieba.posseg
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # run from a checkout without installing
 
+import config  # noqa: E402
 from nlp import Tagger  # noqa: E402
 from nlp.evaluation import (PRF, SCORED_ENTITY_TYPES, PlainScores, Scores, evaluate,  # noqa: E402
                             evaluate_plain, load_gold)
@@ -52,8 +52,8 @@ REPEATS = 7  # best of seven: the machine is shared, the minimum is the least di
 
 
 def evaldata_dir() -> Path:
-    """``$BANWAVE_EVALDATA`` or ``<repo>/../shared/evaldata`` (read here, in a bench, not in the pipeline)."""
-    return Path(os.environ.get("BANWAVE_EVALDATA") or REPO.parent / "shared" / "evaldata")
+    """Where the real third-party sentences are (config.evaldata_dir)."""
+    return config.evaldata_dir()
 
 
 def print_table(title: str, rows: dict[str, PRF]) -> None:
@@ -267,7 +267,7 @@ def main() -> None:
         report_plain(f"BLIND BATCH {args.blind}", load_gold(args.blind), tagger, rules_only, args.errors)
     dev = evaldata_dir() / "nlp_dev.jsonl"
     if dev.is_file():
-        report_plain(f"nlp_dev.jsonl (evaldata, written outside the team)", load_gold(dev), tagger, rules_only,
+        report_plain("nlp_dev.jsonl (evaldata, written outside the team)", load_gold(dev), tagger, rules_only,
                      args.errors)
     else:
         print(f"\n{dev} not found: set BANWAVE_EVALDATA")

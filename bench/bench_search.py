@@ -21,7 +21,6 @@ Run:  .venv/bin/python bench/bench_search.py [--es-url URL] [--index ALIAS] [--s
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from contextlib import nullcontext
@@ -32,6 +31,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "bench")]
 
 from elasticsearch import Elasticsearch  # noqa: E402
 
+import config  # noqa: E402
 import previous_query  # noqa: E402
 from cli.query import Filters, QueryParser  # noqa: E402
 from cli.search import search  # noqa: E402
@@ -65,7 +65,7 @@ def banwave_search(client, alias: str, parser: QueryParser, collapse: bool):
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--es-url", default=os.environ.get("BANWAVE_TEST_ES_URL", "http://127.0.0.1:9200"))
+    parser.add_argument("--es-url", default=config.test_es_url())
     parser.add_argument("--index", metavar="ALIAS", help="evaluate this existing index instead of indexing the demo")
     parser.add_argument("--set", choices=("old", "new"), action="append", help="only these query sets")
     parser.add_argument("--verbose", action="store_true", help="print each query's top 10 with grades")

@@ -24,6 +24,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from pathlib import Path
 
 from scrapy.crawler import CrawlerProcess
@@ -33,7 +34,7 @@ from twisted.internet import defer
 import config
 from crawlers.sources import Source, SourcesError, get_source, load_sources
 from crawlers.stop import request_stop, stop_reason
-from pipelines.runs import run_status
+from pipelines.runs import roll_up, run_status
 
 logger = logging.getLogger(__name__)
 
@@ -65,14 +66,12 @@ def summary(source: str, stats: dict, failure: str | None = None) -> str:
     """One line: status, pages, items, indexed, unchanged, spooled, errors by kind."""
     if failure:
         return f"{source}: failed: {failure}"
-    pages = sum(v for k, v in stats.items() if k.startswith("banwave/pages/"))
-    kinds = sorted((k.rsplit("/", 1)[1], v) for k, v in stats.items() if k.startswith("banwave/errors/"))
-    errors = stats.get("banwave/errors", 0)
+    counts = roll_up(stats)
+    kinds = sorted(counts["errors"].items())
     detail = f" ({', '.join(f'{k} {v}' for k, v in kinds)})" if kinds else ""
-    return (f"{source}: {status(stats)}, {pages} pages, "
-            f"{stats.get('item_scraped_count', 0)} items, {stats.get('index/indexed', 0)} indexed, "
-            f"{stats.get('index/unchanged', 0)} unchanged, {stats.get('index/spooled', 0)} spooled, "
-            f"{stats.get('index/dead_lettered', 0)} dead-lettered, {errors} errors{detail}")
+    return (f"{source}: {status(stats)}, {counts['pages']} pages, {counts['items']} items, "
+            f"{counts['indexed']} indexed, {counts['unchanged']} unchanged, {counts['spooled']} spooled, "
+            f"{counts['dead_lettered']} dead-lettered, {counts['errors_total']} errors{detail}")
 
 
 class Stopper:
@@ -107,16 +106,30 @@ class Stopper:
             os.write(2, b"banwave crawl: second signal, exiting at once\n")
             os._exit(128 + signum)
         first = self.reason is None
-        self.reason = f"{name}: its parent process died" if orphan else name
-        if orphan:  # nobody will SIGKILL this crawl if its close hangs: it exits by itself after the grace
-            self._orphaned = True
-            watchdog = threading.Timer(self.grace, os._exit, (128 + signum,))
-            watchdog.daemon = True  # a crawl that closes in time exits at once
-            watchdog.start()
+        self.reason = name
+        if first and not orphan:
+            # The first signal of a dying scheduler comes while its other threads still hold the crawl
+            # (same parent pid), and the one sent at the reparenting to init can merge with it while
+            # pending: give the parent a moment to go before deciding it is alive (0.3 s at most).
+            deadline = time.monotonic() + 0.3
+            while not orphan and time.monotonic() < deadline:
+                time.sleep(0.01)
+                orphan = os.getppid() != self._parent
+        if orphan and not self._orphaned:
+            self._note_orphan(name, signum)
         if self.process is not None:
             from twisted.internet import reactor  # installed by CrawlerProcess
 
             reactor.callFromThread(self._stop if first else self._restate)
+
+    def _note_orphan(self, name: str, signum: int) -> None:
+        """The scheduler died: say so, and (nobody will SIGKILL this crawl if its close hangs) exit
+        by itself after the grace."""
+        self.reason = f"{name}: its parent process died"
+        self._orphaned = True
+        watchdog = threading.Timer(self.grace, os._exit, (128 + signum,))
+        watchdog.daemon = True  # a crawl that closes in time exits at once
+        watchdog.start()
 
     def _restate(self) -> None:  # in the reactor
         for crawler in self.crawlers:  # those already stopping; the others take self.reason when they stop

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from urllib.parse import urldefrag
 
 from scrapy.http import Response, TextResponse
+from scrapy.linkextractors import LinkExtractor
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
 from crawlers.sources import Source
@@ -60,16 +61,19 @@ class LinkRules:
         return None
 
 
+# Scrapy's link extractor: <a>/<area> hrefs resolved against <base>, stripped, and links to binary
+# files (images, archives, office documents, media: scrapy.linkextractors.IGNORED_EXTENSIONS) left
+# out, since no document can be extracted from them.
+_LINKS = LinkExtractor(tags=("a", "area"), attrs=("href",), canonicalize=False, strip=True, unique=False)
+
+
 def page_links(response: Response) -> list[str]:
-    """Absolute URLs of a page's <a href> links, without fragments, in page order, once each."""
+    """Absolute http(s) URLs of a page's links, without fragments, in page order, once each."""
     if not isinstance(response, TextResponse):
         return []
     seen: dict[str, None] = {}
-    for href in response.css("a::attr(href)").getall():
-        href = href.strip()
-        if not href or href.startswith(("javascript:", "mailto:", "#")):
-            continue
-        url = urldefrag(response.urljoin(href))[0]
+    for link in _LINKS.extract_links(response):
+        url = urldefrag(link.url)[0]
         if url.startswith(("http://", "https://")):
             seen.setdefault(url, None)
     return list(seen)

@@ -25,8 +25,8 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 
 from crawlers.frontier import REQUEST_HANDLED
-from crawlers.state import page_key
 from crawlers.stop import STOPPING
+from pipelines.canonical import canonical_url
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ class IncrementalMiddleware:
         store = self._store(request)
         if store is None or request.meta.get("retry_times"):
             return None
-        stats, key = self.crawler.stats, page_key(request.url)
+        stats, key = self.crawler.stats, canonical_url(request.url)
         if key in self._requested:
             stats.inc_value("banwave/skipped/duplicate")
             raise AlreadyFetched(f"already requested in this run: {request.url}")
@@ -79,8 +79,8 @@ class IncrementalMiddleware:
         location = response.headers.get("Location")
         if not (300 <= response.status < 400 and location):
             return response
-        target = page_key(urljoin(request.url, location.decode("latin-1")))
-        if target in {page_key(u) for u in (*request.meta.get("redirect_urls", ()), request.url)}:
+        target = canonical_url(urljoin(request.url, location.decode("latin-1")))
+        if target in {canonical_url(u) for u in (*request.meta.get("redirect_urls", ()), request.url)}:
             raise RedirectLoop(f"redirect loop: {request.url} -> {target}")
         store = self._store(request)
         if store is None:

@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import quote, urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from cssselect import HTMLTranslator, SelectorError
@@ -210,6 +211,7 @@ class Source(_Model):
     name: str
     kind: Literal["news", "forum"]
     lang: str | None = None
+    timezone: str | None = None      # zone of the site's dates printed without an offset (else EXTRACT_DEFAULT_TZ)
     start: list[StartPoint] = Field(min_length=1)
     domains: list[str] = []          # extra domains content may live on (feeds pointing off-site)
     links: Links = Links()
@@ -237,6 +239,16 @@ class Source(_Model):
             raise ValueError("must be a language tag such as zh, en or zh-Hant")
         return lang
 
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, zone: str | None) -> str | None:
+        if zone is not None:
+            try:
+                ZoneInfo(zone)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError("must be an IANA time zone such as Asia/Shanghai or Europe/London") from None
+        return zone
+
     @model_validator(mode="after")
     def _fits_kind(self) -> "Source":
         for i, point in enumerate(self.start):
@@ -252,8 +264,11 @@ class Source(_Model):
         return self
 
     def rules(self) -> dict[str, Any] | None:
-        """The extraction overrides as the RAW PAGE item's ``rules`` dict, or None."""
-        return self.extract.model_dump(exclude_defaults=True) or None
+        """The extraction overrides (and the source's time zone) as the RAW PAGE item's ``rules`` dict, or None."""
+        rules = self.extract.model_dump(exclude_defaults=True)
+        if self.timezone:
+            rules["timezone"] = self.timezone
+        return rules or None
 
 
 def load_sources(path: str | Path) -> list[Source]:

@@ -7,16 +7,17 @@ are never recorded: they are fetched on every run.
 """
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 from scrapy.dupefilters import RFPDupeFilter
 
+from pipelines.canonical import canonical_url
+from pipelines.sqlite import open_store
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS pages (
-    url TEXT PRIMARY KEY,          -- page URL without fragment
+    url TEXT PRIMARY KEY,          -- canonical URL (pipelines.canonical), the identity of document ids
     fetched_at TEXT NOT NULL       -- ISO 8601 UTC
 );
 CREATE TABLE IF NOT EXISTS thread_pages (
@@ -31,12 +32,6 @@ CREATE TABLE IF NOT EXISTS thread_known (
 """
 
 
-def page_key(url: str) -> str:
-    """The key a page is remembered by: its URL without the fragment."""
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc.lower(), parts.path or "/", parts.query, ""))
-
-
 def source_dir(data_dir: str | Path, source: str) -> Path:
     """Per-source state directory under the data dir."""
     return Path(data_dir) / "crawl" / source
@@ -46,20 +41,15 @@ class SeenStore:
     """SQLite store of fetched content pages and thread page counts for one source."""
 
     def __init__(self, path: str | Path):
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # isolation_level=None: autocommit, so a kill never loses a recorded page.
-        self._db = sqlite3.connect(path, isolation_level=None, timeout=30)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(_SCHEMA)
+        self._db = open_store(path, _SCHEMA)
 
     def seen(self, url: str) -> bool:
-        return self._db.execute("SELECT 1 FROM pages WHERE url = ?", (page_key(url),)).fetchone() is not None
+        return self._db.execute("SELECT 1 FROM pages WHERE url = ?", (canonical_url(url),)).fetchone() is not None
 
     def mark(self, url: str, thread_id: str | None = None, thread_page: int | None = None) -> None:
         """Record a content page as fetched and handed on (and which thread page it was)."""
         now = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        self._db.execute("INSERT OR REPLACE INTO pages (url, fetched_at) VALUES (?, ?)", (page_key(url), now))
+        self._db.execute("INSERT OR REPLACE INTO pages (url, fetched_at) VALUES (?, ?)", (canonical_url(url), now))
         if thread_id is not None and thread_page is not None:
             self._db.execute("INSERT OR IGNORE INTO thread_pages (thread_id, page) VALUES (?, ?)",
                              (thread_id, thread_page))
@@ -113,7 +103,7 @@ class RunDupeFilter(RFPDupeFilter):
 class RedisSeenStore:
     """The SeenStore's records in Redis, shared by every worker of the frontier (BANWAVE_REDIS_URL).
 
-    Keys under ``<prefix>:src:<source>:``: ``seen`` (hash page key -> fetched at), ``tpages:<thread>``
+    Keys under ``<prefix>:src:<source>:``: ``seen`` (hash canonical URL -> fetched at), ``tpages:<thread>``
     (set of fetched page numbers), ``tknown`` (hash thread -> highest linked page). Same interface
     and the same rule as :class:`SeenStore`: a page is marked once its items are handed on.
     """
@@ -133,11 +123,11 @@ class RedisSeenStore:
         return cls(connect(env), env.index_prefix, source)
 
     def seen(self, url: str) -> bool:
-        return bool(self.server.hexists(f"{self.base}:seen", page_key(url)))
+        return bool(self.server.hexists(f"{self.base}:seen", canonical_url(url)))
 
     def mark(self, url: str, thread_id: str | None = None, thread_page: int | None = None) -> None:
         pipe = self.server.pipeline()
-        pipe.hset(f"{self.base}:seen", page_key(url), datetime.now(timezone.utc).isoformat(timespec="seconds"))
+        pipe.hset(f"{self.base}:seen", canonical_url(url), datetime.now(timezone.utc).isoformat(timespec="seconds"))
         if thread_id is not None and thread_page is not None:
             pipe.sadd(f"{self.base}:tpages:{thread_id}", thread_page)
         pipe.execute()

@@ -215,8 +215,8 @@ class DemoWeb:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m demo", description=__doc__.splitlines()[0])
     parser.add_argument("--root", default=str(DEFAULT_ROOT), help="directory holding the site folders")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("BANWAVE_DEMO_PORT", GENERATED_BASE_PORT)),
-                        help="base port; sites get base, base+1, base+2 (default 8701 or $BANWAVE_DEMO_PORT)")
+    parser.add_argument("--port", type=int, default=GENERATED_BASE_PORT,
+                        help=f"base port; sites get base, base+1, base+2 (default {GENERATED_BASE_PORT})")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     try:

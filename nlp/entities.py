@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from itertools import accumulate
 from typing import Sequence
 
+from nlp.regex import first_chars
 from nlp.resources import Alias
 
 # Tags jieba gives to proper names: places, organisations, people, other proper nouns, English.
@@ -118,7 +119,12 @@ class EntityRecognizer:
                                   rules["zh_dictionary_name_suffixes"], rules["zh_dictionary_name_exclude"],
                                   rules["zh_dictionary_place_name_suffixes"])
         self._heads: dict[str, tuple[str, bool]] = {
-            **whole, **{word: (etype, False) for word, etype in rules["zh_suffixes"].items()}}
+            **whole, **_final_character_heads(tags, rules["zh_head_final_characters"], rules["zh_head_final_exclude"]),
+            **{word: (etype, False) for word, etype in rules["zh_suffixes"].items()}}
+        self._places = places
+        self._connectors = frozenset(rules["zh_government_connectors"])
+        self._placeless_openers = frozenset(rules["zh_placeless_openers"])
+        self._description_followers = frozenset(rules["zh_description_followers"])
         # words jieba's dictionary tags as places or people, for the untyped location/person entities
         self._place_or_person_words = places | frozenset(w for w, tag in tags.items() if tag == "nr")
         # every word any step looks for: one pass over the document's words finds them all
@@ -141,6 +147,8 @@ class EntityRecognizer:
             if self._plausible(text, entity):
                 claim(entity)
         longest_first = sorted(self._rule_matches(text, seg, hits, taken), key=lambda e: e.start - e.end)
+        if found:
+            self._yield_to_places(found, longest_first, taken)
         discovered = [e for e in longest_first if claim(e)]
         if "等" in text:
             discovered += [e for e in self._list_items(text, seg, taken) if claim(e)]
@@ -148,10 +156,22 @@ class EntityRecognizer:
             found = _join_branches(text, found)
             found += self._later_mentions(text, seg, discovered, found, taken)
         if "（" in text or "(" in text:
+            found += self._new_pairs(text, seg, found, taken)
             found = self._paired_names(text, found, taken)
         for entity in self._people_and_places(seg, hits, taken):
             claim(entity)
         return sorted(found, key=lambda e: e.start)
+
+    @staticmethod
+    def _yield_to_places(found: list[Entity], rule_matches: list[Entity], taken: bytearray) -> None:
+        """A known body's generic form inside a local body's name gives way to it: the alias 海关
+        (China's customs administration) in 深圳海关 is Shenzhen Customs, a body of its own."""
+        for match in rule_matches:
+            inside = [e for e in found if match.start < e.start and e.end == match.end]
+            if (len(inside) == 1 and inside[0].type == match.type and match.type in _BRANCH_TYPES
+                    and not any(taken[match.start:inside[0].start])):
+                found.remove(inside[0])
+                taken[inside[0].start:inside[0].end] = bytes(inside[0].end - inside[0].start)
 
     def _aliases(self, text: str, seg: Segmentation, hits: list[int]):
         if self._latin_re is not None:
@@ -174,34 +194,40 @@ class EntityRecognizer:
     def _rule_matches(self, text: str, seg: Segmentation, hits: list[int], taken: bytearray):
         for i in hits:
             head = self._heads.get(seg.words[i])
-            if head is None or taken[seg.offsets[i]]:
-                continue
+            if head is None or (taken[seg.offsets[i]] and seg.words[i] not in self._zh_alias):
+                continue  # (a head that is an alias may still end a longer local name: 深圳 海关)
             etype, whole = head
+            if (etype == "seller" and seg.words[i] not in self._legal_heads
+                    and seg.words[i + 1:i + 2] and seg.words[i + 1] in self._description_followers):
+                continue  # 义乌饰品卖家, 深圳3C企业: a trade described, not a firm named
             start = seg.offsets[i] if whole else self._chinese_name_start(seg, i, etype, taken)
             if start is not None:
                 yield from self._typed(etype, text, start, seg.offsets[i + 1])
         present = set().union(*map(self._inside.__getitem__, set(self._triggers.findall(text))))
-        for etype, _, pattern, _ in _triggered(self._zh_patterns, present):
+        for etype, _, pattern, _, _ in _triggered(self._zh_patterns, present):
             for match in pattern.finditer(text):
                 yield from self._typed(etype, text, *match.span("name"))
-        for etype, _, pattern, single_word in _triggered(self._en_patterns, present):
+        for etype, _, pattern, single_word, is_list in _triggered(self._en_patterns, present):
             for match in pattern.finditer(text):
-                start, end = match.span("name")
-                lead = self._en_leading.match(text[start:end])
-                if lead:
-                    start += lead.end()
-                surface = text[start:end]
-                if single_word:
-                    if len(surface) < 2 or surface.split()[0] in self._en_name_stopwords:
+                spans = _list_items(text, *match.span("name")) if is_list else [match.span("name")]
+                for start, end in spans:
+                    lead = self._en_leading.match(text[start:end])
+                    if lead:
+                        start += lead.end()
+                    surface = text[start:end]
+                    if single_word:
+                        if len(surface) < 2 or surface.split()[0] in self._en_name_stopwords:
+                            continue
+                    elif end - start <= 3 or " " not in surface:
                         continue
-                elif end - start <= 3 or " " not in surface:
-                    continue
-                if not self._en_not_followed.match(text, end):
-                    yield from self._typed(etype, text, start, end)
+                    if not self._en_not_followed.match(text, end):
+                        yield from self._typed(etype, text, start, end)
 
     def _typed(self, etype: str, text: str, start: int, end: int):
         """The rule match as an Entity, unless its words say it is another kind of body (物流, 足球协会)."""
         surface = text[start:end]
+        if "某" in surface:
+            return  # 某大卖, 上海某美妆电商: a firm left unnamed
         excluded = self._not_type.get(etype)
         if excluded is None or not excluded.search(surface):
             yield Entity(etype, surface, start, end, self._canonical(surface))
@@ -223,11 +249,19 @@ class EntityRecognizer:
         while first > 0 and suffix_index - first < self._max_name_tokens:
             j = first - 1
             word, tag = seg.words[j], seg.tag(j)
-            if taken[seg.offsets[j]] or word in self._name_stopwords:
+            if taken[seg.offsets[j]]:
                 break
+            if etype == "government" and word in self._connectors and first < suffix_index and self._joins_fields(seg, j):
+                first = j  # 人力资源和社会保障局, 商务及经济发展局, 国家发展和改革委员会
+                continue
+            if word in self._name_stopwords:
+                break
+            if etype == "seller" and self._heads.get(word, ("seller",))[0] != "seller":
+                break  # another body's head (委员会 in 经济委员会审查电子商务) ends a firm's name
             if not _name_like(word, tag, self._name_tags) and word not in self._generic_trade:
-                if not legal or loose_taken or in_place or tag in self._never_in_name or not word.isalnum():
-                    break
+                if (not legal or loose_taken or in_place or not word.isalnum()
+                        or (tag in self._never_in_name and not (tag == "f" and len(word) > 1))):
+                    break  # (a two-character locality word may be a trade name: 厦门北岸实业有限公司)
                 loose_taken = True  # the trade name before a legal form; only places may precede it
             elif loose_taken and tag != "ns":
                 break
@@ -236,8 +270,11 @@ class EntityRecognizer:
             in_place = tag == "ns"
             first = j
         if etype in self._needs_place:
-            while first < suffix_index and seg.tag(first) != "ns" and seg.words[first] not in self._national:
+            walked = first
+            while first < suffix_index and not self._starts_with_place(seg, first) and seg.words[first] not in self._national:
                 first += 1
+            if first == suffix_index and etype == "government":
+                return self._placeless_government(seg, walked, suffix_index)
         else:
             if not legal:
                 while first < suffix_index and seg.tag(first) not in _SELLER_START_TAGS:
@@ -248,6 +285,33 @@ class EntityRecognizer:
                    for k in range(first, suffix_index)):
                 return None
         return seg.offsets[first] if first < suffix_index else None
+
+    def _joins_fields(self, seg: Segmentation, j: int) -> bool:
+        """Is the connector at ``j`` inside one body's name (a field word before it, not another body)?"""
+        return j > 0 and seg.words[j - 1] not in self._heads and _name_like(seg.words[j - 1], seg.tag(j - 1), self._name_tags)
+
+    def _starts_with_place(self, seg: Segmentation, i: int) -> bool:
+        """Word ``i`` is a place or begins with one (jieba glues 香港网 in 香港网商总会)."""
+        word = seg.words[i]
+        return seg.tag(i) == "ns" or any(word[:n] in self._places for n in range(2, len(word)))
+
+    def _placeless_government(self, seg: Segmentation, first: int, head: int) -> int | None:
+        """Start of a government body named without a place, as Taiwan, Hong Kong and national media
+        write them (刑事警察局, 商务及经济发展局, 公平交易委员会, 市场监督管理局): only at the start of
+        a clause or after a word that introduces a body (据, 由, 向), with field words of two
+        characters or more before the head (市商务局 and 该局 are references, not names), or a head
+        of four characters or more alone (工业贸易署)."""
+        while first < head and seg.words[first] in self._connectors:
+            first += 1
+        before = seg.words[first - 1] if first else ""
+        if before and _is_cjk(before[-1]) and before not in self._placeless_openers:
+            return None
+        if first == head:
+            return seg.offsets[head] if len(seg.words[head]) >= 4 else None
+        if any(seg.words[k] not in self._connectors and (len(seg.words[k]) < 2 or seg.tag(k) is None)
+               for k in range(first, head)):
+            return None  # field words are dictionary words (刑事警察, 公平交易), not fragments the HMM glued
+        return seg.offsets[first]
 
     def _later_mentions(self, text: str, seg: Segmentation, discovered: list[Entity], found: list[Entity],
                         taken: bytearray) -> list[Entity]:
@@ -324,6 +388,71 @@ class EntityRecognizer:
         return (tag in ("nz", "nr", "nrt", "nt", "ns", "j", "eng") or (word.isascii() and word.isalnum())
                 or (tag == "n" and taken_words == 0))
 
+    def _new_pairs(self, text: str, seg: Segmentation, found: list[Entity], taken: bytearray) -> list[Entity]:
+        """A name and its other script in parentheses, one or both not found by any other rule:
+        傲基（Aukey）, Patozon (帕拓逊), Anker（安克创新）, Ecoluxe（杭州逸居家居用品有限公司）. A writer
+        pairs scripts only for a name, so both sides are that entity: of the type of the side already
+        found, else of the Latin form's head word (Association, Bureau ...), else a seller. Not places
+        (深圳（Shenzhen）), people (two Latin words), acronyms (独立站（DTC）) or known stop words."""
+        by_span = {(e.start, e.end): e for e in found}
+        pairs = []
+        for i, word in enumerate(seg.words):
+            if word not in ("（", "(") or i == 0:
+                continue
+            inner = _PAREN_INNER.match(text, seg.offsets[i])
+            p = i - 1 if seg.words[i - 1] != " " else i - 2
+            if inner is None or p < 0:
+                continue
+            outer = self._pair_outer(seg, p, inner.group("name").isascii())
+            if outer is None:
+                continue
+            spans = [outer, inner.span("name")]
+            known = [by_span.get(span) for span in spans]
+            if all(known) or any(any(taken[a:b]) for span, e in zip(spans, known) if e is None for a, b in [span]):
+                continue
+            surfaces = [text[a:b] for a, b in spans]
+            latin = next(t for t in surfaces if t.isascii())
+            if self._paired_exclude.search(surfaces[1]) or latin.split()[0] in self._en_name_stopwords:
+                continue
+            entity = next((e for e in known if e is not None), None)
+            etype = entity.type if entity is not None else _type_of_latin_name(latin)
+            if etype is None:
+                continue
+            chinese = next(t for t in surfaces if not t.isascii())
+            name = entity.name if entity is not None else self._canonical(chinese)
+            for (a, b), e in zip(spans, known):
+                if e is None:
+                    taken[a:b] = b"\x01" * (b - a)
+                    pairs.append(Entity(etype, text[a:b], a, b, name))
+        return pairs
+
+    def _pair_outer(self, seg: Segmentation, p: int, inner_is_latin: bool) -> tuple[int, int] | None:
+        """The span of the name right before a parenthesis (word ``p`` is its last word): Chinese words
+        jieba does not know or tags as proper names (up to three; the last may be a common word after
+        an unknown one: 安克 创新) when the parenthesis holds Latin, capitalised Latin words otherwise."""
+        words, end = seg.words, seg.offsets[p + 1]
+        first = p
+        if inner_is_latin:
+            while first >= 0 and p - first < 3 and _is_cjk(words[first][0]):
+                tag = seg.tag(first)
+                if tag is None or tag in _PAIR_PROPER_TAGS:
+                    first -= 1
+                elif first == p and len(words[p]) > 1 and tag in ("v", "vn", "n") and p > 0 and seg.tag(p - 1) is None \
+                        and _is_cjk(words[p - 1][0]):
+                    first -= 1
+                else:
+                    break
+            first += 1
+            if first > p or (first == p and seg.tag(p) in ("ns", "nr")) or words[first] in self._list_stopwords:
+                return None
+            return seg.offsets[first], end
+        while first >= 0 and p - first < 5 and (words[first][:1].isupper() or words[first] in (" ", "&")):
+            first -= 1
+        first += 1
+        while first <= p and not words[first][:1].isupper():
+            first += 1
+        return (seg.offsets[first], end) if first <= p else None
+
     def _paired_names(self, text: str, found: list[Entity], taken: bytearray) -> list[Entity]:
         """Another form of a name in parentheses right after it is the same entity: 傲基股份（Aukey）,
         深圳市跨境电子商务协会（SCEA）, Aukey（深圳市傲基电子商务股份有限公司）. Both get one canonical
@@ -342,7 +471,7 @@ class EntityRecognizer:
                     name = _pair_name(entity, inner)
                     paired = [replace(e, name=name) if e in (entity, inner) else e for e in paired]
                 continue
-            if any(taken[start:end]) or not _looks_like_name(match.group("name")):
+            if any(taken[start:end]) or not _looks_like_name(match.group("name")) or match.group("name") in self._places:
                 continue
             taken[start:end] = b"\x01" * (end - start)
             paired.append(Entity(entity.type, match.group("name"), start, end, entity.name, entity.known))
@@ -384,9 +513,29 @@ class NameNormaliser:
         return surface
 
 
-def _compile_patterns(rules: list[dict]) -> list[tuple[str, tuple[str, ...], re.Pattern, bool]]:
-    return [(rule["type"], tuple(rule["triggers"]), re.compile(rule["pattern"]), rule["single_word"])
-            for rule in rules]
+def _compile_patterns(rules: list[dict]) -> list[tuple[str, tuple[str, ...], re.Pattern, bool, bool]]:
+    return [(rule["type"], tuple(rule["triggers"]), re.compile(_with_first_characters(rule["pattern"])),
+             rule["single_word"], rule["list"]) for rule in rules]
+
+
+def _with_first_characters(pattern: str) -> str:
+    """``pattern`` behind a lookahead for the characters a match can start with, when they are a
+    literal set: the engine then rejects most positions with one set test."""
+    chars = first_chars(pattern)
+    return f"(?=[{re.escape(''.join(sorted(chars)))}])(?:{pattern})" if chars else pattern
+
+
+_LIST_SEPARATOR = re.compile(r",?\s+and\s+|,\s+|、")
+
+
+def _list_items(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """The spans of the items of a listed name group ("Mpow, Aukey and RAVPower")."""
+    spans, at = [], start
+    for separator in _LIST_SEPARATOR.finditer(text, start, end):
+        spans.append((at, separator.start()))
+        at = separator.end()
+    spans.append((at, end))
+    return [(a, b) for a, b in spans if b > a]
 
 
 def _triggered(patterns, present: set[str]):
@@ -410,6 +559,21 @@ def _dictionary_names(tags: dict[str, str], places: frozenset, suffixes: dict[st
             if any(word[:n] in places for n in range(2, min(len(word) - 1, 6))):
                 names[word] = (by_end[next(e for e in ends if word.endswith(e))], True)
     return names
+
+
+def _final_character_heads(tags: dict[str, str], finals: dict[str, str], exclude: list[str]) -> dict:
+    """Heads by their last character: dictionary words such as 发展局, 调查局, 保障局 (tag n, nt, l, nz),
+    and the character alone (刑事警察 局); not 布局, 当局, 部署 (``exclude``)."""
+    excluded = tuple(exclude)
+    heads = {ch: (etype, False) for ch, etype in finals.items()}
+    for word, tag in tags.items():
+        if len(word) >= 3 and word[-1] in finals and tag in ("n", "nt", "l", "nz") and not word.endswith(excluded):
+            heads[word] = (finals[word[-1]], False)
+    return heads
+
+
+def _is_cjk(ch: str) -> bool:
+    return "\u3400" <= ch <= "\u9fff"
 
 
 def _place_prefix_length(seg: Segmentation, start: int, end: int) -> int:
@@ -439,6 +603,26 @@ def _join_branches(text: str, found: list[Entity]) -> list[Entity]:
 
 
 _PAREN_AFTER = re.compile(r"\s?[（(]\s?(?P<name>[A-Za-z][A-Za-z0-9&.' -]{1,40}[A-Za-z0-9.]|[\u4e00-\u9fff]{2,20})\s?[）)]")
+
+
+_PAREN_INNER = re.compile(r"[（(]\s?(?P<name>[A-Za-z][A-Za-z0-9&.' -]{0,40}[A-Za-z0-9.]|[\u4e00-\u9fff]{2,20})\s?[）)]")
+# jieba tags that leave a word a possible name before a Latin form in parentheses
+_PAIR_PROPER_TAGS = frozenset({"nz", "nrt", "nt", "j", "eng", "nrfg"})
+_LATIN_HEADS = (("association", re.compile(r"\b(?:Association|Chamber|Federation|Council)\b")),
+                ("government", re.compile(r"\b(?:Bureau|Department|Ministry|Administration|Commission|Customs|Office|"
+                                          r"Authority|Agency|Police)\b")))
+
+
+def _type_of_latin_name(latin: str) -> str | None:
+    """The type a Latin form's head word gives; a seller for a brand-like form (one word, or two
+    joined by &), None for anything else (people: "Jack Ma"; acronyms: DTC, FBA)."""
+    for etype, head in _LATIN_HEADS:
+        if head.search(latin):
+            return etype
+    tokens = [t for t in latin.split() if t != "&"]
+    if len(tokens) > 2 or (len(tokens) == 2 and "&" not in latin) or (latin.isupper() and len(latin) <= 4):
+        return None
+    return "seller"
 
 
 def _looks_like_name(inner: str) -> bool:

@@ -18,10 +18,15 @@ class KeywordExtractor:
     tagger's tokens instead so segmentation happens once per document.
     """
 
+    _CACHE_LIMIT = 200_000  # distinct words remembered (the vocabulary of a crawl, bounded)
+
     def __init__(self, tokenizer: jieba.Tokenizer, stopwords: Iterable[str]):
         self.tfidf = jieba.analyse.TFIDF()
         self.tfidf.tokenizer = tokenizer  # bound to our instance, never jieba's global one
         self.tfidf.stop_words = self.tfidf.stop_words | {w.lower() for w in stopwords}
+        # word -> (its key, shown form, IDF), or None when it can never be a keyword: the same
+        # words recur in every document, so each is checked once
+        self._entries: dict[str, tuple[str, str, float] | None] = {}
 
     def top(self, word_counts: Mapping[str, int], k: int, minus: Mapping[str, int] | None = None) -> list[str]:
         """The ``k`` words with the highest TF-IDF weight (ties keep first-seen order), from
@@ -29,20 +34,30 @@ class KeywordExtractor:
         shown as first written."""
         if k <= 0:
             return []
-        stop_words = self.tfidf.stop_words
         freq: dict[str, int] = {}
-        shown: dict[str, str] = {}
+        first: dict[str, tuple[str, float]] = {}
         minus = minus or {}
+        entries = self._entries
         for word, count in word_counts.items():
+            entry = entries.get(word, False)
+            if entry is False:
+                entry = self._entry(word)
+                if len(entries) < self._CACHE_LIMIT:
+                    entries[word] = entry
+            if entry is None:
+                continue
             count -= minus.get(word, 0)
             if count <= 0:
                 continue
-            word = word.strip()
-            key = word.lower()
-            if len(word) < 2 or key in stop_words or not _LETTER.search(word):
-                continue
+            key, shown, idf = entry
             freq[key] = freq.get(key, 0) + count
-            shown.setdefault(key, word)
-        idf, median = self.tfidf.idf_freq, self.tfidf.median_idf
-        weights = {key: n * idf.get(shown[key], median) for key, n in freq.items()}
-        return [shown[key] for key in sorted(weights, key=weights.__getitem__, reverse=True)[:k]]
+            first.setdefault(key, (shown, idf))
+        weights = {key: n * first[key][1] for key, n in freq.items()}
+        return [first[key][0] for key in sorted(weights, key=weights.__getitem__, reverse=True)[:k]]
+
+    def _entry(self, word: str) -> tuple[str, str, float] | None:
+        shown = word.strip()
+        key = shown.lower()
+        if len(shown) < 2 or key in self.tfidf.stop_words or not _LETTER.search(shown):
+            return None
+        return key, shown, self.tfidf.idf_freq.get(shown, self.tfidf.median_idf)

@@ -43,7 +43,7 @@ def word_list_regex(words: Iterable[str]) -> str:
 
 def first_chars(pattern: str) -> set[str] | None:
     """The characters a match of ``pattern`` can start with, or None when that is not a short
-    literal set (a leading class such as \\w, a repeat that may be empty, a look-around). Lets a
+    literal set (a leading class such as \\w, a repeat that may be empty). Lets a
     caller put a first-character lookahead before an alternation of hand-written patterns."""
     from re import _constants as c, _parser  # the stdlib's parser; stable in 3.11+
 
@@ -51,6 +51,8 @@ def first_chars(pattern: str) -> set[str] | None:
         if not items:
             return None
         op, av = items[0]
+        if op in (c.AT, c.ASSERT, c.ASSERT_NOT):  # zero-width (\\b, look-arounds): what follows starts the match
+            return first(items[1:])
         if op is c.LITERAL:
             return {chr(av)}
         if op is c.SUBPATTERN:
@@ -64,8 +66,15 @@ def first_chars(pattern: str) -> set[str] | None:
                 result |= chars
             return result
         if op is c.IN:
-            chars = {chr(v) for kind, v in av if kind is c.LITERAL}
-            return chars if all(kind is c.LITERAL for kind, _ in av) else None
+            chars: set[str] = set()
+            for kind, v in av:
+                if kind is c.LITERAL:
+                    chars.add(chr(v))
+                elif kind is c.RANGE and v[1] - v[0] < 64:  # [A-Z], not [\u4e00-\u9fff]
+                    chars.update(map(chr, range(v[0], v[1] + 1)))
+                else:
+                    return None
+            return chars
         if op in (c.MAX_REPEAT, c.MIN_REPEAT) and av[0] >= 1:
             return first(list(av[2]))
         return None

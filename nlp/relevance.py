@@ -32,24 +32,35 @@ from pathlib import Path
 from typing import NamedTuple, Sequence
 
 from nlp.entities import Entity, Segmentation
-from nlp.regex import first_chars, trie_regex
+from nlp.regex import first_chars
 
 _CJK_RUN = re.compile(r"[\u3400-\u9fff]{2,}")
 _LATIN_WORD = re.compile(r"[a-z][a-z'-]*")
+_ALNUM_WORD = re.compile(r"[a-z0-9]+")
 LEXICON_ENTITY_TYPES = ("platform", "seller", "association", "government")
 # Pairs of lexicon features whose co-occurrence is a feature of its own (a linear model cannot
-# form it): a body speaking about sellers (a commerce bureau's meeting with affected exporters),
+# form it): a body speaking about sellers (a commerce bureau's meeting with affected exporters)
+# or about the fallout (an association counting losses, a bureau's subsidy for firms that must
+# change course), a trade body on the ban's causes (urging members to stop buying reviews: the
+# police and courts speak of 刷单 scams too, so only associations),
 # and a ban word beside a marketplace or platform (封 near 店铺, not near a game account).
 CONJUNCTIONS = {"body+sellers": (("association", "government"), ("marketplace", "seller")),
-                "ban+market": (("wave", "closure", "penalty"), ("marketplace", "platform"))}
+                "body+fallout": (("association", "government"), ("fallout",)),
+                "association+cause": (("association",), ("cause", "manipulation")),
+                "ban+market": (("wave", "closure", "penalty"), ("marketplace", "platform")),
+                "ban+scam": (("seller_ban", "closure"), ("scam_crime", "phishing")),
+                "ban+own": (("seller_ban", "closure"), ("own_closure",)),
+                "ban+consumer": (("seller_ban", "closure"), ("consumer",)),
+                "ban+social": (("seller_ban", "closure"), ("social_game",))}
 REASONS = 5  # features kept in relevance_reasons
 
 
 class Lexicon:
-    """The term groups of ``relevance.yaml`` in two regular-expression passes: every literal term
-    of every group in one prefix-factored expression (a term maps to its groups), and the
-    patterns in another (groups overlap: 站点被亚马逊暂停 is a closure pattern, 亚马逊 a
-    marketplace term, so patterns and terms are matched separately)."""
+    """The term groups of ``relevance.yaml``. Terms are looked up through what ``features`` has
+    already computed — a Chinese term only where the document has its first character bigram, a
+    one-word English term in the document's set of words — and confirmed by a substring test, so
+    no expression scans the text for them; the hand-written patterns are one regular expression
+    (groups overlap: 站点被亚马逊暂停 is a closure pattern, 亚马逊 a marketplace term)."""
 
     def __init__(self, lexicon: dict):
         self.groups = list(lexicon["groups"])
@@ -60,14 +71,20 @@ class Lexicon:
                 self._groups_of.setdefault(term, []).append(name)
             if spec["patterns"]:
                 patterns.append(f"(?P<{name}>{'|'.join(f'(?:{p})' for p in spec['patterns'])})")
-        cjk = [t for t in self._groups_of if not t.isascii()]
-        latin = [t for t in self._groups_of if t.isascii()]
-        # whole words for Latin terms: the left boundary is checked in hits(); the first-character
-        # lookahead lets the engine reject most positions with one set test
-        first = re.escape("".join(sorted({t[0] for t in self._groups_of})))
-        alternatives = [trie_regex(cjk)] if cjk else []
-        alternatives += [f"(?:{trie_regex(latin)})(?![a-z0-9])"] if latin else []
-        self._terms = re.compile(f"(?=[{first}])(?:{'|'.join(alternatives)})") if alternatives else None
+        self._by_bigram: dict[str, list[str]] = {}  # Chinese terms by their first two characters
+        self._words: frozenset = frozenset()        # one-word English terms (letters and digits)
+        other = []                                  # phrases, and terms starting with a digit (双11)
+        for term in self._groups_of:
+            if _CJK_RUN.match(term[:2]):
+                self._by_bigram.setdefault(term[:2], []).append(term)
+            elif _ALNUM_WORD.fullmatch(term):
+                self._words |= {term}
+            else:
+                other.append(term)
+        # whole words only for a phrase that begins or ends with a Latin letter or digit
+        self._phrases = [(t, re.compile(("(?<![a-z0-9])" if t[0].isascii() and t[0].isalnum() else "") + re.escape(t)
+                                        + ("(?![a-z0-9])" if t[-1].isascii() and t[-1].isalnum() else "")))
+                         for t in sorted(other)]
         joined = "|".join(patterns)
         starts = first_chars(joined) if patterns else None
         if starts is not None:  # a first-character lookahead halves the cost of this pass
@@ -79,19 +96,24 @@ class Lexicon:
         """The lexicon features a document can have: the term groups, the entity types, the conjunctions."""
         return [*self.groups, *LEXICON_ENTITY_TYPES, *CONJUNCTIONS]
 
-    def hits(self, lowered: str) -> dict[str, set[str]]:
-        """Group -> the distinct terms of it found in ``lowered`` (the lower-cased text)."""
+    def hits(self, lowered: str, bigrams: set[str]) -> dict[str, set[str]]:
+        """Group -> the distinct terms of it found in ``lowered`` (the lower-cased text, whose
+        Chinese character bigrams are ``bigrams``). Terms are substrings: 冻结资金 hits 冻结, and
+        被封号 hits both 被封 and 封号."""
+        terms = [t for bigram in bigrams & self._by_bigram.keys() for t in self._by_bigram[bigram] if t in lowered]
+        if self._words:
+            terms += self._words.intersection(_ALNUM_WORD.findall(lowered))
+        terms += [t for t, regex in self._phrases if t in lowered and regex.search(lowered)]
         found: dict[str, set[str]] = {}
-        for regex, is_terms in ((self._terms, True), (self._patterns, False)):
-            if regex is None:
-                continue
-            for match in regex.finditer(lowered):
+        for term in terms:
+            for name in self._groups_of[term]:
+                found.setdefault(name, set()).add(term)
+        if self._patterns is not None:
+            for match in self._patterns.finditer(lowered):
                 start = match.start()
                 if start and _is_ascii_alnum(lowered[start]) and _is_ascii_alnum(lowered[start - 1]):
                     continue  # inside a word ("marketplace" must not hit "place")
-                term = match.group()
-                for name in self._groups_of[term] if is_terms else (match.lastgroup,):
-                    found.setdefault(name, set()).add(term)
+                found.setdefault(match.lastgroup, set()).add(match.group())
         return found
 
 
@@ -118,7 +140,7 @@ def features(text: str, seg: Segmentation, entities: Sequence[Entity], lexicon: 
         chars.update([run[i:i + 2] for i in range(len(run) - 1)])
     latin = _LATIN_WORD.findall(lowered)
     pairs = {f"{a} {b}" for a, b in zip(latin, latin[1:])}
-    hits = lexicon.hits(lowered)
+    hits = lexicon.hits(lowered, chars)
     for etype in LEXICON_ENTITY_TYPES:
         names = {e.name for e in entities if e.type == etype}
         if names:

@@ -41,6 +41,7 @@ class Pattern(_Strict):
     triggers: Words = Field(min_length=1)
     pattern: Regex
     single_word: bool = False  # English: a one-word name is enough (brand cues); else two words or more
+    list: bool = False  # the name group is a list ("Mpow, Aukey and RAVPower"): each item is a name
 
     def model_post_init(self, _context) -> None:
         if "name" not in re.compile(self.pattern).groupindex:
@@ -68,6 +69,11 @@ class EntityRules(_Strict):
     zh_legal_heads: Words
     zh_never_in_name_tags: Words
     zh_generic_trade_words: Words
+    zh_head_final_characters: dict[Annotated[str, Field(min_length=1, max_length=1)], EntityType]
+    zh_head_final_exclude: Words
+    zh_government_connectors: Words
+    zh_placeless_openers: Words
+    zh_description_followers: Words
     max_name_tokens: int = Field(ge=1, le=12)
     not_type_words: dict[EntityType, Words]
     legal_suffixes: LegalSuffixes

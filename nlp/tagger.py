@@ -10,7 +10,7 @@ from pathlib import Path
 import jieba
 import jieba.posseg
 
-from nlp import lang as lang_detect
+from nlp.lang import tagging_language
 from nlp.entities import EntityRecognizer, Segmentation
 from nlp.figure_roles import FigureRoles
 from nlp.figures import FigureExtractor
@@ -75,8 +75,7 @@ class Tagger:
 
         Traditional Chinese is tagged in a simplified copy with the same offsets
         (``nlp.script``); surface texts are sliced from ``text`` itself."""
-        if lang not in lang_detect.SUPPORTED:
-            lang = lang_detect.detect(text)
+        lang = tagging_language(text, lang)
         simple = self.simplifier.simplify(text)
         seg = self.segment(simple)
         word_counts = Counter(seg.words)

@@ -1,4 +1,4 @@
-"""Stable identities for documents: canonical URL, document id, content hash.
+"""Stable identities for documents: canonical URL, document id, content hash; what a document is.
 
 ``doc_id`` is the SHA-1 hex digest of the canonical URL; forum posts append
 ``"#" + post_id`` to that digest (``<sha1>#<post_id>``), so every post of a
@@ -9,7 +9,10 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
+
+from itemadapter import ItemAdapter
 
 # Query parameters that identify a campaign, referrer or share, never content.
 # "extra" is Discuz!'s back-to-list state; "spm"/"scm" are Alibaba's click tracking.
@@ -68,3 +71,9 @@ def content_hash(text: str) -> str:
 def _is_tracking(key: str) -> bool:
     key = key.lower()
     return key in _TRACKING_EXACT or key.startswith(_TRACKING_PREFIXES)
+
+
+def is_document(item: Any) -> bool:
+    """True for a DOCUMENT item (an article or forum post from the extract stage, ``doc_type``
+    set); RAW PAGE items and run bookkeeping items pass the document stages untouched."""
+    return ItemAdapter.is_item(item) and "doc_type" in ItemAdapter(item)

@@ -7,7 +7,7 @@ import unicodedata
 
 from scrapy.exceptions import DropItem, NotConfigured
 
-from pipelines.canonical import content_hash
+from pipelines.canonical import content_hash, is_document
 
 logger = logging.getLogger(__name__)
 
@@ -49,8 +49,8 @@ class CleanPipeline:
         return cls(crawler.stats, settings.getint("CLEAN_TITLE_MAX_CHARS"))
 
     def process_item(self, item):
-        if not isinstance(item, dict) or "doc_type" not in item:
-            return item  # not a document (e.g. run bookkeeping items)
+        if not is_document(item):
+            return item
         text = clean_text(item.get("text"))
         if not text:
             self.stats.inc_value("clean/dropped/empty")

@@ -33,7 +33,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import random
-import sqlite3
 import struct
 import threading
 from pathlib import Path
@@ -43,6 +42,8 @@ from itemadapter import ItemAdapter
 from scrapy.exceptions import NotConfigured
 
 import config
+from pipelines.canonical import is_document
+from pipelines.sqlite import open_store
 
 logger = logging.getLogger(__name__)
 
@@ -99,12 +100,8 @@ class StoryStore:
     """Signatures of all documents seen, and their story ids (SQLite, WAL, shared by processes)."""
 
     def __init__(self, path: str | Path, threshold: float, bands: int):
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.threshold, self.bands = threshold, bands
-        self._db = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(_SCHEMA)
+        self._db = open_store(path, _SCHEMA)
         self._lock = threading.Lock()
 
     def assign(self, doc_id: str, signature: tuple[int, ...]) -> tuple[str, bool]:
@@ -202,9 +199,9 @@ class DedupePipeline:
         return self.hasher.signature(words) if len(words) >= self.min_tokens else None
 
     def process_item(self, item):
+        if not is_document(item):
+            return item
         adapter = ItemAdapter(item)
-        if "doc_type" not in adapter:
-            return item  # not a document
         doc_id = adapter["id"]
         signature = self.signature(adapter.get("text") or "")
         if signature is None:

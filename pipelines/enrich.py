@@ -26,7 +26,6 @@ keyed by source and thread id.
 from __future__ import annotations
 
 import logging
-import sqlite3
 import threading
 from pathlib import Path
 
@@ -36,6 +35,8 @@ from scrapy.exceptions import DropItem, NotConfigured
 import config
 from nlp import Tagger
 from nlp.figure_roles import LOSS_ROLES
+from pipelines.canonical import is_document
+from pipelines.sqlite import open_store
 
 logger = logging.getLogger(__name__)
 
@@ -101,11 +102,7 @@ class ThreadStore:
     """Relevance of forum threads' opening posts (SQLite, WAL, shared by processes and runs)."""
 
     def __init__(self, path: str | Path):
-        if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(_SCHEMA)
+        self._db = open_store(path, _SCHEMA)
         self._lock = threading.Lock()
 
     def record_opener(self, source: str, thread_id: str, post_id: str, relevance: float) -> float:
@@ -150,23 +147,23 @@ class EnrichPipeline:
     @classmethod
     def from_crawler(cls, crawler):
         settings = crawler.settings
-        if not settings.getbool("NLP_ENABLED", True):
+        if not settings.getbool("NLP_ENABLED"):
             raise NotConfigured("NLP_ENABLED is off")
         threads = None
-        if settings.getbool("NLP_THREAD_CONTEXT", True):
+        if settings.getbool("NLP_THREAD_CONTEXT"):
             threads = ThreadStore(config.crawl_env(settings).data_dir / "nlp" / "threads.sqlite")
-        tagger = Tagger(keywords=settings.getint("NLP_KEYWORDS", 10), cache_dir=settings.get("NLP_CACHE_DIR"))
-        return cls(tagger, crawler.stats, settings.getfloat("NLP_RELEVANCE_THRESHOLD", 0.5),
-                   settings.getbool("NLP_DROP_IRRELEVANT", False), threads)
+        tagger = Tagger(keywords=settings.getint("NLP_KEYWORDS"), cache_dir=settings.get("NLP_CACHE_DIR"))
+        return cls(tagger, crawler.stats, settings.getfloat("NLP_RELEVANCE_THRESHOLD"),
+                   settings.getbool("NLP_DROP_IRRELEVANT"), threads)
 
     def close_spider(self) -> None:
         if self.threads is not None:
             self.threads.close()
 
     def process_item(self, item):
+        if not is_document(item):
+            return item
         adapter = ItemAdapter(item)
-        if "text" not in adapter:
-            return item  # not a document (run bookkeeping items pass through)
         title, text = adapter.get("title") or "", adapter.get("text") or ""
         joined = f"{title}\n{text}" if title else text
         tagged = self.tagger.tag(joined, adapter.get("lang"), self.relevance_threshold)

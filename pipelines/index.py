@@ -32,6 +32,7 @@ from twisted.python.threadpool import ThreadPool
 
 import config
 from pipelines.bulk import Action, BulkSender
+from pipelines.canonical import is_document
 from pipelines.delivery import Delivery
 from pipelines.elastic import ElasticError, describe_error, make_client, setup_indices
 from pipelines.spool import Spool
@@ -144,9 +145,9 @@ class IndexPipeline:
     # ------------------------------------------------------------------ items
 
     async def process_item(self, item):
+        if not is_document(item):
+            return item
         adapter = ItemAdapter(item)
-        if "doc_type" not in adapter:
-            return item  # not a document
         doc = adapter.asdict()
         doc["indexed_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
         size = len(json.dumps(doc, ensure_ascii=False, default=str).encode("utf-8"))

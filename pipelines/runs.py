@@ -52,14 +52,29 @@ def run_status(stats: dict, reason: str) -> str:
     return "partial" if errors else "ok"
 
 
+def roll_up(stats: dict) -> dict:
+    """The counts of one crawl, from its Scrapy stats: the one roll-up the run record, the crawl's
+    summary line read."""
+    errors = {key.rsplit("/", 1)[1]: value for key, value in stats.items()
+              if key.startswith("banwave/errors/") and value}
+    return {
+        "pages": sum(value for key, value in stats.items() if key.startswith("banwave/pages/")),
+        "items": stats.get("item_scraped_count", 0),
+        "dropped": stats.get("item_dropped_count", 0),
+        "errors_total": stats.get("banwave/errors", sum(errors.values())),
+        "errors": errors,
+        "error_kinds": sorted(errors),
+        "spooled": stats.get("index/spooled", 0),
+        "indexed": stats.get("index/indexed", 0),
+        "unchanged": stats.get("index/unchanged", 0),
+        "dead_lettered": stats.get("index/dead_lettered", 0),
+    }
+
+
 def build_record(stats: dict, source: str, source_kind: str, reason: str, started_at: datetime,
                  finished_at: datetime, run_id: str, failed_pages: list[str] = ()) -> dict:
     """The runs-index document for one crawl, from its Scrapy stats and the pages it could not
     fetch ("reason url", the spider's ``failed_pages``)."""
-    errors = {key.rsplit("/", 1)[1]: value for key, value in stats.items()
-              if key.startswith("banwave/errors/") and value}
-    pages = sum(value for key, value in stats.items() if key.startswith("banwave/pages/"))
-    errors_total = stats.get("banwave/errors", sum(errors.values()))
     return {
         "run_id": run_id,
         "source": source,
@@ -70,16 +85,7 @@ def build_record(stats: dict, source: str, source_kind: str, reason: str, starte
         "started_at": started_at.isoformat(timespec="seconds"),
         "finished_at": finished_at.isoformat(timespec="seconds"),
         "duration_s": round((finished_at - started_at).total_seconds(), 3),
-        "pages": pages,
-        "items": stats.get("item_scraped_count", 0),
-        "dropped": stats.get("item_dropped_count", 0),
-        "errors_total": errors_total,
-        "errors": errors,
-        "error_kinds": sorted(errors),
-        "spooled": stats.get("index/spooled", 0),
-        "indexed": stats.get("index/indexed", 0),
-        "unchanged": stats.get("index/unchanged", 0),
-        "dead_lettered": stats.get("index/dead_lettered", 0),
+        **roll_up(stats),
         "host": socket.gethostname(),
         "failed_pages": list(dict.fromkeys(failed_pages)),
     }

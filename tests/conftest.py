@@ -16,7 +16,7 @@ import config
 import demo
 from pipelines.elastic import drop_indices, make_client
 
-TEST_ES_URL = os.environ.get("BANWAVE_TEST_ES_URL", "http://127.0.0.1:9200")
+TEST_ES_URL = config.test_es_url()
 
 
 def pytest_collection_modifyitems(items) -> None:

@@ -14,7 +14,8 @@ from scrapy.settings import Settings
 from crawlers.links import LinkRules, feed_links, page_links, sitemap_entries
 from crawlers.middlewares import BackoffRetryMiddleware
 from crawlers.sources import Source
-from crawlers.state import SeenStore, page_key
+from crawlers.state import SeenStore
+from pipelines.canonical import canonical_url
 
 
 def forum_source(**links) -> Source:
@@ -49,6 +50,14 @@ def test_page_links_are_absolute_unique_and_without_fragments():
     response = HtmlResponse("http://n.org/list/", body=body.encode(), encoding="utf-8")
     assert page_links(response) == ["http://n.org/a/1.html", "http://n.org/list/a/2.html"]
     assert page_links(Response("http://n.org/x.png", body=b"\x89PNG")) == []
+
+
+def test_page_links_follow_base_and_leave_out_binary_files_and_other_schemes():
+    body = ('<base href="http://n.org/news/"><a href="b.html">b</a><area href="/map.html">'
+            '<a href="/report.pdf">pdf</a><a href="/photo.JPG">jpg</a><a href="mailto:x@n.org">m</a>'
+            '<a href="ftp://n.org/f">f</a><a href=" /c.html ">c</a>')
+    response = HtmlResponse("http://n.org/list/", body=body.encode(), encoding="utf-8")
+    assert page_links(response) == ["http://n.org/news/b.html", "http://n.org/map.html", "http://n.org/c.html"]
 
 
 def test_feed_links_from_gbk_rss_and_atom():
@@ -86,7 +95,7 @@ def test_seen_store_persists_pages_and_thread_page_counts(tmp_path):
     assert again.seen("http://f.org/thread-1-2-1.html") and again.seen("http://f.org/a/1.html#top")
     assert not again.seen("http://f.org/a/2.html")
     assert (again.thread_pages("1"), again.thread_pages("2"), again.thread_pages("3"), again.count()) == (2, 1, 0, 5)
-    assert page_key("HTTP://f.org") == "http://f.org/"
+    assert canonical_url("HTTP://f.org") == "http://f.org/"
 
 
 @pytest.mark.parametrize("attempt, retry_after, expected", [(1, None, 2.0), (2, None, 4.0), (3, None, 5.0),
@@ -117,6 +126,6 @@ def test_thread_page_urls_round_trip(thread, page, other, host):
 
 @given(path=st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7e, exclude_characters="#?"), max_size=30),
        fragment=st.text(max_size=10))
-def test_page_key_ignores_fragment_and_is_idempotent(path, fragment):
+def test_canonical_url_ignores_fragment_and_is_idempotent(path, fragment):
     url = f"http://Example.org/{path}"
-    assert page_key(f"{url}#{fragment}") == page_key(url) == page_key(page_key(url))
+    assert canonical_url(f"{url}#{fragment}") == canonical_url(url) == canonical_url(canonical_url(url))

@@ -109,9 +109,9 @@ def test_site_rules_override_article_extraction():
 @pytest.mark.parametrize("text,lang", [("亚马逊封号潮 Amazon", "zh"), ("Amazon bans sellers", "en"),
                                        ("アマゾンのセラー", "ja"), ("아마존 판매자 계정", "ko"), ("", None)])
 def test_detect_lang(text, lang):
-    from pipelines.extract.page import detect_lang
+    from nlp.lang import detect
 
-    assert detect_lang(text) == lang
+    assert detect(text) == lang
 
 
 def test_invalid_site_rules_do_not_break_extraction():
@@ -129,3 +129,47 @@ def test_control_characters_in_text_do_not_break_extraction():
     body = (DATA / "thread_discuz_gbk.html").read_bytes().replace("</blockquote></div>".encode(), b"</blockquote></div>\x0b")
     got = extract_page(body, "http://x.test/t.html", crawled_at=CRAWL)
     assert got["posts"][1]["quote"] == EXPECTED["thread_discuz_gbk.html"]["posts"][1]["quote"]
+
+
+@pytest.mark.parametrize("page", [
+    "<!DOCTYPE html><html><head><title>t</title></head><body><p>x</p><div><span>y</span></div></body></html>",
+    '<?xml version="1.0" encoding="utf-8"?><html><body><p>declared</p></body></html>',
+    "<html/><body><p>self-closed html tag</p></body>",
+    "<div>fragment only</div><p>second</p>",
+])
+def test_parse_builds_the_tree_trafilatura_builds(page):
+    """Same tree as trafilatura's loader (its prologue repairs and checks), with HtmlElement nodes."""
+    from lxml import etree, html
+    from trafilatura.utils import load_html
+
+    from pipelines.extract.dom import parse_html
+
+    ours, theirs = parse_html(page), load_html(page.split("?>", 1)[-1])
+    assert (ours is None) == (theirs is None)
+    if ours is not None:
+        assert etree.tostring(ours) == etree.tostring(theirs)
+        assert all(isinstance(e, html.HtmlElement) for e in ours.iter() if isinstance(e.tag, str))
+
+
+def test_link_lines():
+    from pipelines.extract.dom import LinkCaptions, parse_html
+
+    captions = LinkCaptions(parse_html("<html><body><a href='/a'>Sellers lose their stores overnight</a>"
+                                       "<a href='/b'>Home</a></body></html>"))
+    assert captions.is_link_line("Home")
+    assert captions.is_link_line("2024-05-01 Sellers lose their stores overnight")
+    assert not captions.is_link_line("Reports say that sellers lose their stores overnight, and that appeals "
+                                     "take weeks to be answered by the platform's support staff.")
+
+
+def test_metadata_from_one_pass_over_meta_tags_and_json_ld():
+    from pipelines.extract.dom import parse_html
+    from pipelines.extract.metadata import PageMeta
+
+    meta = PageMeta(parse_html(
+        '<html><head><meta property="og:site_name" content="Example Daily">'
+        '<meta name="author" content="Example Daily"><meta property="article:published_time" content="2021-05-03">'
+        '<script type="application/ld+json">{"@type": "NewsArticle", "headline": "Stores closed"}</script></head>'
+        '<body><h1>Other heading</h1><span class="author">Li Wei</span></body></html>'))
+    assert (meta.date(), meta.site_name(), meta.title()) == ("2021-05-03", "Example Daily", "Stores closed")
+    assert meta.author() == "Li Wei"  # the meta author names the site: the byline element is taken

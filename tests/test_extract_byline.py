@@ -2,7 +2,7 @@
 from datetime import datetime, timezone
 
 from pipelines.extract import extract_page
-from pipelines.extract.article import strip_site_name
+from pipelines.extract.metadata import strip_site_name
 from pipelines.extract.dates import normalise_date
 from pipelines.extract.forum import drop_template_lines, segment_posts
 

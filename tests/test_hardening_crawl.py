@@ -76,8 +76,9 @@ def test_a_request_queue_left_half_written_by_a_kill_does_not_stop_the_next_craw
     def queue_files() -> list[Path]:
         return [path for path in queue.rglob("*") if path.is_file() and path.name != "active.json"]
 
-    proc = subprocess.Popen([sys.executable, "-m", "cli.main", "crawl", "forum"], cwd=REPO, env=environ,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # A delay between requests keeps the queue on disk for seconds, not milliseconds, on a loaded machine.
+    proc = subprocess.Popen([sys.executable, "-m", "cli.main", "crawl", "forum", "-s", "DOWNLOAD_DELAY=0.3"],
+                            cwd=REPO, env=environ, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
     while not queue_files() and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.01)

@@ -4,18 +4,21 @@ import scrapy
 from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.utils.test import get_crawler
 
+import settings as project
 from conftest import offline_env
 from pipelines.enrich import EnrichPipeline
 
 pytestmark = pytest.mark.slow  # a jieba dictionary per pipeline
 
+NLP_DEFAULTS = {name: getattr(project, name) for name in dir(project) if name.startswith("NLP_")}
+
 DOC = {
-    "url": "https://example.com/a",
+    "url": "https://example.com/a", "doc_type": "article",
     "title": "亚马逊封号潮：傲基、帕拓逊店铺被封",
     "text": "深圳市跨境电子商务协会估计，超过5万家中国卖家的店铺被关闭，损失超过1,000多亿元，"
             "其中有棵树约340个站点被封，冻结金额约1.3亿元。",
 }
-WEATHER = {"url": "https://example.com/w", "title": "明日天气", "text": "明天广州多云转小雨，气温26到33度，降水概率70%。"}
+WEATHER = {"url": "https://example.com/w", "doc_type": "article", "title": "明日天气", "text": "明天广州多云转小雨，气温26到33度，降水概率70%。"}
 
 
 class Document(scrapy.Item):
@@ -56,7 +59,7 @@ class Document(scrapy.Item):
 def make_pipeline(tmp_path=None, **settings):
     """Thread context (NLP_THREAD_CONTEXT=True) keeps its store under tmp_path's data dir."""
     env = {"BANWAVE_ENV": offline_env(tmp_path)} if tmp_path is not None else {}
-    crawler = get_crawler(settings_dict={"NLP_THREAD_CONTEXT": False, **env, **settings})
+    crawler = get_crawler(settings_dict={**NLP_DEFAULTS, "NLP_THREAD_CONTEXT": False, **env, **settings})
     crawler.stats.open_spider()  # stats collectors keep values only between open and close
     return EnrichPipeline.from_crawler(crawler), crawler
 
@@ -93,7 +96,8 @@ def test_irrelevant_documents_are_marked_and_counted(pipeline_and_crawler):
 
 def test_text_alone_without_title_and_given_lang(pipeline_and_crawler):
     pipeline, _ = pipeline_and_crawler
-    item = pipeline.process_item({"text": "Amazon suspended 3,000 seller accounts.", "title": None, "lang": "en"})
+    item = pipeline.process_item({"doc_type": "article", "text": "Amazon suspended 3,000 seller accounts.",
+                                  "title": None, "lang": "en"})
     assert item["lang"] == "en" and item["stores_max"] == 3000
     assert item["figures"][0]["start"] == len("Amazon suspended ")
 
@@ -110,7 +114,7 @@ def test_non_document_items_pass_through(pipeline_and_crawler):
 
 
 def test_disabled_raises_not_configured():
-    crawler = get_crawler(settings_dict={"NLP_ENABLED": False})
+    crawler = get_crawler(settings_dict={**NLP_DEFAULTS, "NLP_ENABLED": False})
     with pytest.raises(NotConfigured, match="NLP_ENABLED is off"):
         EnrichPipeline.from_crawler(crawler)
 
@@ -211,7 +215,7 @@ def test_no_thread_context_without_opener_thread_id_or_setting(thread_pipeline):
 
 
 def test_thread_context_needs_the_crawls_environment():
-    crawler = get_crawler(settings_dict={"NLP_THREAD_CONTEXT": True})
+    crawler = get_crawler(settings_dict={**NLP_DEFAULTS, "NLP_THREAD_CONTEXT": True})
     with pytest.raises(NotConfigured, match="BANWAVE_ENV"):
         EnrichPipeline.from_crawler(crawler)
 
@@ -240,9 +244,9 @@ def test_the_opening_post_owns_its_thread_title(pipeline_and_crawler):
 
 def test_only_losses_frozen_funds_and_fines_feed_loss_cny(pipeline_and_crawler):
     pipeline, _ = pipeline_and_crawler
-    sales = pipeline.process_item({"title": "傲基旗下产品被下架", "text": "此次处理对象已扩展至年销售额数十亿元的头部企业。"})
+    sales = pipeline.process_item({"doc_type": "article", "title": "傲基旗下产品被下架", "text": "此次处理对象已扩展至年销售额数十亿元的头部企业。"})
     assert sales["figures"][0]["role"] == "sales" and sales["loss_cny"] is None
-    mixed = pipeline.process_item({"title": "", "text": "行业损失估计超过1000亿元；有棵树冻结资金约1.3亿元，获得补贴200万元。"})
+    mixed = pipeline.process_item({"doc_type": "article", "title": "", "text": "行业损失估计超过1000亿元；有棵树冻结资金约1.3亿元，获得补贴200万元。"})
     assert [f["role"] for f in mixed["figures"]] == ["loss", "frozen", "subsidy"]
     assert mixed["loss_cny"] == 1e11
     assert (mixed["seller_loss_cny"], mixed["seller_loss_subject"]) == (1.3e8, "有棵树")

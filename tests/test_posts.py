@@ -88,3 +88,41 @@ def test_readability_replaces_table_rows_only_when_its_text_lies_inside():
     page = f"<html><body><table><tr>{nav}</tr><tr><td>{body}</td></tr><tr>{nav}</tr></table></body></html>"
     got = extract_page(page.encode(), "http://x.test/a.html", crawled_at=CRAWL)
     assert "五万个店铺" in got["text"] and "Channel 3" not in got["text"] and "|" not in got["text"]
+
+
+def test_sibling_without_a_time_or_a_poster_is_not_a_post():
+    """The group qualifies as a whole (three of four members show both); the login box beside the posts does not."""
+    page = thread().replace("</div></body>", '<div class="message-9"><div class="bbWrapper">You must log in or '
+                                              'register to reply here.</div></div></div></body>')
+    _, posts = segment_posts(page, crawled_at=CRAWL)
+    assert [p["author"] for p in posts] == ["ann", "bob", "cat"]
+    assert not any("register" in p["text"] for p in posts)
+
+
+def _posts_are_content(text, posts):
+    from pipelines.extract.dom import LinkCaptions
+    from pipelines.extract.page import ExtractConfig, _posts_are_the_content
+
+    captions = LinkCaptions(parse_html("<html><body><a href='/'>Home page of the forum</a></body></html>"))
+    return _posts_are_the_content(text, [{"text": post} for post in posts], tokens("\n".join(posts)), captions,
+                                  ExtractConfig().thread_coverage)
+
+
+def test_posts_are_the_content_by_coverage_weight_or_chrome():
+    answers = [text for _, _, text in POSTS]
+    question = "How do I appeal a suspension for review manipulation?"
+    article = "\n".join(f"Paragraph {i}: Amazon closed the stores of many sellers over review abuse this spring, "
+                        f"the association said in its report number {i}." for i in range(8))
+    # posts hold most of trafilatura's text, also when it printed the thread twice (a noscript copy)
+    assert _posts_are_content("\n".join(answers), answers)
+    assert _posts_are_content("\n".join(answers + ["Write a reply to this thread and join the talk"] + answers), answers)
+    # trafilatura kept only the question: the answers outweigh it
+    assert _posts_are_content(question, answers)
+    # reader comments under a longer article are not the content
+    assert not _posts_are_content(article, answers[:1])
+    # trafilatura's text is mostly chrome (short lines, link captions): no article to prefer
+    chrome = "\n".join(["Home", "Forums", "Reply", "Home page of the forum", "Share", "12", "|"] * 3)
+    assert _posts_are_content(chrome + "\n" + question, answers[:2])
+    assert not _posts_are_content(article + "\n" + chrome, answers[:2])
+    # ... but the rows of a board index are no posts: their text is link captions, hence empty
+    assert not _posts_are_content(chrome, ["", "", "", answers[0]])

@@ -157,3 +157,18 @@ def test_a_file_that_is_not_utf8_is_one_line(tmp_path):
     with pytest.raises(SourcesError) as info:
         load_sources(path)
     assert str(info.value).startswith("sources.yaml: not UTF-8 text (byte ")
+
+
+def test_a_source_time_zone_reaches_the_extractor_and_a_bad_one_is_a_one_line_error(tmp_path):
+    from pipelines.extract import extract_page
+
+    [source] = load_sources(write(tmp_path, GOOD.replace("kind: news", "kind: news\n  timezone: Europe/London")))
+    assert source.rules() == {"timezone": "Europe/London"}
+    page = ("<html><body><article><h1>Store closures</h1><p>Posted 2021-06-03 14:20</p>"
+            + "<p>Amazon suspended the accounts of several large sellers this spring, the report said.</p>" * 4
+            + "</article></body></html>").encode()
+    london = extract_page(page, "http://example.com/a.html", rules=source.rules())
+    default = extract_page(page, "http://example.com/a.html")
+    assert (london["published"], default["published"]) == ("2021-06-03T14:20:00+01:00", "2021-06-03T14:20:00+08:00")
+    message = error_of(tmp_path, GOOD.replace("kind: news", "kind: news\n  timezone: Mars/Olympus"))
+    assert "timezone" in message and "IANA time zone" in message

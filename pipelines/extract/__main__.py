@@ -4,13 +4,15 @@ Each input line is ``{"id", "url", "path"[, "headers"][, "crawled_at"]}``; each
 output line, in input order, is ``{"id", "kind", "title", "text", "published",
 "author", "lang", "posts"}`` or ``{"id", "error"}`` for a page that cannot be
 read. Relative dates ("3小时前") count back from ``crawled_at`` if given, else
-from the file's modification time (when the page was saved).
+from the file's modification time (when the page was saved). ``--log-level``
+(default WARNING) sets what goes to stderr.
 """
 from __future__ import annotations
 
+import argparse
 import json
-import logging
 import os
+import logging
 import sys
 from datetime import datetime, timezone
 
@@ -46,9 +48,12 @@ def process_line(line: str) -> dict:
     return output
 
 
-def main() -> int:
-    logging.basicConfig(level=os.environ.get("BANWAVE_LOG_LEVEL", "WARNING"), stream=sys.stderr,
-                        format="%(levelname)s %(name)s: %(message)s")
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m pipelines.extract", description=__doc__.splitlines()[0])
+    parser.add_argument("--log-level", default="WARNING", choices=("DEBUG", "INFO", "WARNING", "ERROR"),
+                        type=str.upper, help="what goes to stderr (default WARNING)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=args.log_level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
     for line in sys.stdin:
         if line.strip():
             sys.stdout.write(json.dumps(process_line(line), ensure_ascii=False) + "\n")

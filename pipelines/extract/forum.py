@@ -73,6 +73,11 @@ PROFILES = {
     },
 }
 _GENERIC_ID = re.compile(r"^(?:post|pid|p|reply|msg)[-_]?\d+$", re.I)
+# A profile's posts carry ids of this form: when no id of the page has it, its XPath
+# (a walk over the whole tree) is not run. The page's ids are read once, as one string.
+_ID_HINTS = {"discuz": re.compile(r"^post_\d", re.M), "phpbb": re.compile(r"^p\d", re.M),
+             "generic": re.compile(_GENERIC_ID.pattern, re.I | re.M)}
+_IDS = etree.XPath("//@id", smart_strings=False)
 _TEMPLATE_MIN_POSTS = 3
 _MAX_TIME_LINE = 60
 _CLEAR_TIME = re.compile(r"(?:19|20)\d\d|\d:\d\d|前|ago\b|昨天|今天|yesterday|today", re.I)
@@ -168,7 +173,11 @@ def _profile(tree, rules: dict | None):
         extra = {key: rules[key] for key in ("title",) if key in rules}
         candidates = [(name, {**p, **extra, "drop": list(p["drop"]) + list(rules.get("drop", []))})
                       for name, p in candidates]
+    ids = "\n".join(_IDS(tree))
     for name, profile in candidates:
+        hint = _ID_HINTS.get(name)
+        if hint is not None and not hint.search(ids):
+            continue
         try:
             elements = tree.xpath(profile["post"], namespaces=_REGEX_NS)
         except etree.XPathError:  # a bad XPath in site rules must not stop the crawl

@@ -11,10 +11,11 @@ from typing import Any
 
 from scrapy.exceptions import NotConfigured
 
+from nlp.lang import detect as detect_language
 from pipelines.canonical import content_hash, doc_id
 from pipelines.extract.forum import thread_id_from_url
 from pipelines.extract.article import ArticleConfig
-from pipelines.extract.page import ExtractConfig, ExtractError, detect_lang, extract_page
+from pipelines.extract.page import ExtractConfig, ExtractError, extract_page
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +79,7 @@ def page_documents(page: dict, config: ExtractConfig, min_chars: int = 0,
             "id": doc_id(result["canonical_url"], post_id), "url": f"{page['url'].split('#')[0]}#pid{post_id}",
             **base, "doc_type": "post", "title": result["title"], "text": text,
             "published": post["published"], "author": post["author"],
-            "lang": detect_lang(text, None, config.cjk_ratio) or result["lang"] or page.get("lang"),
+            "lang": detect_language(text, "", config.cjk_ratio) or result["lang"] or page.get("lang"),
             "content_hash": content_hash(text), "thread_id": thread_id,
             "thread_title": result["title"], "post_id": post_id, "floor": post["floor"],
             "quote": post["quote"], "reply_to": post["reply_to"],

@@ -3,10 +3,13 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from urllib.parse import urljoin
 
+from lxml import etree
+
+from nlp.lang import detect as detect_language
 from pipelines.canonical import canonical_url
 from pipelines.extract.decode import DecodeError, decode_body, header_value
 from pipelines.extract.article import ArticleConfig, containment, extract_article, main_text, tokens, trafilatura_text
@@ -15,14 +18,14 @@ from pipelines.extract.forum import find_thread
 
 logger = logging.getLogger(__name__)
 
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_KANA = re.compile(r"[\u3040-\u30ff]")
-_HANGUL = re.compile(r"[\uac00-\ud7af]")
 _TAG = re.compile(r"<\s*[a-zA-Z!/]")
 _FEED = re.compile(r"<(?:rss|feed|urlset|sitemapindex|rdf:RDF)\b", re.I)  # feeds and sitemaps served as text/html
-_LANG_SAMPLE = 3000
+_CANONICAL_LINK = etree.XPath("//link[@rel='canonical']/@href")
 _MIN_OPENER_CHARS = 20  # main-text residue below this is a stray line, not an opening post
 _MIN_HELD_TOKENS = 5  # a shorter line is held by the posts only if it is in their text verbatim
+_OUTWEIGH = 1.25  # posts with this many times trafilatura's tokens are the page's content
+_CHROME_SHARE = 1 / 3  # ... as they are when this share of its tokens is in chrome lines:
+_CHROME_TOKENS = 5  # lines of fewer tokens, and link captions
 
 
 class ExtractError(Exception):
@@ -53,22 +56,25 @@ def extract_page(body: bytes, url: str, headers: dict | None = None, rules: dict
     """
     config = config or ExtractConfig()
     rules = rules or {}
+    if rules.get("timezone"):  # the source's own zone for dates printed without an offset
+        config = replace(config, article=replace(config.article, default_tz=rules["timezone"]))
     content_type = (header_value(headers, "content-type") or "").lower()
     if content_type and not any(t in content_type for t in ("html", "text/plain")):
         raise ExtractError("not_html", f"content type {content_type}")
     try:
-        text = decode_body(body, headers)
+        source = decode_body(body, headers)
     except DecodeError as exc:
         raise ExtractError("decode_error", str(exc)) from exc
-    if not _TAG.search(text[:65536]) or _FEED.search(text[:2048]):
+    if not _TAG.search(source[:65536]) or _FEED.search(source[:2048]):
         raise ExtractError("not_html", "no HTML markup")
     crawled = _as_datetime(crawled_at)
+    page_url = canonical_url(url)
     result = {"kind": "other", "title": None, "text": "", "published": None, "author": None,
-              "lang": None, "posts": [], "site_name": None, "canonical_url": _canonical(None, url)}
-    tree = parse_html(text)
+              "lang": None, "posts": [], "site_name": None, "canonical_url": page_url}
+    tree = parse_html(source)
     if tree is None:
         return result
-    result["canonical_url"] = _canonical(tree, url)
+    result["canonical_url"] = _canonical(tree, url, page_url)
     tz = config.article.default_tz
     kind = rules.get("kind")  # a spider that knows the page type may say so
     title, posts, method = find_thread(tree, url, rules, crawled, tz) if kind != "article" else (None, [], None)
@@ -80,7 +86,7 @@ def extract_page(body: bytes, url: str, headers: dict | None = None, rules: dict
         joined = "\n".join(p["text"] for p in posts if p["text"])
         result.update(kind="forum", title=title, text=joined, posts=posts,
                       published=posts[0]["published"], author=posts[0]["author"],
-                      lang=detect_lang(joined, tree, config.cjk_ratio))
+                      lang=detect_language(joined, tree.get("lang"), config.cjk_ratio))
         return result
     if kind == "forum":
         # a thread page no profile or detector understands: one document of
@@ -88,9 +94,9 @@ def extract_page(body: bytes, url: str, headers: dict | None = None, rules: dict
         rules = {key: rules[key] for key in ("title", "drop") if key in rules}  # post-relative keys do not apply
         text = trafilatura_text(tree, url, rules, comments=True)
         result["thread_fallback"] = True
-    article = extract_article(tree, url, rules, crawled, config.article, text)
+    article = extract_article(tree, source, url, rules, crawled, config.article, text)
     result.update(article)
-    result["lang"] = detect_lang(article["text"] or article["title"] or "", tree, config.cjk_ratio)
+    result["lang"] = detect_language(article["text"] or article["title"] or "", tree.get("lang"), config.cjk_ratio)
     if article["text"]:
         result["kind"] = "article"
     return result
@@ -99,15 +105,15 @@ def extract_page(body: bytes, url: str, headers: dict | None = None, rules: dict
 def _thread_posts(text: str, posts: list[dict], forced: bool, coverage: float, tree, title) -> list[dict]:
     """Posts of the structural detector, checked against the main text.
 
-    Repeated author/time blocks are also the reader comments under an
-    article: unless the spider says the page is a thread, it is one only if
-    most of the main text lies in the posts. The opening post often has its
+    Unless the spider says the page is a thread, the posts must be its content
+    (``_posts_are_the_content``). The opening post often has its
     own markup (a question above its answers): the main-text lines above the
     first line a post holds become that opening post, less the title and
     link captions (navigation); lines after it are page chrome."""
     joined = "\n".join(p["text"] for p in posts)
     held = tokens(joined)  # by tokens: line breaks and list marks differ
-    if not forced and containment(tokens(text), held) < coverage:
+    captions = LinkCaptions(tree)
+    if not forced and not _posts_are_the_content(text, posts, held, captions, coverage):
         return []
     opener = []
     for line in text.split("\n"):
@@ -116,7 +122,6 @@ def _thread_posts(text: str, posts: list[dict], forced: bool, coverage: float, t
             break
         opener.append(line)
     if sum(len(line) for line in opener) >= _MIN_OPENER_CHARS:
-        captions = LinkCaptions(tree)
         opener = [line for line in opener if line != title and not captions.is_link_line(line)]
     if sum(len(line) for line in opener) >= _MIN_OPENER_CHARS:
         first = {"post_id": None, "floor": None, "author": None, "published": None,
@@ -127,34 +132,31 @@ def _thread_posts(text: str, posts: list[dict], forced: bool, coverage: float, t
     return posts
 
 
-def detect_lang(text: str, tree=None, cjk_ratio: float = 0.3) -> str | None:
-    """"zh" if CJK ideographs are at least ``cjk_ratio`` of the letters (kana or
-    hangul first make it "ja"/"ko"); otherwise the page's ``<html lang>``, else
-    "en" for mostly-ASCII Latin text. A script count is enough to route jieba vs
-    English tokenisation; it does not tell Latin languages apart."""
-    sample = text[:_LANG_SAMPLE]
-    letters = sum(1 for c in sample if c.isalpha())
-    declared = (tree.get("lang") or "").split("-")[0].lower() if tree is not None else ""
-    if letters:
-        if len(_KANA.findall(sample)) / letters > 0.1:
-            return "ja"
-        if len(_HANGUL.findall(sample)) / letters > 0.3:
-            return "ko"
-        if len(_CJK.findall(sample)) / letters >= cjk_ratio:
-            return "zh"
-        if declared and declared not in ("zh", "ja", "ko"):
-            return declared
-        if sum(1 for c in sample if c.isascii() and c.isalpha()) / letters > 0.5:
-            return "en"
-    return declared or None
+def _posts_are_the_content(text: str, posts: list[dict], held, captions: LinkCaptions, coverage: float) -> bool:
+    """Repeated author/time blocks are also the reader comments under an article
+    (and the rows of a board index, whose "posts" are link captions, hence empty),
+    so detected posts make the page a thread only when two of them at least say
+    something (a few tokens) and (a) they hold ``coverage`` of
+    trafilatura's distinct lines (a page printing its thread twice, as a noscript
+    copy, is not half outside them), or (b) they outweigh its text by a quarter
+    (it kept the question, not the answers: the rule trafilatura's comments follow
+    too), or (c) a third of its text is chrome, lines of a few tokens and link
+    captions: it found no article that the posts could be comments of."""
+    if sum(sum(tokens(post["text"]).values()) >= _CHROME_TOKENS for post in posts) < 2:
+        return False
+    lines = list(dict.fromkeys(line for line in text.split("\n") if line.strip()))
+    sizes = [sum(tokens(line).values()) for line in lines]
+    main = sum(sizes)
+    if containment(tokens("\n".join(lines)), held) >= coverage or sum(held.values()) >= _OUTWEIGH * main:
+        return True
+    chrome = sum(size for line, size in zip(lines, sizes) if size < _CHROME_TOKENS or captions.is_link_line(line))
+    return chrome >= _CHROME_SHARE * main > 0
 
 
-def _canonical(tree, url: str) -> str:
-    """canonical_url of ``<link rel=canonical>`` when it stays on the page's host, else of ``url``."""
-    page = canonical_url(url)
-    if tree is None:
-        return page
-    for href in tree.xpath("//link[@rel='canonical']/@href")[:1]:
+def _canonical(tree, url: str, page: str) -> str:
+    """canonical_url of ``<link rel=canonical>`` when it stays on the page's host, else ``page``
+    (the canonical form of ``url``)."""
+    for href in _CANONICAL_LINK(tree)[:1]:
         candidate = canonical_url(urljoin(url, href.strip()))
         if candidate.split("/")[:3] == page.split("/")[:3]:
             return candidate

@@ -14,7 +14,6 @@ member so that short posts do not bring their header along.
 """
 from __future__ import annotations
 
-import bisect
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -34,7 +33,10 @@ _USER_CLASS_WORDS = ("author", "user", "poster", "member", "nick", "uname", "ava
 _USER_HREF = re.compile("|".join(map(re.escape, _USER_HREF_WORDS)), re.I)
 _USER_CLASS = re.compile("|".join(_USER_CLASS_WORDS), re.I)
 _DIGITS = re.compile(r"\d+")
-_CLASSES, _HREFS, _ITEMPROP_AUTHOR = (etree.XPath(x) for x in ("//@class", "//a/@href", "//*[@itemprop='author']"))
+# Attribute values as plain strings (no element proxy per value), and the elements
+# carrying them in the same document order, to pick the matching ones by position.
+_CLASSES, _HREFS, _ITEMPROPS = (etree.XPath(x, smart_strings=False) for x in ("//@class", "//a/@href", "//@itemprop"))
+_CLASSED, _LINKS, _ITEMPROP_AUTHOR = (etree.XPath(x) for x in ("//*[@class]", "//a[@href]", "//*[@itemprop='author']"))
 # Profile lines that carry a date but not the post's: "Joined: 4 months ago", "注册时间 2019-1-2".
 _MEMBER_SINCE = re.compile(r"joined|registered|member since|last (?:seen|active|visit)|注册|加入|最后登录|在线时间", re.I)
 _MIN_POSTS = 3
@@ -58,7 +60,9 @@ def find_post_blocks(tree) -> list[Block]:
     (60% of three) can qualify, so the groups are found upwards from the
     page's poster elements (one XPath) instead of by walking every element,
     and text is measured only under their parents."""
-    posters = _matching(_CLASSES(tree), _USER_CLASS_WORDS) + _matching(_HREFS(tree), _USER_HREF_WORDS) + _ITEMPROP_AUTHOR(tree)
+    posters = _matching(tree, _CLASSES, _CLASSED, _USER_CLASS_WORDS) + _matching(tree, _HREFS, _LINKS, _USER_HREF_WORDS)
+    if "author" in _ITEMPROPS(tree):
+        posters += _ITEMPROP_AUTHOR(tree)
     seen_members, bearing = set(), Counter()
     for node in posters:
         for member in node.iterancestors():
@@ -90,26 +94,34 @@ def find_post_blocks(tree) -> list[Block]:
         if key not in seen:  # pages that print a post twice (mobile and desktop copies)
             seen.add(key)
             blocks.append(block)
-    return blocks if len(blocks) >= _MIN_POSTS else []
+    if len(blocks) < _MIN_POSTS:
+        return []
+    # The group qualified as a whole; a member showing no time or no poster is a
+    # sibling of the posts (login box, footer, bookmark dialog), not a post.
+    return [block for block in blocks if _shows_time(block.element) and _shows_poster(block.element)]
 
 
-def _matching(values: list, words: tuple) -> list:
-    """Elements whose attribute value (an lxml smart string) contains one of
-    ``words``, case-insensitively: substring scans over all values joined,
-    not a regex call per value (pages carry thousands of class attributes)."""
-    starts, offset = [], 0
-    for value in values:
-        starts.append(offset)
-        offset += len(value) + 1
+def _matching(tree, values_xpath, elements_xpath, words: tuple) -> list:
+    """Elements whose attribute value contains one of ``words``, case-insensitively:
+    substring scans over all values joined, not a regex call per value (pages
+    carry thousands of class attributes); elements are built only when a value matches."""
+    values = values_xpath(tree)
     joined = "\0".join(values).lower()
     hits = set()
     for word in words:
+        index = position = 0  # the value holding ``position``: separators before it, counted as we go
         at = joined.find(word)
         while at >= 0:
-            index = bisect.bisect_right(starts, at) - 1
+            index += joined.count("\0", position, at)
             hits.add(index)
-            at = joined.find(word, starts[index + 1] if index + 1 < len(starts) else len(joined))
-    return [values[i].getparent() for i in sorted(hits)]
+            position = joined.find("\0", at)
+            if position < 0:
+                break
+            at = joined.find(word, position)
+    if not hits:
+        return []
+    elements = elements_xpath(tree)  # one element per value, in the same document order
+    return [elements[i] for i in sorted(hits)]
 
 
 def _kind(element) -> tuple:

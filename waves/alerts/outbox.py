@@ -25,7 +25,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import sqlite3
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -34,6 +33,7 @@ from typing import Callable
 from elasticsearch import ApiError, ConflictError, Elasticsearch, NotFoundError, TransportError
 from elasticsearch.helpers import streaming_bulk
 
+from pipelines.sqlite import open_store
 from waves.alerts import channels
 from waves.alerts.config import AlertsConfig
 from waves.alerts.messages import Message, compose
@@ -87,9 +87,7 @@ class Journal:
     """Alert documents Elasticsearch could not take, kept on disk until it can."""
 
     def __init__(self, path: Path):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(path, isolation_level=None)  # autocommit: each put is durable at once
-        self.db.execute("CREATE TABLE IF NOT EXISTS alerts (alert_id TEXT PRIMARY KEY, doc TEXT NOT NULL)")
+        self.db = open_store(path, "CREATE TABLE IF NOT EXISTS alerts (alert_id TEXT PRIMARY KEY, doc TEXT NOT NULL);")
 
     def put(self, doc: dict) -> None:
         self.db.execute("INSERT OR REPLACE INTO alerts VALUES (?, ?)", (doc["alert_id"], json.dumps(doc)))
