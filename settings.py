@@ -41,6 +41,8 @@ DOWNLOAD_TIMEOUT = 30                       # seconds; after the retries counted
 REDIRECT_MAX_TIMES = 5                      # longer redirect chains are given up
 DOWNLOADER_MIDDLEWARES = {
     "crawlers.guard.DestinationGuard": 50,                       # before robots.txt: no request to private addresses or other ports
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,  # replaced: it let waiters after the first through
+    "crawlers.robots.RobotsTxtMiddleware": 100,                  # robots.txt for every request waiting for it (crawlers/robots.py)
     "crawlers.middlewares.IncrementalMiddleware": 650,           # skips fetched pages; sees 3xx before RedirectMiddleware
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,  # replaced by the backoff variant below
     "crawlers.middlewares.BackoffRetryMiddleware": 550,          # Scrapy's retry slot, with waits between attempts
