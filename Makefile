@@ -12,11 +12,12 @@ export BANWAVE_TEST_ES_URL ?= http://127.0.0.1:$(or $(BANWAVE_DEV_ES_PORT),9200)
 SUDO    := $(if $(filter 0,$(shell id -u)),,sudo)
 
 # Python deps into a venv, the Elasticsearch jars into the cache, Debian's Chromium for the
-# report screenshot test, and a CJK font so the HTML report's Chinese renders as glyphs, not
+# report screenshot test, Debian's redis-server for the shared-frontier tests (started per test on a free port), and a CJK font so the HTML report's Chinese renders as glyphs, not
 # boxes, wherever it is opened here (each only once; fc-list knows whether a Chinese font exists).
 install: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+	command -v redis-server >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq redis-server >/dev/null; }
 	fc-list :lang=zh 2>/dev/null | grep -q . || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq fonts-wqy-microhei >/dev/null; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip

@@ -49,6 +49,8 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "BANWAVE_ES_PASSWORD": ("", "basic-auth password for Elasticsearch (secret)"),
     "BANWAVE_ES_API_KEY": ("", "Elasticsearch API key, base64 'id:key' form (secret); wins over basic auth"),
     "BANWAVE_ES_CA_CERT": ("", "path to the CA certificate that signed Elasticsearch's HTTPS certificate"),
+    "BANWAVE_REDIS_URL": ("", "Redis URL of the shared crawl frontier, e.g. redis://10.0.0.5:6379/0 (a password, if any, "
+                              "in the URL: secret); empty = every crawl runs in one process (docs/scaling.md)"),
     "BANWAVE_ES_TIMEOUT": ("30", "Elasticsearch request timeout in seconds"),
     "BANWAVE_INDEX_PREFIX": ("banwave", "prefix of index, alias and template names (<prefix>-docs, <prefix>-runs)"),
     "BANWAVE_DATA_DIR": (".data", "directory for crawl state, spool, dead letters and the job store (relative to the working directory)"),
@@ -81,6 +83,7 @@ class Env:
     es_api_key: str = field(repr=False)
     es_ca_cert: str
     es_timeout: int
+    redis_url: str = field(repr=False)  # may carry a password
     index_prefix: str
     data_dir: Path
     sources: Path
@@ -119,6 +122,7 @@ class Env:
             "BANWAVE_ES_URL": self.es_url, "BANWAVE_ES_USERNAME": self.es_username,
             "BANWAVE_ES_PASSWORD": self.es_password, "BANWAVE_ES_API_KEY": self.es_api_key,
             "BANWAVE_ES_CA_CERT": self.es_ca_cert, "BANWAVE_ES_TIMEOUT": str(self.es_timeout),
+            "BANWAVE_REDIS_URL": self.redis_url,
             "BANWAVE_INDEX_PREFIX": self.index_prefix, "BANWAVE_DATA_DIR": str(self.data_dir),
             "BANWAVE_SOURCES": str(self.sources), "BANWAVE_ALERTS": str(self.alerts) if self.alerts else "",
             "BANWAVE_KIBANA_URL": self.kibana_url,
@@ -162,6 +166,27 @@ def _urls(name: str, value: str) -> str:
     if len(set(urls)) != len(urls):
         raise ConfigError(f"{name}={value!r} names a node twice")
     return ",".join(urls)
+
+
+def _redis_url(name: str, value: str) -> str:
+    """A redis:// or rediss:// URL with a host, or a unix:// socket path; empty = no Redis."""
+    if not value:
+        return ""
+    parts = urlsplit(value)
+    if parts.scheme not in ("redis", "rediss", "unix"):
+        raise ConfigError(f"{name} is not a redis://, rediss:// or unix:// URL such as redis://127.0.0.1:6379/0")
+    try:
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        raise ConfigError(f"{name} has an invalid port") from None
+    if parts.scheme != "unix" and not parts.hostname:
+        raise ConfigError(f"{name} names no host, e.g. redis://127.0.0.1:6379/0")
+    if parts.scheme == "unix" and not parts.path:
+        raise ConfigError(f"{name} names no socket path, e.g. unix:///run/redis/redis.sock")
+    database = parts.path.strip("/") if parts.scheme != "unix" else ""
+    if database and not database.isdigit():
+        raise ConfigError(f"{name}: the database after the host must be a number (redis://host:6379/0)")
+    return value
 
 
 def _file(name: str, value: str) -> str:
@@ -243,6 +268,7 @@ def load(environ: Mapping[str, str] | None = None, *, env_file: str | os.PathLik
         es_api_key=get("BANWAVE_ES_API_KEY"),
         es_ca_cert=_file("BANWAVE_ES_CA_CERT", get("BANWAVE_ES_CA_CERT")),
         es_timeout=_positive_int("BANWAVE_ES_TIMEOUT", get("BANWAVE_ES_TIMEOUT"), 3600),
+        redis_url=_redis_url("BANWAVE_REDIS_URL", get("BANWAVE_REDIS_URL")),
         index_prefix=prefix,
         data_dir=_directory("BANWAVE_DATA_DIR", get("BANWAVE_DATA_DIR")),
         sources=Path(get("BANWAVE_SOURCES")).expanduser(),
@@ -264,7 +290,7 @@ class SettingError(ConfigError):
 
 @dataclass(frozen=True)
 class Rule:
-    """What a setting's value must be: ``kind`` bool, int, float or zone; numbers within bounds."""
+    """What a setting's value must be: ``kind`` bool, int, float, zone or replicas; numbers within bounds."""
 
     kind: str
     low: float | None = None      # at least this
@@ -325,6 +351,12 @@ SETTING_RULES: dict[str, Rule] = {
     "INDEX_INITIAL_BACKOFF": Rule("float", low=0, high=_DAY),
     "INDEX_MAX_BACKOFF": Rule("float", low=0, high=_DAY),
     "INDEX_DOWN_PAUSE": Rule("float", low=0, high=_DAY),
+    "INDEX_SHARDS": Rule("int", low=1, high=1024), "INDEX_REPLICAS": Rule("replicas"),
+    # distributed crawling (BANWAVE_REDIS_URL)
+    "FRONTIER_LEASE_SECONDS": Rule("float", above=0, high=_DAY),
+    "FRONTIER_POLL_SECONDS": Rule("float", above=0, high=3600),
+    "FRONTIER_IDLE_CLOSE_SECONDS": Rule("float", low=0, high=_DAY),
+    "FRONTIER_SLOT_LEASE_SECONDS": Rule("float", above=0, high=_DAY),
 }
 
 
@@ -343,6 +375,10 @@ def _check(name: str, value: Any, rule: Rule) -> None:
     if rule.kind == "bool":
         if str(value) not in ("True", "False", "true", "false", "1", "0"):
             raise SettingError(f"{name}={shown} is not True or False")
+        return
+    if rule.kind == "replicas":
+        if not re.fullmatch(r"\d{1,3}|\d{1,3}-(\d{1,3}|all)", str(value).strip()):
+            raise SettingError(f"{name}={shown} is not a replica count (1) or an auto-expand range (0-1, 1-all)")
         return
     if rule.kind == "zone":
         from zoneinfo import ZoneInfo
@@ -423,6 +459,8 @@ def crawl_settings(env: Env, overrides: Mapping[str, Any] | None = None) -> "Set
     settings.setmodule("settings", priority="project")
     settings.set("BANWAVE_ENV", env, priority="cmdline")
     settings.set("LOG_LEVEL", env.log_level, priority="cmdline")
+    if env.redis_url:  # the shared frontier replaces Scrapy's in-process request queue (docs/scaling.md)
+        settings.set("SCHEDULER", settings.get("FRONTIER_SCHEDULER"), priority="project")
     settings.setdict(dict(overrides or {}), priority="cmdline")
     check_settings(settings)
     return settings
@@ -450,6 +488,8 @@ def settings_with_env(settings: "Settings") -> Env:
         check_settings(settings)
         settings.set("BANWAVE_ENV", env, priority="project")
         settings.set("LOG_LEVEL", env.log_level, priority="project")
+        if env.redis_url:
+            settings.set("SCHEDULER", settings.get("FRONTIER_SCHEDULER"), priority="project")
     return crawl_env(settings)
 
 

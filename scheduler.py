@@ -19,6 +19,11 @@ Settings (settings.py, "scheduler" section): ``SCHEDULER_CRAWL_TIMEOUT``,
 ``SCHEDULER_KILL_GRACE``, ``SCHEDULER_MISFIRE_GRACE_TIME``,
 ``SCHEDULER_MAX_CRAWLS``, ``SCHEDULER_TIMEZONE``, ``SCHEDULER_CRAWL_COMMAND``.
 
+With BANWAVE_REDIS_URL the scheduler is the producer of the shared frontier
+(crawlers/frontier.py, docs/scaling.md): a job seeds a run of its source for
+the `banwave worker` processes instead of starting a subprocess, unless the
+source's last run still has work there.
+
 Waves (waves/, docs/waves.md) are tracked by one more job, ``@waves``
 (``scheduler:run_waves``, every ``WAVES_INTERVAL_MINUTES``), which each
 finished crawl also asks to run at once; requests that arrive while it runs
@@ -195,7 +200,10 @@ class CrawlRunner:
                    config.crawl_env(settings), overrides, records=settings.getbool("RUNS_ENABLED"))
 
     def run(self, source: str) -> int | None:
-        """Crawl ``source`` once; log one line with its outcome; never raise for a failed crawl."""
+        """Crawl ``source`` once; log one line with its outcome; never raise for a failed crawl.
+        With the shared frontier (BANWAVE_REDIS_URL) seed a run for the workers instead."""
+        if self.env is not None and self.env.redis_url:
+            return self._seed(source)
         started, started_at = time.monotonic(), datetime.now(timezone.utc)
         run_id = f"{source}-{started_at:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
         with self._lock:
@@ -241,6 +249,23 @@ class CrawlRunner:
                    source, code, time.monotonic() - started, note.get(outcome, ""))
         self._settle(run_id, source, code, started_at)
         return code
+
+    def _seed(self, source: str) -> int | None:
+        from crawlers.frontier import seed_runs
+
+        try:
+            run_id = seed_runs(self.env, [source])[source]
+        except Exception as exc:  # noqa: BLE001 - Redis down: this run is missed, the next one tries again
+            logger.error("crawl %s: not seeded, the frontier is unreachable: %s", source, exc)
+            self.outcomes["not seeded"] += 1
+            return None
+        if run_id is None:
+            logger.info("crawl %s: its last run still has work in the frontier; not seeded again", source)
+            self.outcomes["still running"] += 1
+            return None
+        logger.info("crawl %s: run %s seeded for the workers", source, run_id)
+        self.outcomes["seeded"] += 1
+        return 0
 
     def stop_all(self) -> None:
         """Refuse new runs and terminate the running ones (their process groups)."""

@@ -41,6 +41,8 @@ DOWNLOAD_TIMEOUT = 30                       # seconds; after the retries counted
 REDIRECT_MAX_TIMES = 5                      # longer redirect chains are given up
 DOWNLOADER_MIDDLEWARES = {
     "crawlers.guard.DestinationGuard": 50,                       # before robots.txt: no request to private addresses or other ports
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,  # replaced: it let waiters after the first through
+    "crawlers.robots.RobotsTxtMiddleware": 100,                  # robots.txt for every request waiting for it (crawlers/robots.py)
     "crawlers.middlewares.IncrementalMiddleware": 650,           # skips fetched pages; sees 3xx before RedirectMiddleware
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,  # replaced by the backoff variant below
     "crawlers.middlewares.BackoffRetryMiddleware": 550,          # Scrapy's retry slot, with waits between attempts
@@ -55,10 +57,19 @@ TELNETCONSOLE_ENABLED = False               # no telnet console into a running c
 REMOTE_CONTROL_ENABLED = False              # no remote-control HTTP server either
 LOG_FORMATTER = "crawlers.logformatter.ConciseLogFormatter"  # a failed or dropped item is named, not printed whole
 
-DOWNLOAD_HANDLERS = {                       # Scrapy's HTTP/1.1 handler, cancelling downloads in flight on SIGTERM
-    "http": "crawlers.stop.StoppableDownloadHandler",
-    "https": "crawlers.stop.StoppableDownloadHandler",
+DOWNLOAD_HANDLERS = {                       # Scrapy's HTTP/1.1 handler, cancelling downloads in flight on SIGTERM;
+    "http": "crawlers.politeness.PoliteDownloadHandler",   # with BANWAVE_REDIS_URL each download also waits
+    "https": "crawlers.politeness.PoliteDownloadHandler",  # for its site's slot shared by all workers
 }
+
+# --- distributed crawling (crawlers/frontier.py, politeness.py, cli/worker.py; docs/scaling.md) ------
+# Only with BANWAVE_REDIS_URL: then `banwave worker` processes share one Redis frontier; without it
+# every crawl runs in one process with the scheduler, job dir and SQLite state above.
+FRONTIER_SCHEDULER = "crawlers.frontier.FrontierScheduler"  # Scrapy's SCHEDULER when BANWAVE_REDIS_URL is set
+FRONTIER_LEASE_SECONDS = 30.0               # a dead worker's taken requests are served again this long after its last heartbeat
+FRONTIER_POLL_SECONDS = 0.5                 # how often a worker looks for new requests, run seeds and dead workers
+FRONTIER_IDLE_CLOSE_SECONDS = 10.0          # a worker closes its crawl of a source after the source's queue was empty this long
+FRONTIER_SLOT_LEASE_SECONDS = 120.0         # a politeness slot held by a worker that died frees itself after this long
 
 # --- reactor and encoding ------------------------------------------------------
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
@@ -119,6 +130,8 @@ DEDUPE_BANDS = 32                           # LSH bands of 4 values: pairs at 0.
 DEDUPE_MIN_TOKENS = 20                      # texts with fewer distinct tokens are their own story
 
 # --- indexing (pipelines/index.py, bulk.py, delivery.py, spool.py, runs.py) -----
+INDEX_SHARDS = 1                            # primary shards of each new <prefix>-*-vN index (aim at 10-50 GB a shard; docs/scaling.md)
+INDEX_REPLICAS = "0-1"                      # replicas of each new index: a number, or a range auto-expanded to the nodes ("0-1", "1-all")
 INDEX_ENABLED = True                        # False: IndexPipeline raises NotConfigured, nothing indexed or spooled
 INDEX_BATCH_DOCS = 200                      # documents per bulk request (bench/bench_index.py)
 INDEX_BATCH_BYTES = 5 * 1024 * 1024         # ... or fewer, once the request body reaches this size

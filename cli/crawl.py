@@ -10,9 +10,14 @@ one failed or was killed (stopped by a signal, nothing fetched, items
 neither indexed nor spooled, or the spider could not start), 2 for a bad
 sources file or setting. SIGTERM or Ctrl-C closes the running crawl
 promptly and starts no further source (``Stopper``).
+
+With BANWAVE_REDIS_URL the command is the producer instead: it seeds a run of
+each source in the shared frontier for `banwave worker` processes
+(docs/scaling.md), and with ``--work`` works as one until no source has work.
 """
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import logging
 import os
@@ -41,6 +46,8 @@ def register(subparsers) -> None:
     crawl.add_argument("--sources-file", metavar="FILE", help="sources file (default: BANWAVE_SOURCES)")
     crawl.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE",
                        help="override a Scrapy setting, e.g. -s INDEX_BATCH_DOCS=50")
+    crawl.add_argument("--work", action="store_true",
+                       help="with BANWAVE_REDIS_URL: after seeding, also work as a worker until no source has work")
     crawl.set_defaults(func=run_crawl)
 
 
@@ -171,6 +178,8 @@ def run_crawl(args, env) -> int:
     if not chosen:
         print(f"banwave crawl: no enabled source in {sources_file}", file=sys.stderr)
         return 2
+    if env.redis_url:
+        return _seed(args, env, chosen, settings)
 
     process = CrawlerProcess(settings)
     crawlers = [(source, process.create_crawler(source.kind)) for source in chosen]
@@ -208,6 +217,21 @@ def run_crawl(args, env) -> int:
     if stopper.reason and not any(_stats(crawler) for _, crawler in crawlers):
         print(f"banwave crawl: {stopper.reason} before any crawl started", file=sys.stderr)
     return 1 if failed or stopper.reason else 0
+
+
+def _seed(args, env, chosen: list[Source], settings) -> int:
+    """With the shared frontier: seed a run of each source for the workers (and, with --work, work)."""
+    from crawlers.frontier import seed_runs
+
+    for name, run_id in seed_runs(env, [source.name for source in chosen]).items():
+        print(f"{name}: queued run {run_id}" if run_id else f"{name}: its last run still has work; not queued again",
+              flush=True)
+    if not args.work:
+        return 0
+    from cli.worker import run_worker
+
+    worker_args = argparse.Namespace(until_idle=settings.getfloat("FRONTIER_IDLE_CLOSE_SECONDS") + 5, set=args.set)
+    return run_worker(worker_args, env)
 
 
 def _stats(crawler) -> dict:

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import sys
 
+import config
+
 from pipelines.elastic import ElasticError, health, make_client, setup_indices
 
 
@@ -18,7 +20,7 @@ def register(subparsers) -> None:
 def run_setup(args, env) -> int:
     client = make_client(env)
     try:
-        for line in setup_indices(client, env.index_prefix):
+        for line in setup_indices(client, env.index_prefix, config.crawl_settings(env)):
             print(line)
     except ElasticError as exc:
         print(f"banwave: {exc}", file=sys.stderr)

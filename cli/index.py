@@ -53,7 +53,7 @@ def run_replay(args, env) -> int:
     client = delivery.sender.client
     try:
         if not client.indices.exists_alias(name=env.docs_alias):  # spooled before the cluster was set up
-            setup_indices(client, env.index_prefix)
+            setup_indices(client, env.index_prefix, settings)
     except (ElasticError, ApiError, TransportError) as exc:
         print(f"banwave: {describe_error(exc)}", file=sys.stderr)
         return 1

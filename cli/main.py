@@ -14,7 +14,7 @@ import sys
 import config
 
 # Subcommand modules, in the order `banwave --help` lists them.
-COMMANDS = ["cli.es", "cli.crawl", "cli.index", "cli.schedule", "cli.demo", "cli.search", "cli.report", "cli.waves", "cli.kibana"]
+COMMANDS = ["cli.es", "cli.crawl", "cli.worker", "cli.index", "cli.schedule", "cli.demo", "cli.search", "cli.report", "cli.waves", "cli.kibana"]
 
 
 def build_parser() -> argparse.ArgumentParser:

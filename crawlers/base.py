@@ -15,7 +15,7 @@ import os
 import shutil
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, AsyncIterator, Callable
 from urllib.parse import urlsplit
 
 import scrapy
@@ -34,7 +34,8 @@ from crawlers.guard import UnsafeDestination
 from crawlers.links import LinkRules
 from crawlers.middlewares import AlreadyFetched, RedirectLoop
 from crawlers.sources import Source, get_source, load_sources
-from crawlers.state import SeenStore, source_dir
+from crawlers.frontier import REQUEST_HANDLED
+from crawlers.state import RedisSeenStore, SeenStore, source_dir
 from crawlers.stop import stop_reason
 
 logger = logging.getLogger(__name__)
@@ -119,12 +120,15 @@ class SourceSpider(scrapy.Spider):
         if chosen.max_pages:
             settings.set("CLOSESPIDER_PAGECOUNT", chosen.max_pages, priority="spider")
         state_dir = source_dir(data_dir, chosen.name)
-        if settings.getbool("BANWAVE_RESUME"):
+        # With the shared frontier (BANWAVE_REDIS_URL) Redis holds the queue: no job dir.
+        if settings.getbool("BANWAVE_RESUME") and not env.redis_url:
             settings.set("JOBDIR", str(state_dir / "job"), priority="spider")  # -s JOBDIR=... still wins
         job = JobDir(Path(settings["JOBDIR"]), chosen.name) if settings.get("JOBDIR") else None
 
-        store = SeenStore(state_dir / "seen.sqlite")
+        store = (RedisSeenStore.connect(env, chosen.name) if env.redis_url
+                 else SeenStore(state_dir / "seen.sqlite"))
         spider = super().from_crawler(crawler, *args, source=chosen, store=store, **kwargs)
+        spider.frontier = bool(env.redis_url)
         spider.rules = LinkRules(chosen)
         spider.failed_pages = []
         spider.allowed_domains = sorted({urlsplit(p.url).hostname for p in chosen.start} | set(chosen.domains))
@@ -136,6 +140,18 @@ class SourceSpider(scrapy.Spider):
 
     def _close_store(self, spider: scrapy.Spider) -> None:
         self.store.close()
+
+    async def start(self) -> AsyncIterator[Any]:
+        """The start requests; with the shared frontier none: a worker queues them when the
+        producer seeds a run (crawlers.frontier.FrontierScheduler)."""
+        if self.frontier:
+            return
+        async for request in self.start_points():
+            yield request
+
+    def start_points(self) -> AsyncIterator[Any]:
+        """The source's start requests (listing, feed, sitemap, board pages)."""
+        raise NotImplementedError
 
     # ------------------------------------------------------------------ requests
 
@@ -150,15 +166,22 @@ class SourceSpider(scrapy.Spider):
                               meta={"banwave_role": "content", "banwave_url": url, "banwave_refresh": refresh, **meta})
 
     def on_error(self, failure: Failure) -> None:
-        """Count and log a request that finally failed; never raise."""
-        if failure.check(AlreadyFetched):
-            return
+        """Count and log a request that finally failed; never raise. The request is handled
+        (REQUEST_HANDLED: its frontier lease goes) unless the stop cancelled it."""
         request = failure.request
         if stop_reason(self.crawler) and failure.check(DownloadCancelledError, CancelledError):
-            # cancelled by the stop (crawlers.stop), not the site's fault; fetched next run
+            # cancelled by the stop (crawlers.stop), not the site's fault; fetched next run (or, with
+            # the shared frontier, by another worker: it stays taken until this one gives it back)
             self.crawler.stats.inc_value("banwave/skipped/stopped")
             logger.info("source %s: not fetched %s: the crawl is stopping", self.source.name, request.url)
             return
+        self._count_failure(failure)
+        self.crawler.signals.send_catch_log(REQUEST_HANDLED, request=request)
+
+    def _count_failure(self, failure: Failure) -> None:
+        if failure.check(AlreadyFetched):
+            return
+        request = failure.request
         if failure.check(HttpError):
             kind = f"http_{failure.value.response.status}"
         elif failure.check(IgnoreRequest) and hasattr(failure.value.__cause__, "decompressed_size"):

@@ -31,7 +31,7 @@ class ForumSpider(SourceSpider):
     name = "forum"
     kind = "forum"
 
-    async def start(self) -> AsyncIterator[Any]:
+    async def start_points(self) -> AsyncIterator[Any]:
         for point in self.source.start:
             callback = self.parse_feed if point.type == "feed" else self.parse_board
             for url in point.urls():

@@ -24,6 +24,7 @@ from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 
+from crawlers.frontier import REQUEST_HANDLED
 from crawlers.stop import STOPPING
 from pipelines.canonical import canonical_url
 
@@ -102,7 +103,8 @@ class MarkSeenMiddleware:
     (``item_error``: a stage raised, or its batch could be neither indexed nor
     spooled) or a callback that raised leaves the page unrecorded, so the next
     run fetches it again. Must sit closer to the engine (lower order) than the
-    extraction middleware, so it counts the final items that the item signals report.
+    extraction middleware, so it counts the final items that the item signals report. Every
+    finished page, recorded or not, is announced as ``REQUEST_HANDLED`` (crawlers.frontier).
     """
 
     def __init__(self, crawler):
@@ -119,25 +121,21 @@ class MarkSeenMiddleware:
         return cls(crawler)
 
     async def process_spider_output(self, response: Response, result: AsyncIterator[Any]) -> AsyncIterator[Any]:
-        # An error response (404, 500 after its retries) reaches here through the errback: not
-        # recorded, so the page is tried again next run.
-        tracked = (getattr(self.crawler.spider, "store", None) is not None
-                   and response.meta.get("banwave_role") == "content" and response.status < 400)
-        if tracked:
-            self._pending[response] = 0
+        # Every page is followed to its end (REQUEST_HANDLED releases its frontier lease); only a
+        # content page is recorded. An error response (404, 500 after its retries) reaches here
+        # through the errback: not recorded, so the page is tried again next run.
+        self._pending[response] = 0
         try:
             async for obj in result:
-                if tracked and not isinstance(obj, Request):
+                if not isinstance(obj, Request):
                     self._pending[response] += 1
                 yield obj
         except BaseException:
-            if tracked:
-                self._failed.add(response)
+            self._failed.add(response)
             raise
         finally:
-            if tracked:
-                self._finished.add(response)
-                self._maybe_mark(response)
+            self._finished.add(response)
+            self._maybe_mark(response)
 
     def _item_done(self, item: Any, response: Response | None = None, **_: Any) -> None:
         if response in self._pending:
@@ -150,19 +148,24 @@ class MarkSeenMiddleware:
             self._item_done(item, response)
 
     def _maybe_mark(self, response: Response) -> None:
-        if response in self._finished and self._pending[response] <= 0:
-            del self._pending[response]
-            self._finished.discard(response)
-            if response in self._failed:
-                self._failed.discard(response)
-                self.crawler.stats.inc_value("banwave/pages_not_recorded")
-                logger.info("page %s not recorded as fetched: one of its items failed; the next run fetches it again",
-                            response.url)
-                return
+        if response not in self._finished or self._pending[response] > 0:
+            return
+        del self._pending[response]
+        self._finished.discard(response)
+        failed = response in self._failed
+        self._failed.discard(response)
+        recorded = (getattr(self.crawler.spider, "store", None) is not None
+                    and response.meta.get("banwave_role") == "content" and response.status < 400)
+        if recorded and failed:
+            self.crawler.stats.inc_value("banwave/pages_not_recorded")
+            logger.info("page %s not recorded as fetched: one of its items failed; the next run fetches it again",
+                        response.url)
+        elif recorded:
             meta, store = response.meta, self.crawler.spider.store
             # Both the URL asked for and where it redirected to: either may be linked next time.
             for url in {meta.get("banwave_url", response.url), response.url}:
                 store.mark(url, meta.get("thread_id"), meta.get("thread_page"))
+        self.crawler.signals.send_catch_log(REQUEST_HANDLED, request=response.request)
 
 
 class BackoffRetryMiddleware(RetryMiddleware):

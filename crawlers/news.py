@@ -21,7 +21,7 @@ class NewsSpider(SourceSpider):
     name = "news"
     kind = "news"
 
-    async def start(self) -> AsyncIterator[Any]:
+    async def start_points(self) -> AsyncIterator[Any]:
         callbacks = {"feed": self.parse_feed, "sitemap": self.parse_sitemap,
                      "listing": self.parse_listing, "search": self.parse_listing}
         for point in self.source.start:

@@ -98,3 +98,56 @@ class RunDupeFilter(RFPDupeFilter):
     @classmethod
     def from_crawler(cls, crawler):
         return cls(None, crawler.settings.getbool("DUPEFILTER_DEBUG"), fingerprinter=crawler.request_fingerprinter)
+
+
+class RedisSeenStore:
+    """The SeenStore's records in Redis, shared by every worker of the frontier (BANWAVE_REDIS_URL).
+
+    Keys under ``<prefix>:src:<source>:``: ``seen`` (hash canonical URL -> fetched at), ``tpages:<thread>``
+    (set of fetched page numbers), ``tknown`` (hash thread -> highest linked page). Same interface
+    and the same rule as :class:`SeenStore`: a page is marked once its items are handed on.
+    """
+
+    _NOTE = ("local v = redis.call('HGET', KEYS[1], ARGV[1]) "
+             "if not v or tonumber(v) < tonumber(ARGV[2]) then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end")
+
+    def __init__(self, server, prefix: str, source: str):
+        self.server = server
+        self.base = f"{prefix}:src:{source}"
+        self._note = server.register_script(self._NOTE)
+
+    @classmethod
+    def connect(cls, env, source: str) -> "RedisSeenStore":
+        from crawlers.frontier import connect
+
+        return cls(connect(env), env.index_prefix, source)
+
+    def seen(self, url: str) -> bool:
+        return bool(self.server.hexists(f"{self.base}:seen", canonical_url(url)))
+
+    def mark(self, url: str, thread_id: str | None = None, thread_page: int | None = None) -> None:
+        pipe = self.server.pipeline()
+        pipe.hset(f"{self.base}:seen", canonical_url(url), datetime.now(timezone.utc).isoformat(timespec="seconds"))
+        if thread_id is not None and thread_page is not None:
+            pipe.sadd(f"{self.base}:tpages:{thread_id}", thread_page)
+        pipe.execute()
+
+    def thread_pages(self, thread_id: str) -> int:
+        pages = {int(p) for p in self.server.smembers(f"{self.base}:tpages:{thread_id}")}
+        count = 0
+        while count + 1 in pages:
+            count += 1
+        return count
+
+    def note_pages(self, thread_id: str, pages: int) -> None:
+        self._note(keys=[f"{self.base}:tknown"], args=[thread_id, pages])
+
+    def known_pages(self, thread_id: str) -> int:
+        value = self.server.hget(f"{self.base}:tknown", thread_id)
+        return int(value) if value is not None else 0
+
+    def count(self) -> int:
+        return self.server.hlen(f"{self.base}:seen")
+
+    def close(self) -> None:
+        self.server.close()

@@ -82,6 +82,14 @@ class _Handler(BaseHTTPRequestHandler):
     web: "DemoWeb"
 
     def do_GET(self) -> None:  # noqa: N802 - http.server naming
+        arrived = time.monotonic()
+        try:
+            self._get()
+        finally:  # before the body is written: the client cannot have finished with this request yet
+            self.web._visited(self.site.name, self.path, arrived, self._answered or time.monotonic())
+
+    def _get(self) -> None:
+        self._answered = None
         path = unquote(urlsplit(self.path).path) or "/"
         self.web._record(self.site.name, self.path)
         route = self.site.routes.get(path, {})
@@ -114,6 +122,7 @@ class _Handler(BaseHTTPRequestHandler):
         return target
 
     def _send(self, status: int, body: bytes, ctype: str, headers: dict | None = None, pad: int = 0) -> None:
+        self._answered = time.monotonic()
         try:
             self.send_response(status)
             self.send_header("Content-Type", ctype)
@@ -139,6 +148,9 @@ class DemoWeb:
                  host: str = "127.0.0.1"):
         self.root, self.base_port, self.host = Path(root).resolve(), base_port, host
         self.requests: list[tuple[str, str]] = []  # (site, path with query) in arrival order
+        # (site, path, arrived, answered): monotonic seconds of the request's arrival and of the start of
+        # its answer (after any route delay), for politeness checks
+        self.visits: list[tuple[str, str, float, float]] = []
         self._servers: list[ThreadingHTTPServer] = []
         self._threads: list[threading.Thread] = []
         self._stopping = threading.Event()
@@ -155,10 +167,15 @@ class DemoWeb:
     def clear_log(self) -> None:
         with self._log_lock:
             self.requests.clear()
+            self.visits.clear()
 
     def _record(self, site: str, path: str) -> None:
         with self._log_lock:
             self.requests.append((site, path))
+
+    def _visited(self, site: str, path: str, arrived: float, answered: float) -> None:
+        with self._log_lock:
+            self.visits.append((site, path, arrived, answered))
 
     def start(self) -> "DemoWeb":
         self._stopping.clear()

@@ -69,24 +69,40 @@ class IndexTemplate:
     body: dict
 
 
-def load_template(kind: str, prefix: str, template_dir: Path = TEMPLATE_DIR) -> IndexTemplate:
-    """Load ``<kind>.template.json`` and point its patterns at ``<prefix>-<kind>-*``."""
+def load_template(kind: str, prefix: str, template_dir: Path = TEMPLATE_DIR, shards: int | None = None,
+                  replicas: str | None = None) -> IndexTemplate:
+    """Load ``<kind>.template.json`` and point its patterns at ``<prefix>-<kind>-*``; ``shards`` and
+    ``replicas`` (INDEX_SHARDS, INDEX_REPLICAS: a count or an auto-expand range such as "0-1")
+    replace the file's for indices created from now on."""
     path = template_dir / f"{kind}.template.json"
     body = json.loads(path.read_text(encoding="utf-8"))
+    index_settings = body["template"]["settings"]
+    if shards is not None:
+        index_settings["number_of_shards"] = int(shards)
+    if replicas is not None:
+        index_settings.pop("number_of_replicas", None)
+        index_settings.pop("auto_expand_replicas", None)
+        if "-" in str(replicas):
+            index_settings["auto_expand_replicas"] = str(replicas)
+        else:
+            index_settings["number_of_replicas"] = int(replicas)
     alias = f"{prefix}-{TEMPLATES[kind]}"
     version = int(body["_meta"]["version"])
     body["index_patterns"] = [f"{alias}-*"]
     return IndexTemplate(name=alias, alias=alias, concrete_index=f"{alias}-v{version}", body=body)
 
 
-def setup_indices(client: Elasticsearch, prefix: str) -> list[str]:
+def setup_indices(client: Elasticsearch, prefix: str, settings=None) -> list[str]:
     """Install templates and create aliased indices; safe to run any number of times.
 
-    Returns one human-readable line per action taken.
+    ``settings`` (Scrapy settings from config.crawl_settings) give INDEX_SHARDS and
+    INDEX_REPLICAS; without them the template files' values hold. Returns one
+    human-readable line per action taken.
     """
     report = []
+    sizing = {"shards": settings.getint("INDEX_SHARDS"), "replicas": settings.get("INDEX_REPLICAS")} if settings else {}
     for kind in TEMPLATES:
-        template = load_template(kind, prefix)
+        template = load_template(kind, prefix, **sizing)
         try:
             client.indices.put_index_template(name=template.name, **template.body)
             report.append(f"template {template.name}: installed")
@@ -102,15 +118,24 @@ def setup_indices(client: Elasticsearch, prefix: str) -> list[str]:
                     f"{template.concrete_index} and delete it before running setup"
                 )
             else:
-                client.indices.create(
+                # Several workers may set up at once: an index another one just created is fine.
+                created = client.options(ignore_status=400).indices.create(
                     index=template.concrete_index,
                     aliases={template.alias: {"is_write_index": True}},
                     wait_for_active_shards="1",
                 )
-                report.append(f"index {template.concrete_index} created behind alias {template.alias}")
+                if created.meta.status == 400 and _error_type(created.body) != "resource_already_exists_exception":
+                    raise ApiError(_error_type(created.body) or "create failed", created.meta, created.body)
+                report.append(f"index {template.concrete_index} created behind alias {template.alias}"
+                              if created.meta.status < 300 else f"index {template.concrete_index}: created by another process")
         except (ApiError, TransportError) as exc:
             raise ElasticError(f"setting up {template.alias}: {describe_error(exc)}") from exc
     return report
+
+
+def _error_type(body) -> str:
+    error = body.get("error") if isinstance(body, dict) else None
+    return error.get("type", "") if isinstance(error, dict) else ""
 
 
 def drop_indices(client: Elasticsearch, prefix: str) -> None:

@@ -120,7 +120,7 @@ class IndexPipeline:
         client = self.delivery.sender.client
         try:
             if not client.indices.exists_alias(name=self.alias):
-                for line in setup_indices(client, self.env.index_prefix):
+                for line in setup_indices(client, self.env.index_prefix, self.crawler.settings):
                     logger.info("%s", line)
         except ElasticError as exc:  # refused: batches will be spooled with the reason
             logger.warning("cannot set up %s now: %s", self.alias, exc)

@@ -194,3 +194,19 @@ def demo_search_index(demo_index):
     client = make_client(demo_index)
     yield client, demo_index.docs_alias, indexed_documents(client, demo_index.docs_alias)
     client.close()
+
+
+# ---------------------------------------------------------------------------- Redis (the shared frontier)
+
+@pytest.fixture
+def redis_server(tmp_path):
+    """A real redis-server on a free port for this test; FAILS (never skips) when it cannot start."""
+    from redisserver import RedisServer, RedisServerError
+
+    server = RedisServer(tmp_path / "redis")
+    try:
+        server.start()
+    except RedisServerError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    yield server
+    server.stop()

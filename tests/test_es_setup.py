@@ -65,3 +65,14 @@ def test_keyword_aggregations_on_entity_fields(es, es_env):
     assert [(b["key"], b["doc_count"]) for b in result["sellers"]["buckets"]] == [("Aukey", 2), ("Mpow", 1)]
     assert [b["key"] for b in result["governments"]["buckets"]] == ["深圳市商务局"]
     assert result["loss"]["value"] == 1.5e8
+
+
+def test_shards_and_replicas_come_from_the_settings(es, es_env):
+    import config
+
+    settings = config.crawl_settings(es_env, {"INDEX_SHARDS": "3", "INDEX_REPLICAS": "0"})
+    setup_indices(es, es_env.index_prefix, settings)
+    index = es.indices.get_settings(index=es_env.docs_alias)
+    values = next(iter(index.values()))["settings"]["index"]
+    assert (values["number_of_shards"], values["number_of_replicas"]) == ("3", "0")
+    assert "auto_expand_replicas" not in values or values["auto_expand_replicas"] == "false"
