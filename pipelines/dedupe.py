@@ -11,9 +11,10 @@ the original while distinct articles came within 12, so no bit distance
 separates them.
 Translations are different texts and stay different stories.
 
-Signatures live in SQLite under ``<data dir>/dedupe/``, shared by all
-sources and runs, so a copy found next week joins this week's story. Candidates
-come from LSH banding (``DEDUPE_BANDS`` bands of the signature: a pair at
+Signatures live in SQLite under ``<data dir>/dedupe/`` (:class:`StoryStore`), or
+with BANWAVE_REDIS_URL in Redis (:class:`RedisStoryStore`, shared by the workers of
+every machine), shared by all sources and runs, so a copy found next week joins
+this week's story. Candidates come from LSH banding (``DEDUPE_BANDS`` bands of the signature: a pair at
 Jaccard 0.61 shares a band with probability 0.99, at 0.21 with 0.06) and are
 confirmed on the whole signature. A story's id is the id of its first document;
 a document keeps its story when re-crawled. Texts under ``DEDUPE_MIN_TOKENS``
@@ -38,6 +39,7 @@ import threading
 from pathlib import Path
 
 import jieba
+import redis
 from itemadapter import ItemAdapter
 from scrapy.exceptions import NotConfigured
 
@@ -96,6 +98,21 @@ def _pack(values: tuple[int, ...]) -> bytes:
     return struct.pack(f">{len(values)}I", *values)
 
 
+def _unpack(blob: bytes) -> tuple[int, ...]:
+    return struct.unpack(f">{len(blob) // 4}I", blob)
+
+
+def nearest_story(signature: tuple[int, ...], candidates, threshold: float) -> str | None:
+    """Story of the most similar candidate ``(story_id, signature)`` at or above the threshold
+    (ties: smallest story id), whatever the candidates' order: every store decides alike."""
+    best: tuple[float, str] | None = None
+    for story_id, other in candidates:
+        score = similarity(signature, other)
+        if score >= threshold and (best is None or (-score, story_id) < (-best[0], best[1])):
+            best = (score, story_id)
+    return best[1] if best else None
+
+
 class StoryStore:
     """Signatures of all documents seen, and their story ids (SQLite, WAL, shared by processes)."""
 
@@ -126,23 +143,79 @@ class StoryStore:
             return story_id, story_id != doc_id
 
     def _nearest(self, signature: tuple[int, ...], keys: list[int]) -> str | None:
-        """Story of the most similar stored document at or above the threshold (ties: smallest id)."""
-        best: tuple[float, str] | None = None
-        seen: set[str] = set()
+        """Story of the nearest stored document sharing a band (``nearest_story``), or None."""
+        candidates: dict[str, tuple[str, tuple[int, ...]]] = {}
         for band, key in enumerate(keys):
-            rows = self._db.execute("SELECT d.doc_id, d.story_id, d.signature FROM bands b JOIN docs d "
-                                    "USING (doc_id) WHERE b.band = ? AND b.key = ?", (band, key)).fetchall()
-            for doc_id, story_id, blob in rows:
-                if doc_id in seen:
-                    continue
-                seen.add(doc_id)
-                score = similarity(signature, struct.unpack(f">{len(blob) // 4}I", blob))
-                if score >= self.threshold and (best is None or (-score, story_id) < (-best[0], best[1])):
-                    best = (score, story_id)
-        return best[1] if best else None
+            for doc_id, story_id, blob in self._db.execute(
+                    "SELECT d.doc_id, d.story_id, d.signature FROM bands b JOIN docs d USING (doc_id) "
+                    "WHERE b.band = ? AND b.key = ?", (band, key)):
+                candidates[doc_id] = (story_id, _unpack(blob))
+        return nearest_story(signature, candidates.values(), self.threshold)
 
     def close(self) -> None:
         self._db.close()
+
+
+class RedisStoryStore:
+    """:class:`StoryStore` in Redis, shared by the workers of every machine (BANWAVE_REDIS_URL).
+
+    Keys under the index prefix ``P``: ``P:dedupe:doc:<doc id>`` (hash: ``story``, ``sig`` the
+    packed signature) and ``P:dedupe:band:<band>:<key>`` (set of the doc ids with that band key).
+    ``assign`` is an optimistic transaction (WATCH the document's key and its band sets, read the
+    candidates, MULTI/EXEC the insert, again if a watched key changed): two workers assigning
+    near-duplicates at once share a band set, so one of them retries, finds the other's document
+    and joins its story, as the second of them would in SQLite's serialised transactions.
+    """
+
+    def __init__(self, server, prefix: str, threshold: float, bands: int):
+        self.server, self.prefix = server, prefix
+        self.threshold, self.bands = threshold, bands
+
+    @classmethod
+    def connect(cls, env: config.Env, threshold: float, bands: int) -> "RedisStoryStore":
+        from crawlers.frontier import connect
+
+        return cls(connect(env), env.index_prefix, threshold, bands)
+
+    def _doc_key(self, doc_id: str) -> str:
+        return f"{self.prefix}:dedupe:doc:{doc_id}"
+
+    def assign(self, doc_id: str, signature: tuple[int, ...]) -> tuple[str, bool]:
+        """Record the document; return its story id and whether it joined another document's story."""
+        doc_key = self._doc_key(doc_id)
+        band_sets = [f"{self.prefix}:dedupe:band:{band}:{key:x}"
+                     for band, key in enumerate(band_keys(signature, self.bands))]
+        with self.server.pipeline() as txn:
+            while True:
+                try:
+                    txn.watch(doc_key, *band_sets)
+                    known = txn.hget(doc_key, "story")
+                    if known is not None:  # re-crawled: same story as before, whatever its text became
+                        story_id = known.decode()
+                        break
+                    story_id = self._nearest(signature, band_sets) or doc_id
+                    txn.multi()
+                    txn.hset(doc_key, mapping={"story": story_id, "sig": _pack(signature)})
+                    for band_set in band_sets:
+                        txn.sadd(band_set, doc_id)
+                    txn.execute()
+                    break
+                except redis.WatchError:  # another worker added a document to one of our bands: decide again
+                    continue
+        return story_id, story_id != doc_id
+
+    def _nearest(self, signature: tuple[int, ...], band_sets: list[str]) -> str | None:
+        reads = self.server.pipeline(transaction=False)
+        for band_set in band_sets:
+            reads.smembers(band_set)
+        doc_ids = sorted(set().union(*reads.execute()))
+        for doc_id in doc_ids:
+            reads.hmget(self._doc_key(doc_id.decode()), "story", "sig")
+        candidates = [(story.decode(), _unpack(sig)) for story, sig in reads.execute()]
+        return nearest_story(signature, candidates, self.threshold)
+
+    def close(self) -> None:
+        self.server.close()
 
 
 def nlp_tokenizer(crawler) -> jieba.Tokenizer | None:
@@ -159,7 +232,7 @@ class DedupePipeline:
     ``tokenizer`` None: taken in ``open_spider`` from the crawler's NLP stage (``nlp_tokenizer``).
     """
 
-    def __init__(self, store: StoryStore, hasher: MinHasher, tokenizer: jieba.Tokenizer | None, min_tokens: int,
+    def __init__(self, store: StoryStore | RedisStoryStore, hasher: MinHasher, tokenizer: jieba.Tokenizer | None, min_tokens: int,
                  stats, crawler=None):
         self.store, self.hasher, self.tokenizer = store, hasher, tokenizer
         self.min_tokens = min_tokens
@@ -172,9 +245,12 @@ class DedupePipeline:
         config.check_settings(settings, "DEDUPE_")  # a bad value is an error (config.SettingError), never "off"
         if not settings.getbool("DEDUPE_ENABLED"):
             raise NotConfigured("DEDUPE_ENABLED is False")
-        data_dir = config.crawl_env(settings).data_dir
+        env = config.crawl_env(settings)
+        threshold = settings.getfloat("DEDUPE_THRESHOLD")
         permutations, bands = settings.getint("DEDUPE_PERMUTATIONS"), settings.getint("DEDUPE_BANDS")
-        store = StoryStore(data_dir / "dedupe" / "stories.sqlite", settings.getfloat("DEDUPE_THRESHOLD"), bands)
+        # With the shared frontier, every machine's workers assign stories in one Redis store.
+        store = (RedisStoryStore.connect(env, threshold, bands) if env.redis_url
+                 else StoryStore(env.data_dir / "dedupe" / "stories.sqlite", threshold, bands))
         return cls(store, MinHasher(permutations), None, settings.getint("DEDUPE_MIN_TOKENS"), crawler.stats, crawler)
 
     def open_spider(self) -> None:

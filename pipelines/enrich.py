@@ -20,8 +20,9 @@ documents are indexed with ``relevant: false`` for Kibana to filter; True drops 
 Thread context: a reply ("总结得好，这帖可以结了。") says little alone, so a post's
 ``relevance`` is the larger of its own score and its thread's, the own score of the thread's
 opening post (floor 1, title + text). Later pages of a thread may come in a later crawl run,
-so the openers' scores are kept in SQLite under ``<data dir>/nlp/threads.sqlite``,
-keyed by source and thread id.
+so the openers' scores are kept in SQLite under ``<data dir>/nlp/threads.sqlite``
+(:class:`ThreadStore`), or with BANWAVE_REDIS_URL in Redis (:class:`RedisThreadStore`,
+shared by the workers of every machine), keyed by source and thread id.
 """
 from __future__ import annotations
 
@@ -133,11 +134,59 @@ class ThreadStore:
         self._db.close()
 
 
+class RedisThreadStore:
+    """:class:`ThreadStore` in Redis, shared by the workers of every machine (BANWAVE_REDIS_URL).
+
+    Keys under ``<prefix>:src:<source>:`` (beside the seen store's): ``opener`` (hash thread id ->
+    post id of the post that opened it) and ``opener_relevance`` (hash thread id -> its score).
+    One Lua script records an opener, so the first floor-1 post seen opens the thread on any worker.
+    """
+
+    # KEYS: opener hash, relevance hash; ARGV: thread id, post id, relevance. Returns the thread's score.
+    _RECORD = """
+local opener = redis.call('HGET', KEYS[1], ARGV[1])
+if not opener then
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+  opener = ARGV[2]
+end
+if opener == ARGV[2] then redis.call('HSET', KEYS[2], ARGV[1], ARGV[3]) end
+return redis.call('HGET', KEYS[2], ARGV[1])
+"""
+
+    def __init__(self, server, prefix: str):
+        self.server, self.prefix = server, prefix
+        self._record = server.register_script(self._RECORD)
+
+    @classmethod
+    def connect(cls, env: config.Env) -> "RedisThreadStore":
+        from crawlers.frontier import connect
+
+        return cls(connect(env), env.index_prefix)
+
+    def _key(self, source: str, part: str) -> str:
+        return f"{self.prefix}:src:{source}:{part}"
+
+    def record_opener(self, source: str, thread_id: str, post_id: str, relevance: float) -> float:
+        """Record a floor-1 post's own score and return the thread's (the rule of :class:`ThreadStore`)."""
+        # repr: the shortest text that parses back to the same float
+        score = self._record(keys=[self._key(source, "opener"), self._key(source, "opener_relevance")],
+                             args=[thread_id, post_id, repr(float(relevance))])
+        return float(score)
+
+    def relevance(self, source: str, thread_id: str) -> float | None:
+        """The thread's score, or None when its opening post has not been seen."""
+        score = self.server.hget(self._key(source, "opener_relevance"), thread_id)
+        return float(score) if score is not None else None
+
+    def close(self) -> None:
+        self.server.close()
+
+
 class EnrichPipeline:
     """Tags each document item and adds the interface fields plus ``derived_fields``."""
 
     def __init__(self, tagger: Tagger, stats, relevance_threshold: float, drop_irrelevant: bool,
-                 threads: ThreadStore | None = None):
+                 threads: ThreadStore | RedisThreadStore | None = None):
         self.tagger = tagger
         self.stats = stats
         self.relevance_threshold = relevance_threshold
@@ -151,7 +200,10 @@ class EnrichPipeline:
             raise NotConfigured("NLP_ENABLED is off")
         threads = None
         if settings.getbool("NLP_THREAD_CONTEXT"):
-            threads = ThreadStore(config.crawl_env(settings).data_dir / "nlp" / "threads.sqlite")
+            env = config.crawl_env(settings)
+            # With the shared frontier, a reply fetched on any machine finds its thread's opener.
+            threads = (RedisThreadStore.connect(env) if env.redis_url
+                       else ThreadStore(env.data_dir / "nlp" / "threads.sqlite"))
         tagger = Tagger(keywords=settings.getint("NLP_KEYWORDS"), cache_dir=settings.get("NLP_CACHE_DIR"))
         return cls(tagger, crawler.stats, settings.getfloat("NLP_RELEVANCE_THRESHOLD"),
                    settings.getbool("NLP_DROP_IRRELEVANT"), threads)
