@@ -30,13 +30,15 @@ WORKER = ["--until-idle", "4", "-s", "FRONTIER_IDLE_CLOSE_SECONDS=2", "-s", "FRO
           "-s", "INDEX_BATCH_DOCS=4", "-s", "INDEX_FLUSH_SECONDS=0.2"]
 
 
-def start_workers(n: int, environ: dict, tmp_path) -> list[subprocess.Popen]:
+def start_workers(n: int, environ: dict, tmp_path, own_data_dirs: bool = False) -> list[subprocess.Popen]:
+    """``own_data_dirs``: each worker its own BANWAVE_DATA_DIR, as on separate machines (only Redis shared)."""
     procs = []
     for i in range(n):
         log = tmp_path / f"worker{i}.log"
+        worker_environ = {**environ, "BANWAVE_DATA_DIR": str(tmp_path / f"worker{i}-data")} if own_data_dirs else environ
         with open(log, "w") as stderr:
-            proc = subprocess.Popen([sys.executable, "-m", "cli.main", "worker", *WORKER], cwd=REPO, env=environ,
-                                    stdout=subprocess.PIPE, stderr=stderr, text=True)
+            proc = subprocess.Popen([sys.executable, "-m", "cli.main", "worker", *WORKER], cwd=REPO,
+                                    env=worker_environ, stdout=subprocess.PIPE, stderr=stderr, text=True)
         proc.log = log
         procs.append(proc)
     return procs
@@ -71,7 +73,10 @@ def seeded_crawl(es_url, redis_url: str, demo_sources, data_dir) -> tuple[dict, 
 
 @pytest.fixture(scope="module")
 def three_workers(es_url, demo_sources, demo_web, tmp_path_factory):
-    """The demo web crawled by three workers together: (documents, worker outputs, the web's visits)."""
+    """The demo web crawled by three workers together: (documents, worker outputs, the web's visits).
+
+    Each worker has its own data dir, as on three machines: stories (the demo web's cross-site copies)
+    and forum replies' thread relevance must come out as in one process through Redis alone."""
     from redisserver import RedisServer, RedisServerError
 
     tmp_path = tmp_path_factory.mktemp("three-workers")
@@ -83,7 +88,7 @@ def three_workers(es_url, demo_sources, demo_web, tmp_path_factory):
     environ, prefix = seeded_crawl(es_url, server.url, demo_sources, tmp_path / "data")
     try:
         demo_web.clear_log()
-        outputs = finish(start_workers(3, environ, tmp_path))
+        outputs = finish(start_workers(3, environ, tmp_path, own_data_dirs=True))
         visits = list(demo_web.visits)
         client = Elasticsearch(es_url, request_timeout=30)
         try:
