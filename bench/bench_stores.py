@@ -4,7 +4,8 @@ Synthetic documents (no jieba: token sets drawn from a vocabulary, one in ``--co
 near-duplicate of an earlier one) get MinHash signatures once; then each store assigns the same
 sequence. Printed per step of ``--sizes``: milliseconds per ``assign`` for SQLite (the reference,
 a file in a temp dir) and Redis (a redis-server started here on a free port, one client over
-loopback), and Redis memory per stored document (``used_memory`` growth / documents). Both stores
+loopback), and bytes per stored document: Redis ``used_memory`` growth, and beside it the SQLite
+files (database + WAL) on disk. Both stores
 must give the same story ids; the script says so or exits non-zero.
 
 Run:  .venv/bin/python bench/bench_stores.py [--sizes 1000,10000,30000]
@@ -57,7 +58,8 @@ def main() -> int:
             sqlite = StoryStore(Path(tmp) / "stories.sqlite", threshold, bands)
             shared = RedisStoryStore(server.client(), "bench", threshold, bands)
             base_memory = client.info("memory")["used_memory"]
-            print(f"{'documents':>10} {'SQLite ms/doc':>14} {'Redis ms/doc':>13} {'Redis bytes/doc':>16} joined")
+            print(f"{'documents':>10} {'SQLite ms/doc':>14} {'Redis ms/doc':>13} {'SQLite bytes/doc':>17} "
+                  f"{'Redis bytes/doc':>16} joined")
             done, joined = 0, 0
             for size in sizes:
                 batch = range(done, size)
@@ -72,7 +74,9 @@ def main() -> int:
                     return 1
                 joined += sum(j for _, j in got)
                 memory = (client.info("memory")["used_memory"] - base_memory) / size
-                print(f"{size:>10} {sqlite_ms:>14.2f} {redis_ms:>13.2f} {memory:>16.0f} {joined}", flush=True)
+                disk = sum(f.stat().st_size for f in Path(tmp).glob("stories.sqlite*")) / size
+                print(f"{size:>10} {sqlite_ms:>14.2f} {redis_ms:>13.2f} {disk:>17.0f} {memory:>16.0f} {joined}",
+                      flush=True)
                 done = size
             print("both stores gave the same story ids")
             sqlite.close(), shared.close(), client.close()
