@@ -509,3 +509,9 @@ def test_es_url() -> str:
 def process_environ(values: Mapping[str, str]) -> dict[str, str]:
     """This process's environment with ``values`` on top, for a subprocess a bench or test starts."""
     return {**os.environ, **values}
+
+
+def clean_environ(values: Mapping[str, str]) -> dict[str, str]:
+    """Only ``PATH`` of this process's environment, with ``values``: a subprocess that must not see
+    the developer's BANWAVE_* variables."""
+    return {"PATH": os.environ["PATH"], **values}

@@ -11,7 +11,7 @@ source's spider in its one Scrapy process, through the same pipelines as a
 single-process crawl (extract, clean, NLP, dedupe, index, spool). A source's
 crawl in the worker closes after FRONTIER_IDLE_CLOSE_SECONDS without work, and
 writes its run record then. The worker also gives back the requests of dead
-workers. SIGTERM closes the running crawls promptly (cli.crawl.Stopper) and puts
+workers. SIGTERM closes the running crawls promptly (cli.crawl_process.Stopper) and puts
 the requests they took back in the queue for the other workers.
 """
 from __future__ import annotations
@@ -24,7 +24,7 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.utils.reactor import install_reactor
 
 import config
-from cli.crawl import Stopper, _stop_reactor, summary
+from cli.crawl_process import Stopper, stop_reactor, summary
 from crawlers.frontier import WORKER_ID, Frontier, connect
 from crawlers.sources import SourcesError, load_sources
 
@@ -119,7 +119,7 @@ class Supervisor:
         elif self.until_idle is not None and time.monotonic() - self._idle_since >= self.until_idle:
             logger.info("worker %s: no work for %.0fs, exiting", WORKER_ID, self.until_idle)
             self._loop.stop()
-            _stop_reactor(None)
+            stop_reactor(None)
 
     def _start(self, source) -> None:
         crawler = self.process.create_crawler(source.kind)
@@ -146,7 +146,7 @@ class Supervisor:
     def _finish_when_closed(self) -> None:
         if not self.running:
             self._loop.stop()
-            _stop_reactor(None)
+            stop_reactor(None)
 
     def _failed(self, failure) -> None:
         logger.error("worker %s: frontier poll failed: %s", WORKER_ID, failure.getErrorMessage())
@@ -156,4 +156,4 @@ class Supervisor:
             self.stopper._stop_crawler(crawler)
         from twisted.internet import reactor
 
-        reactor.callLater(self.lease, _stop_reactor, None)
+        reactor.callLater(self.lease, stop_reactor, None)

@@ -130,11 +130,9 @@ def demo_url(web, text: str) -> str:
 
 def crawl_environ(es_url: str, prefix: str, data_dir, sources) -> dict:
     """Environment for a `banwave` subprocess (no .env file, INFO logs)."""
-    import os
-
-    return {**os.environ, "BANWAVE_ES_URL": es_url, "BANWAVE_INDEX_PREFIX": prefix,
-            "BANWAVE_DATA_DIR": str(data_dir), "BANWAVE_SOURCES": str(sources),
-            "BANWAVE_LOG_LEVEL": "INFO", "BANWAVE_ENV_FILE": ""}
+    return config.process_environ({"BANWAVE_ES_URL": es_url, "BANWAVE_INDEX_PREFIX": prefix,
+                                   "BANWAVE_DATA_DIR": str(data_dir), "BANWAVE_SOURCES": str(sources),
+                                   "BANWAVE_LOG_LEVEL": "INFO", "BANWAVE_ENV_FILE": ""})
 
 
 def banwave(args: list[str], environ: dict, timeout: float = 240, check: bool = True) -> _subprocess.CompletedProcess:

@@ -10,7 +10,6 @@ records every request, which is how "never fetched" is checked.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -19,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+import config
 import demo
 from demo.web import DemoWeb
 
@@ -67,8 +67,8 @@ class Crawl:
         self.out = data_dir / f"docs-{run}.jsonl"
         self.stats_file = data_dir / f"stats-{run}.json"
         self.log = data_dir / f"crawl-{run}.log"
-        env = {**os.environ, "BANWAVE_DATA_DIR": str(data_dir), "BANWAVE_SOURCES": str(sources_file),
-               "BANWAVE_ES_URL": "", "BANWAVE_LOG_LEVEL": "INFO", "BANWAVE_ENV_FILE": ""}
+        env = config.process_environ({"BANWAVE_DATA_DIR": str(data_dir), "BANWAVE_SOURCES": str(sources_file),
+                                      "BANWAVE_ES_URL": "", "BANWAVE_LOG_LEVEL": "INFO", "BANWAVE_ENV_FILE": ""})
         settings = {"LOG_FILE": str(self.log), **(overrides or {})}
         web.clear_log()
         self.out.touch()
@@ -255,7 +255,7 @@ def test_interrupted_crawl_resumes_to_the_same_items(web, tmp_path, sig):
 # ---------------------------------------------------------------------------- the scrapy command line
 
 def scrapy_cli(*args: str, data_dir: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "BANWAVE_DATA_DIR": str(data_dir), "BANWAVE_ES_URL": "", "BANWAVE_ENV_FILE": ""}
+    env = config.process_environ({"BANWAVE_DATA_DIR": str(data_dir), "BANWAVE_ES_URL": "", "BANWAVE_ENV_FILE": ""})
     return subprocess.run([str(Path(sys.executable).parent / "scrapy"), *args], cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=90)
 

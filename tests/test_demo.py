@@ -6,13 +6,13 @@ queries of the test's own, and against the demo web's gold documents.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
 
 import pytest
+import config
 import demo
 
 REPO = Path(__file__).resolve().parent.parent
@@ -36,8 +36,8 @@ def count(es, alias: str, **terms) -> int:
 
 
 def test_demo_crawls_the_demo_web_and_its_summary_matches_the_index(tmp_path, es_env, es):
-    env = {**os.environ, "BANWAVE_ES_URL": es_env.es_url, "BANWAVE_INDEX_PREFIX": es_env.index_prefix,
-           "BANWAVE_DATA_DIR": str(es_env.data_dir), "BANWAVE_ENV_FILE": "", "COLUMNS": "200"}
+    env = config.process_environ({"BANWAVE_ES_URL": es_env.es_url, "BANWAVE_INDEX_PREFIX": es_env.index_prefix,
+                                  "BANWAVE_DATA_DIR": str(es_env.data_dir), "BANWAVE_ENV_FILE": "", "COLUMNS": "200"})
     result, summary = demo(tmp_path, 8781, env)
     alias = es_env.docs_alias
     es.indices.refresh(index=alias)
@@ -83,7 +83,7 @@ def test_demo_crawls_the_demo_web_and_its_summary_matches_the_index(tmp_path, es
 
 def test_without_an_elasticsearch_the_demo_starts_the_dev_server_and_leaves_it_running(tmp_path, es_url):
     # es_url: the shared dev server is up, so jars are cached and the start is quick.
-    es_env = {**os.environ, "BANWAVE_DEV_ES_HOME": str(tmp_path / "dev-es"), "BANWAVE_DEV_ES_PORT": "9260"}
+    es_env = config.process_environ({"BANWAVE_DEV_ES_HOME": str(tmp_path / "dev-es"), "BANWAVE_DEV_ES_PORT": "9260"})
     env = {**es_env, "BANWAVE_ES_URL": "", "BANWAVE_DATA_DIR": str(tmp_path / "data"), "BANWAVE_ENV_FILE": "",
            "BANWAVE_INDEX_PREFIX": "demo-test"}
     try:

@@ -7,7 +7,6 @@ finalizer; the shared dev server is never stopped.
 """
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
@@ -18,6 +17,7 @@ from datetime import datetime, timedelta
 import pytest
 from elasticsearch import Elasticsearch
 
+import config
 from conftest import REPO, banwave, crawl_environ, delete_prefix, index_docs
 
 pytestmark = pytest.mark.es
@@ -46,7 +46,7 @@ class OwnElasticsearch:
     """A dev Elasticsearch of this test only (es.sh with its own home directory)."""
 
     def __init__(self, home, nodes: int, port: int):
-        self.env = {**os.environ, "BANWAVE_DEV_ES_HOME": str(home)}
+        self.env = config.process_environ({"BANWAVE_DEV_ES_HOME": str(home)})
         self.nodes, self.port = nodes, port
         self.url = f"http://127.0.0.1:{port}"
 

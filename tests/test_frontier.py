@@ -125,3 +125,20 @@ def test_redis_url_switches_the_scheduler_and_nothing_else_changes_without_it(tm
         config.crawl_settings(shared, {"FRONTIER_LEASE_SECONDS": "0"})
     with pytest.raises(config.SettingError, match="INDEX_REPLICAS=two"):
         config.crawl_settings(plain, {"INDEX_REPLICAS": "two"})
+
+
+def test_the_scheduler_seeds_a_run_for_the_workers_once_and_survives_redis_down(redis_server, tmp_path):
+    from scheduler import CrawlRunner
+
+    def runner(url: str) -> CrawlRunner:
+        env = config.load({"BANWAVE_DATA_DIR": str(tmp_path), "BANWAVE_INDEX_PREFIX": "t", "BANWAVE_REDIS_URL": url},
+                          env_file=tmp_path / "none")
+        return CrawlRunner.from_settings(config.crawl_settings(env))
+
+    shared = runner(redis_server.url)
+    assert shared.run("forum") == 0, "seeded: no crawl subprocess is started"
+    assert frontier(redis_server, "w").next_seed("forum", 30) is not None
+    assert shared.run("forum") is None, "its run still has work: not seeded again"
+    down = runner("redis://127.0.0.1:1/0")  # nothing listens on port 1
+    assert down.run("forum") is None
+    assert (shared.outcomes["seeded"], shared.outcomes["still running"], down.outcomes["not seeded"]) == (1, 1, 1)

@@ -2,13 +2,13 @@
 (exit 2), never a traceback and never a stage silently turned off."""
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+import config
 from conftest import REPO
 
 pytestmark = pytest.mark.slow
@@ -27,8 +27,8 @@ def run(tmp_path: Path, *args: str, command: str = "cli.main", **environ: str) -
     sources = tmp_path / "sources.yaml"
     if not sources.exists():
         sources.write_text(SOURCE, "utf-8")
-    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "BANWAVE_DATA_DIR": str(tmp_path / "data"),
-           "BANWAVE_SOURCES": str(sources), **environ}
+    env = config.clean_environ({"HOME": str(tmp_path), "BANWAVE_DATA_DIR": str(tmp_path / "data"),
+                                "BANWAVE_SOURCES": str(sources), **environ})
     return subprocess.run([sys.executable, "-m", command, *args], env=env, cwd=tmp_path, capture_output=True,
                           text=True, timeout=120)
 
@@ -58,8 +58,8 @@ def test_a_bad_setting_stops_the_crawl_before_it_starts(tmp_path, setting, messa
 
 
 def test_scrapy_crawl_refuses_a_bad_setting_too(tmp_path):
-    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "BANWAVE_DATA_DIR": str(tmp_path / "data"),
-           "BANWAVE_SOURCES": str(tmp_path / "sources.yaml")}
+    env = config.clean_environ({"HOME": str(tmp_path), "BANWAVE_DATA_DIR": str(tmp_path / "data"),
+                                "BANWAVE_SOURCES": str(tmp_path / "sources.yaml")})
     (tmp_path / "sources.yaml").write_text(SOURCE, "utf-8")
     result = subprocess.run([sys.executable, "-m", "scrapy", "crawl", "news", "-a", "source=alpha",
                              "-s", "INDEX_BATCH_DOCS=0"], env=env, cwd=REPO, capture_output=True, text=True,

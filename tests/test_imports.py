@@ -73,3 +73,12 @@ def test_no_import_cycle_between_project_modules():
     graph = {name: imported(name, path, modules) for name, path in modules.items()}
     assert "config" in graph["cli.main"] and "pipelines.extract.page" in graph["pipelines.extract.middleware"]
     assert find_cycle(graph) is None, " -> ".join(find_cycle(graph))
+
+
+def test_only_config_reads_the_environment():
+    readers = sorted(str(path.relative_to(ROOT)) for folder in (*PACKAGES, "bench", "tests")
+                     for path in (ROOT / folder).rglob("*.py")
+                     if path != Path(__file__).resolve() and any(call in path.read_text(encoding="utf-8") for call in ("os.environ", "os.getenv")))
+    readers += [f"{name}.py" for name in TOP_MODULES if name != "config"
+                and "os.environ" in (ROOT / f"{name}.py").read_text(encoding="utf-8")]
+    assert readers == [], readers

@@ -18,7 +18,6 @@ from cli.main import main
 from cli.report import print_report
 from cli.report_data import format_cny, gather, loss_figures
 from cli.report_html import FORUM_COLOUR, NEWS_COLOUR, STYLE, render
-from cli.search_quality import url_key
 from conftest import REPO
 from searchdata import index_documents
 from waves.records import save

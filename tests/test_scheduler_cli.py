@@ -45,8 +45,8 @@ sources:
 
 
 def environ(tmp_path: Path, sources: Path, **extra: str) -> dict[str, str]:
-    return {**os.environ, "BANWAVE_DATA_DIR": str(tmp_path / "data"), "BANWAVE_SOURCES": str(sources),
-            "BANWAVE_ENV_FILE": "", "BANWAVE_ES_URL": "", "BANWAVE_LOG_LEVEL": "INFO", **extra}
+    return config.process_environ({"BANWAVE_DATA_DIR": str(tmp_path / "data"), "BANWAVE_SOURCES": str(sources),
+                                   "BANWAVE_ENV_FILE": "", "BANWAVE_ES_URL": "", "BANWAVE_LOG_LEVEL": "INFO", **extra})
 
 
 def banwave(*args: str, env: dict, **kwargs) -> subprocess.CompletedProcess:

@@ -3,11 +3,11 @@ from the forum's first reports and nothing in the quiet months before and after.
 from __future__ import annotations
 
 import json
-import os
 from datetime import date
 
 import pytest
 
+import config
 from conftest import banwave
 from pipelines.elastic import make_client
 from wavedata import waves_config
@@ -37,7 +37,7 @@ def test_banwave_waves_backtest_prints_when_each_wave_was_raised(demo_index):
     environ = {f"BANWAVE_{k}": v for k, v in (("ES_URL", demo_index.es_url), ("INDEX_PREFIX", demo_index.index_prefix),
                                               ("DATA_DIR", str(demo_index.data_dir)))}
     proc = banwave(["waves", "backtest", "--since", "2021-01-01", "--until", "2022-02-28", "--json"],
-                   {**os.environ, **environ, "BANWAVE_ENV_FILE": ""})
+                   config.process_environ({**environ, "BANWAVE_ENV_FILE": ""}))
     rows = [json.loads(line) for line in proc.stdout.splitlines()]
     overall = [r for r in rows if r["scope_kind"] == "overall"]
     assert overall[0]["onset"] == "2021-04-20" and overall[0]["delay_days"] == 0
