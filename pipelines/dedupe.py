@@ -232,8 +232,8 @@ class DedupePipeline:
     ``tokenizer`` None: taken in ``open_spider`` from the crawler's NLP stage (``nlp_tokenizer``).
     """
 
-    def __init__(self, store: StoryStore | RedisStoryStore, hasher: MinHasher, tokenizer: jieba.Tokenizer | None, min_tokens: int,
-                 stats, crawler=None):
+    def __init__(self, store: StoryStore | RedisStoryStore, hasher: MinHasher, tokenizer: jieba.Tokenizer | None,
+                 min_tokens: int, stats, crawler=None):
         self.store, self.hasher, self.tokenizer = store, hasher, tokenizer
         self.min_tokens = min_tokens
         self.stats = stats
