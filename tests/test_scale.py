@@ -123,8 +123,10 @@ def test_three_workers_index_every_document_once_and_stay_polite_together(three_
         arrivals = sorted((arrived, answered) for name, _, arrived, answered in visits if name == site)
         assert len(arrivals) > 10
         gaps = [b[0] - a[0] for a, b in zip(arrivals, arrivals[1:])]
-        # 50 ms of slack: the slot is taken before the connection is made, the log is written on arrival
-        assert min(gaps) >= DELAY - 0.05, f"{site}: two requests {min(gaps):.3f}s apart (delay {DELAY}s)"
+        # 100 ms of slack: the slot is taken before the connection is made and the log is written on
+        # arrival, both by processes a loaded machine may hold back; three workers without the shared
+        # slots would send requests at once (gaps near 0)
+        assert min(gaps) >= DELAY - 0.1, f"{site}: two requests {min(gaps):.3f}s apart (delay {DELAY}s)"
         # a request the client gave up on (timeout) holds its slot no longer than the timeout
         assert overlap([(a, min(b, a + TIMEOUT)) for a, b in arrivals]) <= PER_SITE, f"{site}: too many at once"
 
