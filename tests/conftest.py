@@ -208,3 +208,29 @@ def redis_server(tmp_path):
         pytest.fail(str(exc), pytrace=False)
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="module")
+def tagger():
+    """The tagger as shipped (one per test module: building one loads jieba's dictionary)."""
+    from nlp import Tagger
+
+    return Tagger()
+
+
+@pytest.fixture(scope="module")
+def rules_only():
+    """The tagger with the alias table emptied: what its patterns find by themselves."""
+    from nlp import Tagger
+
+    return Tagger(alias_table=None)
+
+
+def load_script(path: _Path):
+    """A script that is not a package module (a bench, a build script) loaded as a module."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

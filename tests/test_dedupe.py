@@ -10,7 +10,6 @@ from scrapy.exceptions import NotConfigured
 from scrapy.utils.test import get_crawler
 
 import settings as project
-from nlp import Tagger
 from pipelines.enrich import EnrichPipeline
 from pipelines.dedupe import DedupePipeline, MinHasher, StoryStore, similarity, tokens
 
@@ -29,11 +28,6 @@ BY_URL = {g["url"]: g for g in GOLD}
 class Stats(Counter):
     def inc_value(self, key, count=1):
         self[key] += count
-
-
-@pytest.fixture(scope="module")
-def tagger():
-    return Tagger()
 
 
 @pytest.fixture(scope="module")

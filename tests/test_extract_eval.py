@@ -3,11 +3,12 @@
 Scores come from bench/bench_extract.py (same code as the reported figures):
 body-text token F1 of every gold document in demo/sites/gold.jsonl.
 """
-import importlib.util
 import statistics
 from pathlib import Path
 
 import pytest
+
+from conftest import load_script
 
 BENCH = Path(__file__).resolve().parent.parent / "bench" / "bench_extract.py"
 F1_FLOOR = 0.95          # the issue's bar, for articles and for forum posts
@@ -17,10 +18,7 @@ METADATA_FLOOR = 0.95    # share of gold documents with the right date / author
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("bench_extract", BENCH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(BENCH)
 
 
 @pytest.fixture(scope="module")

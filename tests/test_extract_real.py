@@ -7,10 +7,11 @@ pages, and stay above a floor set just under the figure reached when this
 gate was written. The evaldata directory is required: without it the gate
 FAILS, it never skips.
 """
-import importlib.util
 from pathlib import Path
 
 import pytest
+
+from conftest import load_script
 
 BENCH = Path(__file__).resolve().parent.parent / "bench" / "bench_extract.py"
 # Floors: a little under the figures of docs/extraction.md (pipeline F1 per set).
@@ -30,10 +31,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("bench_extract", BENCH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(BENCH)
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ parse, Lens layers reference their data view, dashboard panels reference their o
 """
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 from itertools import combinations
@@ -15,6 +14,7 @@ from itertools import combinations
 import pytest
 
 from config import REPO_ROOT
+from conftest import load_script
 from pipelines.elastic import setup_indices
 
 KIBANA_DIR = REPO_ROOT / "deploy" / "kibana"
@@ -49,9 +49,7 @@ def view_title(obj: dict, ref_name: str) -> str:
 
 
 def test_ndjson_is_the_build_script_output():
-    spec = importlib.util.spec_from_file_location("kibana_build", KIBANA_DIR / "build.py")
-    build = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(build)
+    build = load_script(KIBANA_DIR / "build.py")
     assert NDJSON.read_text("utf-8") == build.render(), "run: .venv/bin/python deploy/kibana/build.py"
 
 

@@ -6,11 +6,6 @@ from nlp.entities import EntityRecognizer
 from nlp.resources import load_yaml
 
 
-@pytest.fixture(scope="module")
-def tagger():
-    return Tagger()
-
-
 def names(tagger, text, types=("seller", "association", "government")):
     return [(e["type"], e["text"], e["name"]) for e in tagger.tag(text)["entities"] if e["type"] in types]
 

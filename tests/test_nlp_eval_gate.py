@@ -13,13 +13,12 @@ figures of one bench run (docs/nlp.md "Gold sets, scores and speed"; bench/bench
   since; see its README): the issue's requirements, or, for a batch whose blind score fell short of
   them, floors just under that score (BLIND_FLOORS), one test per file.
 """
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
 
-from nlp import Tagger
+import config
 from nlp.evaluation import (DISCOVERED_TYPES, FIGURE_KINDS, SCORED_ENTITY_TYPES, evaluate, evaluate_plain,
                             load_gold)
 from nlp.resources import load_aliases
@@ -46,23 +45,6 @@ REQUIRED_DISCOVERY_F1 = 0.90  # sellers, associations, governments with the alia
 BLIND_FLOORS = {"blind2.jsonl": {"precision": REQUIRED_PRECISION, "recall": REQUIRED_RECALL, "discovery_f1": 0.88}}
 
 
-def _bench():
-    spec = importlib.util.spec_from_file_location("bench_nlp", REPO / "bench" / "bench_nlp.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-@pytest.fixture(scope="module")
-def tagger():
-    return Tagger()
-
-
-@pytest.fixture(scope="module")
-def rules_only():
-    return Tagger(alias_table=None)
-
-
 @pytest.fixture(scope="module")
 def gold():
     return load_gold(DATA / "gold.jsonl")
@@ -75,7 +57,7 @@ def unseen():
 
 @pytest.fixture(scope="module")
 def dev():
-    path = _bench().evaldata_dir() / "nlp_dev.jsonl"
+    path = config.evaldata_dir() / "nlp_dev.jsonl"
     if not path.is_file():
         pytest.fail(f"evaldata not found at {path}: set BANWAVE_EVALDATA or put shared/evaldata beside the checkout",
                     pytrace=False)

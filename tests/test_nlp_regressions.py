@@ -4,19 +4,8 @@ figure measures, and the data files' validation."""
 import pytest
 import yaml
 
-from nlp import Tagger
 from nlp.resources import DataError, load_yaml, validate
 from nlp.script import Simplifier
-
-
-@pytest.fixture(scope="module")
-def tagger():
-    return Tagger()
-
-
-@pytest.fixture(scope="module")
-def rules_only():
-    return Tagger(alias_table=None)
 
 
 def names(result, *types):

@@ -2,18 +2,13 @@
 import jieba
 import pytest
 
-from nlp import Tagger, tag_record
+from nlp import tag_record
 from nlp.evaluation import load_gold
 from nlp.resources import load_aliases
 
 ENTITY_KEYS = {"type", "text", "start", "end", "name"}
 FIGURE_KEYS = {"kind", "text", "start", "end", "value", "currency", "qualifier", "value_cny", "counted",
                "value_max", "value_cny_max", "role", "scope", "subject"}
-
-
-@pytest.fixture(scope="module")
-def tagger():
-    return Tagger()
 
 
 def names(result, etype=None):
