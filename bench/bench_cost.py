@@ -2,8 +2,8 @@
 
 For each corpus size N of ``--sizes`` (default 0 and 10,000; add 100000 for the big one):
 
-1. a fresh index prefix gets N synthetic documents through the bulk API (Chinese and English
-   sentences of our own, a few hundred characters, deterministic ids, one in
+1. a fresh index prefix gets N synthetic documents through the bulk API (Chinese sentences of
+   dictionary words and English sentences of our own, a few hundred characters, deterministic ids, one in
    ``--copy-every`` a near-duplicate of an earlier one), and a fresh data dir's dedupe store
    (``StoryStore``) gets the same N documents' MinHash signatures through ``assign``, so the
    crawl's LSH lookups face N stored documents;
@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import itertools
 import json
 import logging
 import os
@@ -56,39 +57,41 @@ from pipelines.elastic import drop_indices, setup_indices  # noqa: E402
 STAGES = [("dedupe", "dedupe"), ("enrich", "NLP"), ("index", "index")]  # printed name, bench_demo stage
 CHECKED = 200  # documents whose signature is also computed the pipeline's way
 
-# Sentence parts, our own words; combined they give tens of thousands of distinct sentences.
+# English sentences of our own words (one in about three documents carries one); Chinese sentences
+# are words drawn from jieba's dictionary by frequency, so common words recur across documents as in
+# real text while two documents share few tokens (on the demo web, different articles on one subject
+# share at most 0.19 of their tokens: pipelines/dedupe.py). Fixed Chinese templates were tried first:
+# every document then shared the templates' tokens, LSH matched nearly every pair, and the pre-fill
+# of 10,000 documents had not finished after 5 minutes.
 SELLERS = ["傲基", "泽宝", "帕拓逊", "有棵树", "通拓", "赛维", "华鼎", "环球易购", "棒谷", "价之链"]
-PLATFORMS = ["亚马逊", "Amazon", "沃尔玛", "eBay", "速卖通", "Shopee", "Temu", "TikTok Shop"]
-PLACES = ["深圳", "广州", "义乌", "杭州", "厦门", "东莞", "福州", "宁波", "苏州", "中山"]
-ZH = [
-    "{place}一家做{goods}的卖家说，{platform}上周关了他们{n}个店铺，账户里约{m}万元被冻结。",
-    "据{place}跨境电商协会统计，本轮被封的{goods}卖家已超过{n}家，涉及资金约{m}亿元。",
-    "{seller}在公告中表示，受{platform}政策调整影响，第{q}季度营收预计下降{p}%。",
-    "多位{goods}卖家反映，{platform}以操纵评论为由暂停了账户，申诉{n}天仍无回复。",
-    "{place}的物流商称，{platform}封号潮后海外仓积压了约{n}万件{goods}。",
-    "行业人士估计，{platform}此次整顿将让{place}约{p}%的中小卖家转向其他平台。",
-    "{seller}回应称公司已申诉{n}个站点，冻结金额约{m}千万元，经营总体稳定。",
-]
+PLACES = ["Shenzhen", "Guangzhou", "Yiwu", "Hangzhou", "Xiamen", "Dongguan", "Ningbo", "Suzhou"]
+PLATFORMS = ["Amazon", "Walmart", "eBay", "AliExpress", "Shopee", "Temu"]
+GOODS = ["headphone", "power bank", "home goods", "pet supply", "outdoor lighting", "apparel", "kitchen", "cable"]
 EN = [
     "A {goods} seller from {place} said {platform} closed {n} of its stores and froze about {m} million yuan.",
     "Analysts expect the {platform} crackdown to push {p} percent of small sellers in {place} to other sites.",
-    "{seller} told investors that {n} of its storefronts on {platform} were suspended in quarter {q}.",
     "Logistics firms in {place} report about {n} thousand units of {goods} stuck in overseas warehouses.",
     "Sellers of {goods} say appeals to {platform} over review abuse went unanswered for {n} days.",
 ]
-GOODS_ZH = ["蓝牙耳机", "充电宝", "家居用品", "宠物用品", "户外灯具", "服装", "厨房小电", "数据线"]
-GOODS_EN = ["headphone", "power bank", "home goods", "pet supply", "outdoor lighting", "apparel", "kitchen", "cable"]
 
 
-def sentence_pool(size: int, seed: int = 11) -> list[str]:
+def sentence_pool(size: int, tokenizer, seed: int = 11) -> list[str]:
+    """``size`` distinct sentences: Chinese ones (15-30 dictionary words, a seller name now and then)
+    and, one in eight, an English one."""
     rng = random.Random(seed)
+    words = sorted(w for w, f in tokenizer.FREQ.items() if f > 0)
+    cumulative = list(itertools.accumulate(tokenizer.FREQ[w] for w in words))
     pool: set[str] = set()
     while len(pool) < size:
-        english = rng.random() < 0.35
-        template = rng.choice(EN if english else ZH)
-        pool.add(template.format(goods=rng.choice(GOODS_EN if english else GOODS_ZH), place=rng.choice(PLACES),
-                                 platform=rng.choice(PLATFORMS), seller=rng.choice(SELLERS), n=rng.randrange(2, 3000),
-                                 m=rng.randrange(1, 900), p=rng.randrange(2, 60), q=rng.randrange(1, 5)))
+        if rng.random() < 0.125:
+            pool.add(rng.choice(EN).format(goods=rng.choice(GOODS), place=rng.choice(PLACES),
+                                           platform=rng.choice(PLATFORMS), n=rng.randrange(2, 3000),
+                                           m=rng.randrange(1, 900), p=rng.randrange(2, 60)))
+            continue
+        picked = rng.choices(words, cum_weights=cumulative, k=rng.randint(15, 30))
+        if rng.random() < 0.3:
+            picked.insert(rng.randrange(len(picked)), rng.choice(SELLERS))
+        pool.add("".join(picked) + rng.choice("。，；！？"))
     return sorted(pool)
 
 
@@ -132,24 +135,25 @@ def es_document(n: int, text: str, story_id: str) -> dict:
         "title": text[:24], "text": text, "lang": "zh" if chinese else "en", "published": published,
         "crawled_at": published, "timeline_at": published, "published_estimated": False,
         "content_hash": hashlib.sha256(text.encode()).hexdigest(), "story_id": story_id, "relevant": True,
-        "platforms": [p for p in ("Amazon",) if "亚马逊" in text or "Amazon" in text],
+        "platforms": [p for p in PLATFORMS if p in text],
         "sellers": [s for s in SELLERS if s in text], "entity_names": [s for s in SELLERS if s in text],
         "keywords": ["封号", "卖家"],
     }
 
 
-def prefill(es: Elasticsearch, prefix: str, data_dir: Path, count: int, copy_every: int) -> float:
-    """N synthetic documents into the prefix's docs alias and the data dir's dedupe store; seconds taken."""
+def prefill(es: Elasticsearch, prefix: str, data_dir: Path, count: int, copy_every: int) -> tuple[float, int]:
+    """N synthetic documents into the prefix's docs alias and the data dir's dedupe store:
+    (seconds taken, documents that joined an earlier document's story)."""
     began = time.perf_counter()
     setup_indices(es, prefix)
     if count == 0:
-        return 0.0
+        return 0.0, 0
     from nlp import Tagger
     from pipelines.dedupe import DedupePipeline
 
-    pool = sentence_pool(max(2000, count // 2))
-    docs = corpus(count, pool, copy_every)
     tokenizer, hasher = Tagger().tokenizer, MinHasher(project.DEDUPE_PERMUTATIONS)
+    pool = sentence_pool(max(2000, count), tokenizer)
+    docs = corpus(count, pool, copy_every)
     signer = Signer(pool, tokenizer, hasher)
     texts = ["".join(pool[s] if not pool[s].isascii() else pool[s] + " " for s in picked).strip() for picked in docs]
     direct = DedupePipeline(None, hasher, tokenizer, project.DEDUPE_MIN_TOKENS, None)
@@ -157,8 +161,9 @@ def prefill(es: Elasticsearch, prefix: str, data_dir: Path, count: int, copy_eve
         if direct.signature(texts[n]) != signer.signature(docs[n]):
             sys.exit(f"bench_cost: synthetic document {n}: the fast signature differs from DedupePipeline's")
     store = StoryStore(data_dir / "dedupe" / "stories.sqlite", project.DEDUPE_THRESHOLD, project.DEDUPE_BANDS)
-    stories = [store.assign(doc_id(n), signer.signature(docs[n]))[0] for n in range(count)]
+    assigned = [store.assign(doc_id(n), signer.signature(docs[n])) for n in range(count)]
     store.close()
+    stories = [story for story, _ in assigned]
     alias = f"{prefix}-docs"
     actions = ({"_index": alias, "_id": doc_id(n), "_source": es_document(n, texts[n], stories[n])}
                for n in range(count))
@@ -169,7 +174,7 @@ def prefill(es: Elasticsearch, prefix: str, data_dir: Path, count: int, copy_eve
     stored = es.count(index=alias)["count"]
     if stored != count:
         sys.exit(f"bench_cost: {stored} documents in {alias} after the pre-fill, expected {count}")
-    return time.perf_counter() - began
+    return time.perf_counter() - began, sum(joined for _, joined in assigned)
 
 
 def crawl_child(es_url: str, port: int, data_dir: str, prefix: str, prefilled: int) -> int:
@@ -189,8 +194,9 @@ def measure(args, es: Elasticsearch, size: int, tmp: Path) -> dict:
     data_dir = tmp / f"data-{size}"
     try:
         print(f"corpus {size}: pre-filling ...", flush=True)
-        fill = prefill(es, prefix, data_dir, size, args.copy_every)
-        print(f"corpus {size}: pre-filled in {fill:.0f}s, crawling the demo web ...", flush=True)
+        fill, joined = prefill(es, prefix, data_dir, size, args.copy_every)
+        print(f"corpus {size}: pre-filled in {fill:.0f}s ({joined} near-duplicates joined an earlier story), "
+              "crawling the demo web ...", flush=True)
         proc = subprocess.run([sys.executable, __file__, "--child", args.es_url, str(args.port), str(data_dir),
                                prefix, str(size)], cwd=ROOT, capture_output=True, text=True)
         if proc.returncode != 0:
