@@ -434,7 +434,7 @@ def child_environ(env: Env) -> dict[str, str]:
     """The environment of a subprocess that must see exactly ``env`` (a crawl started by the
     scheduler or the demo): this process's environment with every one of ``env``'s variables on
     top, so a ``.env`` file can no longer change them."""
-    return {**os.environ, **env.as_environ()}
+    return process_environ(env.as_environ())
 
 
 def parse_overrides(pairs: Iterable[str]) -> dict[str, str]:
