@@ -26,3 +26,79 @@ def test_scripts_and_styles_are_dropped_at_parse_but_json_ld_stays():
     assert [s.get("type") for s in tree.iter("script")] == ["application/ld+json"]
     assert not list(tree.iter("style"))
     assert "color: red" not in element_text(tree)
+
+
+def _stream_page(summaries_in_article: bool) -> str:
+    """An article followed by a "more stories" stream of cards: headline link, summary."""
+    cards = "".join(
+        f'<li class="card-{n}"><img src="/i{n}.jpg"><h3><a href="/story/{n}.html">Story {n}: {head}</a></h3>'
+        f"<p>{summary}</p></li>"
+        for n, (head, summary) in enumerate([
+            ("Port fees rise", "Shipping agents in Ningbo expect container fees to climb again before the holiday rush."),
+            ("Courier merger", "Two regional courier firms agreed to merge their parcel networks across three provinces."),
+            ("Payment rules", "A new rule on cross-border payments asks sellers to verify the owners of their accounts."),
+            ("Warehouse fire", "A warehouse fire near Dongguan destroyed stock that belonged to about forty small sellers."),
+        ], start=1))
+    body = ("<p>Sellers in Shenzhen say the platform suspended their storefronts in a single week of May 2021.</p>"
+            "<p>Their association counted more than three hundred closed accounts among its own members.</p>"
+            "<p>Several of them had sold on the platform for ten years without a warning of any kind.</p>")
+    article = f'<div class="story"><h1>Stores closed</h1>{body}</div>'
+    stream = f'<div class="more"><ul>{cards}</ul></div>'
+    if summaries_in_article:  # a roundup: the cards are the article
+        article = f"<article><h1>Week in trade</h1><p>This week's trade stories in short.</p><ul>{cards}</ul></article>"
+        stream = ""
+    return f"<html><head><title>Trade</title></head><body>{article}{stream}</body></html>"
+
+
+def test_story_stream_after_the_article_is_cut():
+    from pipelines.extract.article import drop_story_stream
+    tree = parse_html(_stream_page(False))
+    text = element_text(tree.find(".//body"))
+    article = tree.find(".//div[@class='story']")  # what Readability's block holds on such a page
+    kept = drop_story_stream(text, tree, article)
+    assert "without a warning of any kind" in kept
+    assert "Ningbo" not in kept and "Dongguan" not in kept and "Story 1" not in kept
+
+
+def test_cards_that_readability_keeps_are_the_article():
+    """A roundup is made of cards too; Readability holding them keeps them."""
+    from pipelines.extract.article import drop_story_stream
+    tree = parse_html(_stream_page(True))
+    text = element_text(tree.find(".//article"))
+    assert drop_story_stream(text, tree, tree.find(".//article")) == text
+
+
+def _commented_page(opener: str) -> str:
+    comments = "".join(
+        f'<div class="comment"><h4>re: the closures <span>2021-05-{10 + n} 12:0{n}</span> reader{n}</h4>'
+        f"<p>{line}</p></div>"
+        for n, line in enumerate([
+            "My shop was closed the same week, and the appeal form did not even load for me.",
+            "We moved half of our catalogue to another marketplace after the notice arrived.",
+            "The association meeting next month will collect the figures from every member.",
+            "Does anyone know whether the frozen balances were released after the review?",
+            "Our bank account was frozen for ninety days, which nearly ended the business.",
+            "Thanks for writing this up, it matches what our forwarder told us last week.",
+            "I would like to see the platform publish its review criteria in Chinese too.",
+            "Same here, three stores gone and no answer from the seller support team yet.",
+        ]))
+    return (f"<html><head><title>Closures</title></head><body><div class='post'><h1>Closures</h1>{opener}</div>"
+            f'<div id="comments"><h3>Comments</h3>{comments}</div></body></html>')
+
+
+def test_reader_comments_under_an_article_are_dropped_even_when_longer():
+    paragraphs = "".join(f"<p>{p}</p>" for p in [
+        "In May 2021 the marketplace closed the stores of many sellers from Shenzhen over review practices.",
+        "The sellers' association counted the closed accounts of its own members and found several hundred.",
+        "Frozen balances were the larger problem: money held for months while the appeals were read.",
+        "Several sellers moved their catalogues to other marketplaces and to their own web shops.",
+        "Forwarders reported that inventory piled up in overseas warehouses as the listings went dark.",
+    ])
+    text = run_trafilatura(parse_html(_commented_page(paragraphs)), "http://x.test/blog.html").text
+    assert "overseas warehouses" in text and "ninety days" not in text
+
+
+def test_comments_outweighing_a_short_question_are_its_thread():
+    question = "<p>Did anyone get their store back after the May closures?</p>"
+    text = run_trafilatura(parse_html(_commented_page(question)), "http://x.test/q.html").text
+    assert "store back" in text and "ninety days" in text

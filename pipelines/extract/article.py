@@ -19,7 +19,7 @@ from trafilatura.readability_lxml import Document as Readability
 
 from pipelines.extract.byline import Byline, page_lines
 from pipelines.extract.dates import normalise_date
-from pipelines.extract.dom import LinkCaptions, element_text, first, first_text, parse_html, valid_xpaths
+from pipelines.extract.dom import LinkCaptions, card_lines, element_text, first, first_text, parse_html, valid_xpaths
 from pipelines.extract.metadata import PageMeta, htmldate_date, strip_site_name
 
 logger = logging.getLogger(__name__)
@@ -45,6 +45,9 @@ BOILERPLATE_LINE = re.compile(
     re.I,
 )
 _MAX_STRAY_COMMENTS = 0.25  # share of the main text that comment lines may take and still be dropped
+_MAX_OPENER_CHARS = 400  # main text shorter than this beside longer comments: a question, the comments its thread
+_MIN_STREAM_LINES = 2  # trailing story-card lines that make a stream to cut (one card line may be the article's)
+_IN_READABILITY = 0.5  # share of a line's tokens in Readability's block that makes it part of the article
 _SENTENCE_END = ("。", "！", "？", ".", "!", "?", "”", '"')
 
 
@@ -131,6 +134,9 @@ def run_trafilatura(tree, url: str, rules: dict | None = None, comments: bool | 
     None keeps them only when they outweigh the main text: then they are the
     page's content (a thread whose posts trafilatura files as comments), while
     reader comments under an article are shorter than it and are dropped.
+    An article's reader comments can outweigh it too (a blog post with sixty
+    replies): they count as content only beside a main text shorter than
+    ``_MAX_OPENER_CHARS`` (a question or a first post, not an article).
     Metadata is read elsewhere from the page's own markup: trafilatura's
     metadata pass (htmldate with dateparser) costs as much as extraction."""
     kept: list = []
@@ -146,7 +152,7 @@ def run_trafilatura(tree, url: str, rules: dict | None = None, comments: bool | 
     if document is None:
         return Extraction("", readability)
     text, extra = document.text or "", document.comments or ""
-    if comments or (comments is None and len(extra) > len(text)):
+    if comments or (comments is None and len(extra) > len(text) and len(text) < _MAX_OPENER_CHARS):
         return Extraction("\n".join(part for part in (text, extra) if part), readability)
     # With comments on, trafilatura's main text can keep a stray comment line
     # too: drop it, unless such lines are a good part of the text (then the
@@ -171,14 +177,32 @@ def main_text(tree, url: str, rules: dict | None, config: ArticleConfig) -> str:
     found = run_trafilatura(tree, url, rules)
     text = found.text
     if not config.fallback or (text and table_share(text) < config.table_share):
-        return text
+        return drop_story_stream(text, tree, found.readability)
     alternative = readability_text(tree, found.readability)
     if not text:
         return alternative
     mine, theirs = tokens(text), tokens(alternative)
     if not theirs or sum(theirs.values()) < config.min_ratio * sum(mine.values()):
-        return text
+        return drop_story_stream(text, tree, found.readability)
     return alternative if containment(theirs, mine) >= config.containment else text
+
+
+def drop_story_stream(text: str, tree, readability=None) -> str:
+    """trafilatura's text without the story stream it appended: trailing lines
+    that are summaries of story cards (``card_lines``: sibling blocks with a
+    headline link each) and that Readability's block leaves out, two lines at
+    least. Both signals are needed: a roundup article is made of cards too,
+    but Readability keeps them as its content."""
+    lines = text.split("\n")
+    cards = card_lines(tree) if len(lines) > _MIN_STREAM_LINES else ()
+    end, article = len(lines), None
+    while end > 1 and " ".join(lines[end - 1].split()) in cards:
+        if article is None:
+            article = tokens(readability_text(tree, readability))
+        if containment(tokens(lines[end - 1]), article) >= _IN_READABILITY:
+            break
+        end -= 1
+    return "\n".join(lines[:end]) if len(lines) - end >= _MIN_STREAM_LINES else text
 
 
 def readability_text(tree, summary=None) -> str:
