@@ -102,3 +102,54 @@ def test_comments_outweighing_a_short_question_are_its_thread():
     question = "<p>Did anyone get their store back after the May closures?</p>"
     text = run_trafilatura(parse_html(_commented_page(question)), "http://x.test/q.html").text
     assert "store back" in text and "ninety days" in text
+
+
+_ENTRIES = [
+    ("Back from the trade fair", "2021-05-20 21:14:05",
+     "The fair in Guangzhou was quieter than in other years. Many stands of Amazon sellers stayed empty, and the "
+     "people I met talked about little else than the closed stores and the money still frozen in their accounts."),
+    ("Inventory questions", "2021-05-12 08:40:11",
+     "A reader asked what happens to the goods in the overseas warehouse when a store is closed. In my case the "
+     "stock stayed there for two months, and the removal order cost more than I expected to pay for it."),
+    ("Appeal letter", "2021-05-03 19:02:44",
+     "I sent the third appeal today. This time I described every step of our review process, attached invoices "
+     "from the factory and explained why the reviews on our listing were written by real customers."),
+]
+
+
+def _archive_page(entries) -> str:
+    blocks = "".join(
+        f'<table class="entry"><tr><td class="entry-title">{title}</td><td><nobr>{date}</nobr></td></tr>'
+        f'<tr><td class="entry-body">{body}</td></tr>'
+        f'<tr><td>[<a href="/print?id={n}">print</a>] <a href="/view?id={n}#c">3 comments</a></td></tr></table>'
+        for n, (title, date, body) in enumerate(entries))
+    return (f"<html><head><title>A seller's notebook</title></head><body><div class='nav'><a href='/'>Home</a> "
+            f"<a href='/archive'>Archive</a></div><div class='entries'>{blocks}</div>"
+            "<div class='side'><a href='/2021-04'>April 2021</a> <a href='/2021-03'>March 2021</a></div></body></html>")
+
+
+def test_blog_archive_page_is_its_first_entry():
+    from pipelines.extract import extract_page
+    result = extract_page(_archive_page(_ENTRIES).encode(), "http://blog.test/archive/2021-05",
+                          crawled_at="2026-01-01T00:00:00+00:00")
+    assert result["kind"] == "article"
+    assert "frozen in their accounts" in result["text"]
+    assert "overseas warehouse" not in result["text"] and "third appeal" not in result["text"]
+
+
+def test_first_entry_needs_the_text_to_be_the_archive():
+    """An article beside a column of dated entries (a sidebar of recent posts) stays the article."""
+    from pipelines.extract.entries import first_entry
+    tree = parse_html(_archive_page(_ENTRIES))
+    essay = ("Marketplace rules changed twice this year. Sellers who kept records of their suppliers and "
+             "customers found it easier to answer the questions the platform sent, while those who bought "
+             "reviews lost their stores within days. Lawyers in Shenzhen now offer compliance checks.")
+    assert first_entry(tree, "\n".join([essay, essay, _ENTRIES[0][2]])) is None
+    assert "frozen in their accounts" in first_entry(tree, element_text(tree.find(".//body")))
+
+
+def test_dated_link_lists_are_no_archive():
+    from pipelines.extract.entries import first_entry
+    short = [(title, date, title) for title, date, _ in _ENTRIES]  # headline lists: no entry bodies
+    tree = parse_html(_archive_page(short))
+    assert first_entry(tree, element_text(tree.find(".//body"))) is None

@@ -2,7 +2,8 @@
 from datetime import datetime, timezone
 
 from pipelines.extract import extract_page
-from pipelines.extract.article import containment, table_share, tokens
+from pipelines.extract.article import table_share
+from pipelines.extract.dom import containment, tokens
 from pipelines.extract.dom import parse_html
 from pipelines.extract.forum import segment_posts
 from pipelines.extract.posts import find_post_blocks

@@ -8,7 +8,6 @@ import contextvars
 import copy
 import logging
 import re
-from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -19,7 +18,9 @@ from trafilatura.readability_lxml import Document as Readability
 
 from pipelines.extract.byline import Byline, page_lines
 from pipelines.extract.dates import normalise_date
-from pipelines.extract.dom import LinkCaptions, card_lines, element_text, first, first_text, parse_html, valid_xpaths
+from pipelines.extract.dom import (LinkCaptions, card_lines, containment, element_text, first, first_text, parse_html,
+                                  tokens, valid_xpaths)
+from pipelines.extract.entries import first_entry
 from pipelines.extract.metadata import PageMeta, htmldate_date, strip_site_name
 
 logger = logging.getLogger(__name__)
@@ -62,6 +63,8 @@ def extract_article(tree, source: str, url: str, rules: dict | None, crawled_at:
         text = _rule_text(tree, rules)
     if not text:
         text = main_text(tree, url, rules, config)
+    if not rules.get("body"):
+        text = first_entry(tree, text) or text  # a blog archive page: its first entry
     meta = PageMeta(tree)
     site_name = meta.site_name()
     title = strip_site_name(first_text(tree, rules.get("title")) or meta.title(), site_name)
@@ -216,21 +219,6 @@ def readability_text(tree, summary=None) -> str:
             return ""
         summary = parse_html(html) if html else None
     return element_text(summary) if summary is not None else ""
-
-
-_CJK_CHARS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
-_TOKEN = re.compile(f"[{_CJK_CHARS}]|[^\\W_{_CJK_CHARS}]+")
-
-
-def tokens(text: str) -> Counter:
-    """Bag of tokens: each CJK character, each other word lower-cased (the evaluation's scale)."""
-    return Counter(_TOKEN.findall(text.lower()))
-
-
-def containment(part: Counter, whole: Counter) -> float:
-    """Share of ``part``'s tokens (with multiplicity) that ``whole`` also has."""
-    total = sum(part.values())
-    return sum((part & whole).values()) / total if total else 0.0
 
 
 def table_share(text: str) -> float:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 from lxml import etree, html
 from trafilatura.utils import is_dubious_html, repair_faulty_html
@@ -111,6 +112,21 @@ def element_text(element, skip=None) -> str:
     walk(element, with_tail=False)  # the element's own tail lies outside it
     newline()
     return "\n".join(lines)
+
+
+_CJK_CHARS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
+_TOKEN = re.compile(f"[{_CJK_CHARS}]|[^\\W_{_CJK_CHARS}]+")
+
+
+def tokens(text: str) -> Counter:
+    """Bag of tokens: each CJK character, each other word lower-cased (the evaluation's scale)."""
+    return Counter(_TOKEN.findall(text.lower()))
+
+
+def containment(part: Counter, whole: Counter) -> float:
+    """Share of ``part``'s tokens (with multiplicity) that ``whole`` also has."""
+    total = sum(part.values())
+    return sum((part & whole).values()) / total if total else 0.0
 
 
 def element_kind(element) -> tuple:

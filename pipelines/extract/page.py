@@ -12,8 +12,8 @@ from lxml import etree
 from nlp.lang import detect as detect_language
 from pipelines.canonical import canonical_url
 from pipelines.extract.decode import DecodeError, decode_body, header_value
-from pipelines.extract.article import ArticleConfig, containment, extract_article, main_text, tokens, trafilatura_text
-from pipelines.extract.dom import LinkCaptions, parse_html
+from pipelines.extract.article import ArticleConfig, extract_article, main_text, trafilatura_text
+from pipelines.extract.dom import LinkCaptions, containment, parse_html, tokens
 from pipelines.extract.forum import find_thread
 
 logger = logging.getLogger(__name__)

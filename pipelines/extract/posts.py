@@ -81,7 +81,7 @@ def find_post_blocks(tree) -> list[Block]:
         if len(members) < _MIN_POSTS or count < _EVIDENCE_SHARE * len(members):
             continue
         if parent not in text_len:
-            _measure(parent, text_len, link_len)
+            measure_text(parent, text_len, link_len)
         prose = [text_len[m] - link_len[m] for m in members]
         if sorted(prose)[len(prose) // 2] >= _MIN_BODY_CHARS:
             candidates.append((sum(prose), members))
@@ -125,7 +125,7 @@ def _matching(tree, values_xpath, elements_xpath, words: tuple) -> list:
     return [elements[i] for i in sorted(hits)]
 
 
-def _measure(root, text_len: dict, link_len: dict) -> None:
+def measure_text(root, text_len: dict, link_len: dict) -> None:
     """Characters of visible text, and of link text, under every element of ``root`` (one bottom-up pass)."""
     for element in reversed(list(root.iter())):
         if not isinstance(element.tag, str) or element.tag in _SKIP:
@@ -163,7 +163,7 @@ def _shows_poster(element) -> bool:
     return _poster_node(element) is not None
 
 
-def _body_of(member, text_len, link_len):
+def body_of(member, text_len, link_len):
     """Descend into the child holding most of the non-link text while it holds nearly all of it."""
     node = member
     while True:
@@ -181,7 +181,7 @@ def _with_bodies(members: list, text_len, link_len) -> list[Block]:
     """Each member's body: the element kind (tag, class) that occurs once in
     most members, lies outside the poster block and holds the most non-link
     text (a post's content box beside its author box); where no such kind
-    holds half the text, the descent of ``_body_of``."""
+    holds half the text, the descent of ``body_of``."""
     counts, candidates = Counter(), {}
     for member in members:
         kinds: dict[tuple, list] = {}
@@ -203,7 +203,7 @@ def _with_bodies(members: list, text_len, link_len) -> list[Block]:
     blocks = []
     for member in members:
         body = candidates.get((member, best))
-        blocks.append(Block(member, body if body is not None else _body_of(member, text_len, link_len)))
+        blocks.append(Block(member, body if body is not None else body_of(member, text_len, link_len)))
     return blocks
 
 
