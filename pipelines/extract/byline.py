@@ -46,8 +46,9 @@ _SHORT_NODE = 25       # text nodes shorter than this may be pieces of one bylin
 
 
 def page_lines(tree) -> list[str]:
-    """The page body's text nodes, whitespace collapsed (one C-level XPath, no tree walk)."""
-    return [" ".join(text.split()) for text in _TEXTS(tree)]
+    """The page body's text nodes, whitespace collapsed (one C-level XPath, no tree walk);
+    nodes of no-break spaces only (layout cells) are left out, like blank ones."""
+    return [line for line in (" ".join(text.split()) for text in _TEXTS(tree)) if line]
 
 
 class Byline:
