@@ -197,13 +197,15 @@ def drop_story_stream(text: str, tree, readability=None) -> str:
     least. Both signals are needed: a roundup article is made of cards too,
     but Readability keeps them as its content."""
     lines = text.split("\n")
-    cards = card_lines(tree) if len(lines) > _MIN_STREAM_LINES else ()
-    end, article = len(lines), None
-    while end > 1 and " ".join(lines[end - 1].split()) in cards:
-        if article is None:
-            article = tokens(readability_text(tree, readability))
-        if containment(tokens(lines[end - 1]), article) >= _IN_READABILITY:
-            break
+    if len(lines) <= _MIN_STREAM_LINES:
+        return text
+    article = tokens(readability_text(tree, readability))
+    outside = [containment(tokens(line), article) < _IN_READABILITY for line in lines]
+    if not all(outside[-_MIN_STREAM_LINES:]):
+        return text  # the cards are looked for only then: finding them costs ~4% of trafilatura's time
+    cards = card_lines(tree)
+    end = len(lines)
+    while end > 1 and outside[end - 1] and " ".join(lines[end - 1].split()) in cards:
         end -= 1
     return "\n".join(lines[:end]) if len(lines) - end >= _MIN_STREAM_LINES else text
 
