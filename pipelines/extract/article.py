@@ -199,13 +199,20 @@ def drop_story_stream(text: str, tree, readability=None) -> str:
     lines = text.split("\n")
     if len(lines) <= _MIN_STREAM_LINES:
         return text
+    if readability is not None:  # usually the last line is verbatim in Readability's block: done cheaply
+        block = " ".join("".join(readability.itertext()).split())
+        if " ".join(lines[-1].split()) in block:
+            return text
     article = tokens(readability_text(tree, readability))
-    outside = [containment(tokens(line), article) < _IN_READABILITY for line in lines]
-    if not all(outside[-_MIN_STREAM_LINES:]):
+
+    def outside(line: str) -> bool:
+        return containment(tokens(line), article) < _IN_READABILITY
+
+    if not all(map(outside, lines[-_MIN_STREAM_LINES:])):
         return text  # the cards are looked for only then: finding them costs ~4% of trafilatura's time
     cards = card_lines(tree)
     end = len(lines)
-    while end > 1 and outside[end - 1] and " ".join(lines[end - 1].split()) in cards:
+    while end > 1 and " ".join(lines[end - 1].split()) in cards and outside(lines[end - 1]):
         end -= 1
     return "\n".join(lines[:end]) if len(lines) - end >= _MIN_STREAM_LINES else text
 

@@ -17,9 +17,9 @@ from pipelines.extract.byline import FULL_DATE
 from pipelines.extract.dom import containment, element_kind, element_text, tokens
 from pipelines.extract.posts import body_of, measure_text
 
-# Text nodes that may hold a date of this or the last century (smart strings: each knows its element).
-_YEAR_TEXTS = etree.XPath("//body//text()[contains(., '19') or contains(., '20')]")
 _MAX_DATE_NODE = 80        # a longer text node is prose that mentions a date, not an entry's date line
+# Short text nodes that may hold a date of this or the last century (smart strings: each knows its element).
+_YEAR_TEXTS = etree.XPath(f"//body//text()[string-length() <= {_MAX_DATE_NODE}][contains(., '19') or contains(., '20')]")
 _MIN_ENTRIES = 3
 _DATED_SHARE = 0.6         # share of the siblings that must show a date
 _MIN_ENTRY_CHARS = 100     # median non-link characters of an entry: dated link lists have a few dozen
@@ -45,7 +45,7 @@ def _entries(tree) -> list | None:
     non-link text, a median of ``_MIN_ENTRY_CHARS`` at least."""
     dated, seen = Counter(), set()
     for node in _YEAR_TEXTS(tree):
-        if len(node) > _MAX_DATE_NODE or not FULL_DATE.search(node):
+        if not FULL_DATE.search(node):
             continue
         element = node.getparent()
         if node.is_tail:  # a tail belongs to the element around the one it follows
