@@ -153,3 +153,12 @@ def test_dated_link_lists_are_no_archive():
     short = [(title, date, title) for title, date, _ in _ENTRIES]  # headline lists: no entry bodies
     tree = parse_html(_archive_page(short))
     assert first_entry(tree, element_text(tree.find(".//body"))) is None
+
+
+def test_a_page_the_spider_calls_a_thread_keeps_every_dated_block():
+    """Forced thread pages whose posts nothing finds become one document of the whole thread: no archive cut."""
+    from pipelines.extract import extract_page
+    result = extract_page(_archive_page(_ENTRIES).encode(), "http://forum.test/t/9", rules={"kind": "forum"},
+                          crawled_at="2026-01-01T00:00:00+00:00")
+    assert result.get("thread_fallback")
+    assert "frozen in their accounts" in result["text"] and "third appeal" in result["text"]

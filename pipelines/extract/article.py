@@ -63,8 +63,6 @@ def extract_article(tree, source: str, url: str, rules: dict | None, crawled_at:
         text = _rule_text(tree, rules)
     if not text:
         text = main_text(tree, url, rules, config)
-    if not rules.get("body"):
-        text = first_entry(tree, text) or text  # a blog archive page: its first entry
     meta = PageMeta(tree)
     site_name = meta.site_name()
     title = strip_site_name(first_text(tree, rules.get("title")) or meta.title(), site_name)
@@ -176,18 +174,19 @@ def main_text(tree, url: str, rules: dict | None, config: ArticleConfig) -> str:
     article without the table chrome. An empty trafilatura result is replaced
     by Readability's too. Every other case keeps trafilatura's text: on the
     evaluation pages each looser rule (a shorter text contained in the other,
-    a prose-share vote) replaced good text on some page (docs/extraction.md)."""
+    a prose-share vote) replaced good text on some page (docs/extraction.md).
+    trafilatura's text is then cut to the first entry of a blog archive page
+    (``entries.first_entry``) or without the story stream after an article."""
     found = run_trafilatura(tree, url, rules)
     text = found.text
-    if not config.fallback or (text and table_share(text) < config.table_share):
-        return drop_story_stream(text, tree, found.readability)
-    alternative = readability_text(tree, found.readability)
-    if not text:
-        return alternative
-    mine, theirs = tokens(text), tokens(alternative)
-    if not theirs or sum(theirs.values()) < config.min_ratio * sum(mine.values()):
-        return drop_story_stream(text, tree, found.readability)
-    return alternative if containment(theirs, mine) >= config.containment else text
+    if config.fallback and (not text or table_share(text) >= config.table_share):
+        alternative = readability_text(tree, found.readability)
+        mine, theirs = tokens(text), tokens(alternative)
+        if not text or (sum(theirs.values()) >= max(1, config.min_ratio * sum(mine.values()))
+                        and containment(theirs, mine) >= config.containment):
+            return first_entry(tree, alternative) or alternative
+    # a blog archive page is its first entry; an article loses the story stream after it
+    return first_entry(tree, text) or drop_story_stream(text, tree, found.readability)
 
 
 def drop_story_stream(text: str, tree, readability=None) -> str:

@@ -8,7 +8,6 @@ siblings of one kind, here marked by a full date instead of a poster.
 """
 from __future__ import annotations
 
-import re
 from collections import Counter
 
 from lxml import etree
