@@ -154,3 +154,26 @@ def test_bare_sellers_named_by_ownership_or_in_an_example_list(rules_only, text,
 ])
 def test_ownership_and_example_list_cues_leave_other_words_alone(rules_only, text):
     assert names(rules_only, text, ("seller",)) == []
+
+
+@pytest.mark.parametrize("text, expected", [
+    # a body's short form at the start of a clause as it speaks or acts (no place before it)
+    ("公平会指出，平台不得长期扣留卖家货款。", ("government", "公平会", "公平会")),
+    ("针对停权争议，数位发展部表示将协助业者。", ("government", "数位发展部", "数位发展部")),
+    ("食药署公布一批违规商品名单。", ("government", "食药署", "食药署")),
+    # an agency's acronym as it acts
+    ("The FTC finalized a rule on fake reviews.", ("government", "FTC", "FTC")),
+    ("Last year the CPSC warned buyers about the chargers.", ("government", "CPSC", "CPSC")),
+])
+def test_bodies_named_by_a_short_form_as_they_act(rules_only, text, expected):
+    assert expected in names(rules_only, text)
+
+
+@pytest.mark.parametrize("text", [
+    "公司内部正评估影响。",                 # a department of a firm, not a body
+    "市商务局表示将组织培训。",              # "the city's bureau": a reference, not a name
+    "俱乐部表示不会上诉。",
+    "AUKEY said it would appeal.",        # firms say things too: "said" is no cue
+])
+def test_short_form_and_acronym_cues_leave_other_words_alone(rules_only, text):
+    assert names(rules_only, text, ("government",)) == []
