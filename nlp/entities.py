@@ -124,6 +124,7 @@ class EntityRecognizer:
         self._places = places
         self._connectors = frozenset(rules["zh_government_connectors"])
         self._placeless_openers = frozenset(rules["zh_placeless_openers"])
+        self._place_only_heads = frozenset(rules["zh_place_only_heads"])
         self._description_followers = frozenset(rules["zh_description_followers"])
         # words jieba's dictionary tags as places or people, for the untyped location/person entities
         self._place_or_person_words = places | frozenset(w for w, tag in tags.items() if tag == "nr")
@@ -274,7 +275,7 @@ class EntityRecognizer:
             walked = first
             while first < suffix_index and not self._starts_with_place(seg, first) and seg.words[first] not in self._national:
                 first += 1
-            if first == suffix_index and etype == "government":
+            if first == suffix_index and etype == "government" and seg.words[suffix_index] not in self._place_only_heads:
                 return self._placeless_government(seg, walked, suffix_index)
         else:
             if not legal:
@@ -603,7 +604,7 @@ def _join_branches(text: str, found: list[Entity]) -> list[Entity]:
     return joined
 
 
-_PAREN_AFTER = re.compile(r"\s?[（(]\s?(?P<name>[A-Za-z][A-Za-z0-9&.' -]{1,40}[A-Za-z0-9.]|[\u4e00-\u9fff]{2,20})\s?[）)]")
+_PAREN_AFTER = re.compile(r"[”」』]?\s?[（(]\s?(?P<name>[A-Za-z][A-Za-z0-9&.' -]{1,40}[A-Za-z0-9.]|[\u4e00-\u9fff]{2,20})\s?[）)]")
 
 
 _PAREN_INNER = re.compile(r"[（(]\s?(?P<name>[A-Za-z][A-Za-z0-9&.' -]{0,40}[A-Za-z0-9.]|[\u4e00-\u9fff]{2,20})\s?[）)]")

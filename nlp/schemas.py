@@ -73,6 +73,7 @@ class EntityRules(_Strict):
     zh_head_final_exclude: Words
     zh_government_connectors: Words
     zh_placeless_openers: Words
+    zh_place_only_heads: Words
     zh_description_followers: Words
     max_name_tokens: int = Field(ge=1, le=12)
     not_type_words: dict[EntityType, Words]
