@@ -177,3 +177,68 @@ def test_bodies_named_by_a_short_form_as_they_act(rules_only, text, expected):
 ])
 def test_short_form_and_acronym_cues_leave_other_words_alone(rules_only, text):
     assert names(rules_only, text, ("government",)) == []
+
+
+@pytest.mark.parametrize("text, expected", [
+    # a quoted name after a noun that says what it is (invented names)
+    ("关于子公司经营情况的说明：子公司“青岚优品”已恢复销售。", ("seller", "青岚优品")),
+    ("温州鞋材商户“步云坊”因资金紧张，关闭了两家网店。", ("seller", "步云坊")),
+    ("高雄寵物用品商「汪星補給」表示，商品全數被下架。", ("seller", "汪星補給")),
+    ("跨境电商企业“海豚远航”在日本站新开了两家店。", ("seller", "海豚远航")),
+    # a quoted name opening a clause, then what only a firm does in it
+    ("“松间露营”这两年转做独立站，旗下帐篷卖到了北欧。", ("seller", "松间露营")),
+    ("「溪畔茶舍」即在店鋪被關後進駐了樂天。", ("seller", "溪畔茶舍")),
+    # a quoted name with its Latin form in parentheses: both forms, one name
+    ("回到正轨：“云杉家居”（Spruceway Home）用了半年恢复销量。", ("seller", "Spruceway Home")),
+    ("恭喜 “Brightfen” 正式 launch 在 TikTok Shop！", ("seller", "Brightfen")),
+    # English names by a store opening, ownership or who runs them
+    ("Copperleaf Supply opened its first Etsy storefront last month.", ("seller", "Copperleaf Supply")),
+    ("Orvane, the company behind Tidelite and Glowmark, lost its listings.", ("seller", "Glowmark")),
+    ("Storefronts run by Kestwell and Marrow Lane went dark.", ("seller", "Kestwell")),
+    ("Tidelite's parent Qinghe Holdings disclosed the frozen funds.", ("seller", "Qinghe Holdings")),
+    ("Fenwick, one of the largest Ningbo sellers, lost its storefront.", ("seller", "Fenwick")),
+    ("For companies like 青岚优品 the wave meant months of appeals.", ("seller", "青岚优品")),
+    ("竹影母公司青禾股份表示将提起申诉。", ("seller", "竹影")),
+    ("其中禾屿旗下的Velmora品牌一度全面下架。", ("seller", "Velmora")),
+    # bodies without a place, or with a foreign one, and a trade body named without a place
+    ("杭州市商务局召集企业座谈，区市场监管局、杭州海关派员参加。", ("government", "区市场监管局")),
+    ("欧盟委员会提议对小额包裹收取处理费。", ("government", "欧盟委员会")),
+    ("墨西哥环保部门称，今年的森林火灾面积有所下降。", ("government", "墨西哥环保部门")),
+    ("调查局查获一个贩卖账户的集团。", ("government", "调查局")),
+    ("Chile's trade ministry said it would review the complaints.", ("government", "trade ministry")),
+    ("Spain's consumer regulator AECOSAN ordered the listings removed.", ("government", "AECOSAN")),
+    ("跨境卖家互助联合会就平台封号问题发表声明。", ("association", "跨境卖家互助联合会")),
+])
+def test_round_five_cues_find_sellers_and_bodies(bare, text, expected):
+    assert expected in [(e["type"], e["text"]) for e in bare.tag(text)["entities"]], bare.tag(text)["entities"]
+
+
+def test_a_quoted_name_and_its_latin_form_share_one_name(bare):
+    found = {e["text"]: e["name"] for e in bare.tag("“云杉家居”（Spruceway Home）恢复了销售。")["entities"]}
+    assert found.get("云杉家居") == found.get("Spruceway Home") == "云杉家居", found
+
+
+@pytest.mark.parametrize("text", [
+    # quotes also hold slogans, rules and phrases
+    "拼多多商家“限制提现”问题再度引发关注。",
+    "平台判定商家“假一赔十”，消费者获得赔付。",
+    "江门市组织跨境电商企业“政银企”对接会。",
+    "深圳出台支持跨境电商企业“出海”的专项政策。",
+    "卖家纷纷“申诉”，但回复很慢。",
+    # departments without a place, a firm's own department, an association's office, a generic trade body
+    "税务部门通报了一批虚开发票案件。",
+    "商务主管部门表示将了解企业诉求。",
+    "公司部分站点受影响，运营部门裁撤了三人。",
+    "联盟秘书处称，上月新增求助会员四十余家。",
+    "物流行业协会发布提示，春节期间快递分批停运。",
+    # a firm's tools, a platform's parent, a subsidiary's store, a company's announcement
+    "AWS 又挂了，我们的 ERP 和 listing 工具全停。",
+    "Wish's parent agreed to sell its assets.",
+    "深圳一家消费电子公司公告称，拟回购股份。",
+    "关于子公司店铺受限的公告：子公司部分店铺被限制销售。",
+    "据其母公司披露，被封站点达三百个。",
+    "会后，市商务局表示将组织培训。",
+])
+def test_round_five_cues_leave_other_words_alone(bare, text):
+    found = [(e["type"], e["text"]) for e in bare.tag(text)["entities"] if e["type"] in ("seller", "association", "government")]
+    assert found == [], found
