@@ -193,6 +193,8 @@ def test_short_form_and_acronym_cues_leave_other_words_alone(rules_only, text):
     ("恭喜 “Brightfen” 正式 launch 在 TikTok Shop！", ("seller", "Brightfen")),
     # English names by a store opening, ownership or who runs them
     ("Copperleaf Supply opened its first Etsy storefront last month.", ("seller", "Copperleaf Supply")),
+    ("Kelvo unveiled a new line of travel chargers for spring.", ("seller", "Kelvo")),
+    ("Sales fell. Kelvo recalled about 200,000 power banks.", ("seller", "Kelvo")),
     ("Orvane, the company behind Tidelite and Glowmark, lost its listings.", ("seller", "Glowmark")),
     ("Storefronts run by Kestwell and Marrow Lane went dark.", ("seller", "Kestwell")),
     ("Tidelite's parent Qinghe Holdings disclosed the frozen funds.", ("seller", "Qinghe Holdings")),
@@ -234,6 +236,8 @@ def test_a_quoted_name_and_its_latin_form_share_one_name(bare):
     # a firm's tools, a platform's parent, a subsidiary's store, a company's announcement
     "AWS 又挂了，我们的 ERP 和 listing 工具全停。",
     "Wish's parent agreed to sell its assets.",
+    "Brussels released a statement on the parcel fee.",
+    "Amazon unveiled a new line of devices.",
     "深圳一家消费电子公司公告称，拟回购股份。",
     "关于子公司店铺受限的公告：子公司部分店铺被限制销售。",
     "据其母公司披露，被封站点达三百个。",
