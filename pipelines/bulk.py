@@ -146,10 +146,11 @@ class BulkSender:
         others = [action for action in actions if layout is None or action[0] != layout.alias]
         stored = self._stored_hashes(others) if self.skip_unchanged else {}
         placed, problems = [], []
-        for index, doc_id, doc in others:
+        for action in others:  # the action objects themselves: Delivery.replay matches them by identity
+            index, doc_id, doc = action
             known = stored.get((index, doc_id))
             unchanged = known is not None and known == doc.get("content_hash")
-            placed.append(((index, doc_id, doc), Placement(index, not unchanged)))
+            placed.append((action, Placement(index, not unchanged)))
         if docs:
             indices, write_index = layout.indices()
             look = layout.partition != "none" or self.skip_unchanged or len(indices) > 1
