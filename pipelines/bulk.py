@@ -128,7 +128,8 @@ class BulkSender:
             else:
                 outcome.unchanged.append(action)
         unanswered: list[tuple[Action, str]] = []
-        for require_alias in (True, False):  # concrete year indices are written by name, everything else through aliases
+        # Year indices are written by name (require_alias off), everything else through its alias.
+        for require_alias in (True, False):
             group = [(action, placement) for action, placement in to_write
                      if (placement.target == action[0]) == require_alias]
             if group and not unanswered:

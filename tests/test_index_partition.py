@@ -18,7 +18,8 @@ from pipelines.spool import Spool
 from conftest import banwave, crawl_environ
 
 
-def doc(n: int, published: str | None, text: str = "亚马逊封号潮波及深圳卖家", crawled_at: str = "2026-11-20T08:00:00+00:00"):
+def doc(n: int, published: str | None, text: str = "亚马逊封号潮波及深圳卖家",
+        crawled_at: str = "2026-11-20T08:00:00+00:00") -> dict:
     return {"id": f"doc{n}", "doc_type": "article", "source": "cn-news", "text": f"{text} {n}",
             "content_hash": f"hash-{text}-{n}", "published": published, "crawled_at": crawled_at,
             "published_estimated": not published, "timeline_at": published or crawled_at}

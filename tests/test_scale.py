@@ -175,7 +175,8 @@ def test_crawl_work_seeds_then_crawls_everything_itself(redis_server, demo_sourc
         sources = ["cn-news", "en-news", "forum"]
         assert [line.split(":")[0] for line in lines[:3]] == sources and all("queued run" in l for l in lines[:3])
         summaries = {line.split(":")[0]: line for line in lines[3:]}
-        assert sorted(summaries) == sources and all(re.match(r"[a-z-]+: (ok|partial), ", line) for line in summaries.values()), done.stdout
+        statuses = [re.match(r"[a-z-]+: (ok|partial), ", line) for line in summaries.values()]
+        assert sorted(summaries) == sources and all(statuses), done.stdout
         docs = index_docs(client, f"{prefix}-docs")
         expected, got = comparable(reference), comparable(docs)
         assert {k: got.get(k) for k in expected} == expected, "every document of a one-process crawl, identical"
