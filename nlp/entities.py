@@ -204,9 +204,10 @@ class EntityRecognizer:
             if start is not None:
                 yield from self._typed(etype, text, start, seg.offsets[i + 1])
         present = set().union(*map(self._inside.__getitem__, set(self._triggers.findall(text))))
-        for etype, _, pattern, _, _ in _triggered(self._zh_patterns, present):
+        for etype, _, pattern, _, is_list in _triggered(self._zh_patterns, present):
             for match in pattern.finditer(text):
-                yield from self._typed(etype, text, *match.span("name"))
+                for start, end in (_list_items(text, *match.span("name")) if is_list else [match.span("name")]):
+                    yield from self._typed(etype, text, start, end)
         for etype, _, pattern, single_word, is_list in _triggered(self._en_patterns, present):
             for match in pattern.finditer(text):
                 spans = _list_items(text, *match.span("name")) if is_list else [match.span("name")]

@@ -5,8 +5,8 @@ Features of a document, all from the one segmentation the tagger already has:
 
 - ``lex:<group>``: the lexicon groups of ``nlp/data/relevance.yaml`` that the text hits
   (closure, fallout, manipulation, ... ; Chinese terms are substrings, so 冻结资金 counts as
-  冻结, English terms whole words), ``lex:<type>`` for the entity types found (platform, seller,
-  association, government) and two conjunctions of these (``CONJUNCTIONS``);
+  冻结, English terms whole words), ``lex:<type>`` for the entity types found (platform,
+  association, government; not seller, see LEXICON_ENTITY_TYPES) and conjunctions of these (``CONJUNCTIONS``);
 - ``w:<word>``: the distinct jieba words (lower case; words without a letter get no weight);
 - ``c:<chars>``: the distinct character bigrams of its Chinese runs, which catch what the
   segmentation splits or glues differently (资金被冻住了, 站点被暂停); trigrams as well cost
@@ -37,7 +37,11 @@ from nlp.regex import first_chars
 _CJK_RUN = re.compile(r"[\u3400-\u9fff]{2,}")
 _LATIN_WORD = re.compile(r"[a-z][a-z'-]*")
 _ALNUM_WORD = re.compile(r"[a-z0-9]+")
-LEXICON_ENTITY_TYPES = ("platform", "seller", "association", "government")
+# Entity types that are features. A seller named is not one: texts by new writers name sellers in
+# near misses (a launch, a freight quote, a shop closing for its own reasons) and the feature, a
+# trait of the corpus's relevant texts, made them relevant (held-out precision 0.908 -> 0.944 on
+# blind2 without it, docs/nlp.md). Sellers still count beside a body (body+sellers).
+LEXICON_ENTITY_TYPES = ("platform", "association", "government")
 # Pairs of lexicon features whose co-occurrence is a feature of its own (a linear model cannot
 # form it): a body speaking about sellers (a commerce bureau's meeting with affected exporters)
 # or about the fallout (an association counting losses, a bureau's subsidy for firms that must
@@ -141,7 +145,7 @@ def features(text: str, seg: Segmentation, entities: Sequence[Entity], lexicon: 
     latin = _LATIN_WORD.findall(lowered)
     pairs = {f"{a} {b}" for a, b in zip(latin, latin[1:])}
     hits = lexicon.hits(lowered, chars)
-    for etype in LEXICON_ENTITY_TYPES:
+    for etype in (*LEXICON_ENTITY_TYPES, "seller"):
         names = {e.name for e in entities if e.type == etype}
         if names:
             hits[etype] = names
@@ -150,6 +154,7 @@ def features(text: str, seg: Segmentation, entities: Sequence[Entity], lexicon: 
         second = next((hits[f] for f in right if f in hits), None)
         if first and second:
             hits[name] = {next(iter(sorted(first))), next(iter(sorted(second)))}
+    hits.pop("seller", None)  # only for the conjunctions (LEXICON_ENTITY_TYPES)
     return Features(words, chars, pairs, hits)
 
 

@@ -28,7 +28,7 @@ from nlp.resources import DATA_DIR
 
 CORPUS_DIR = DATA_DIR / "corpus"
 MODEL_PATH = DATA_DIR / "relevance_model.json"
-PRECISION_FLOOR = 0.90    # the issue asks for precision >= 0.90 at recall >= 0.95; a margin for new text
+PRECISION_FLOOR = 0.91    # the issue asks for 0.90 at recall >= 0.95; 0.91 held out better on new writers (docs/nlp.md)
 MIN_DF = 2                 # an n-gram must occur in two training texts to get a weight
 C_GRID = (3.0, 10.0, 30.0, 100.0)
 SEED = 13

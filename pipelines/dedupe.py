@@ -261,10 +261,11 @@ class DedupePipeline:
             logger.debug("dedupe segments with the NLP stage's tokenizer")
             return
         # NLP stage off: the same dictionary as with it on (a Tagger of our own), not bare jieba.
-        from nlp import Tagger
+        from pipelines.enrich import shared_tagger
 
-        logger.info("dedupe: no NLP stage in this crawl, loading jieba's dictionary for dedupe")
-        self.tokenizer = Tagger(cache_dir=self.crawler.settings.get("NLP_CACHE_DIR")).tokenizer
+        logger.info("dedupe: no NLP stage in this crawl, using the process's Tagger's dictionary for dedupe")
+        settings = self.crawler.settings
+        self.tokenizer = shared_tagger(settings.getint("NLP_KEYWORDS"), settings.get("NLP_CACHE_DIR")).tokenizer
 
     def close_spider(self) -> None:
         self.store.close()

@@ -182,6 +182,25 @@ return redis.call('HGET', KEYS[2], ARGV[1])
         self.server.close()
 
 
+_taggers: dict[tuple[int, str | None], Tagger] = {}
+_taggers_lock = threading.Lock()
+
+
+def shared_tagger(keywords: int, cache_dir: str | None) -> Tagger:
+    """The process's Tagger for these NLP settings, built on first use.
+
+    A `banwave worker` (and `banwave crawl --all`) runs one crawl per source and starts them again
+    after idle spells; loading jieba's dictionary costs ~1-2 s of CPU each time. Sharing is safe
+    because tagging is a pure function of (text, lang, threshold) and the settings the Tagger is
+    built from: it changes nothing when it tags (tests/test_nlp_tagger.py checks the order of
+    documents changes no output). The lock: APScheduler may open crawls from several threads."""
+    key = (keywords, cache_dir)
+    with _taggers_lock:
+        if key not in _taggers:
+            _taggers[key] = Tagger(keywords=keywords, cache_dir=cache_dir)
+        return _taggers[key]
+
+
 class EnrichPipeline:
     """Tags each document item and adds the interface fields plus ``derived_fields``."""
 
@@ -204,7 +223,7 @@ class EnrichPipeline:
             # With the shared frontier, a reply fetched on any machine finds its thread's opener.
             threads = (RedisThreadStore.connect(env) if env.redis_url
                        else ThreadStore(env.data_dir / "nlp" / "threads.sqlite"))
-        tagger = Tagger(keywords=settings.getint("NLP_KEYWORDS"), cache_dir=settings.get("NLP_CACHE_DIR"))
+        tagger = shared_tagger(settings.getint("NLP_KEYWORDS"), settings.get("NLP_CACHE_DIR"))
         return cls(tagger, crawler.stats, settings.getfloat("NLP_RELEVANCE_THRESHOLD"),
                    settings.getbool("NLP_DROP_IRRELEVANT"), threads)
 

@@ -62,6 +62,18 @@ def test_byline_split_by_inline_tags():
     assert got["author"] == "老王"
 
 
+def test_poster_line_after_layout_cells_of_no_break_spaces():
+    """Table-layout blogs put &nbsp; cells between the body and its "由X张贴" footer: not text nodes,
+    so the footer stays within the few nodes after the body that are searched."""
+    from pipelines.extract.byline import Byline, page_lines
+    from pipelines.extract.dom import parse_html
+    body = "跨境卖家反映，平台以评论操纵为由冻结了店铺资金，协会正在收集案例。"
+    cells = "".join("<tr><td>&nbsp;</td></tr>" for _ in range(4))
+    tree = parse_html(f"<html><body><table><tr><td>{body}</td></tr>{cells}<tr><td>[<a href='/p'>打印</a>]</td></tr>"
+                      "<tr><td>由海边人张贴 @ 2024-05-02 10:00</td></tr></table></body></html>")
+    assert Byline(page_lines(tree), body, None).author() == "海边人"
+
+
 def test_navigation_words_are_not_a_reporter():
     got = extract(article(above="<div><a href='/r'>新华社记者看东北</a></div>"))
     assert got["author"] is None

@@ -131,3 +131,49 @@ def test_rule_patterns_find_sellers_and_bodies_by_their_cues(bare, text, expecte
 ])
 def test_platforms_and_trade_descriptions_are_not_sellers(bare, text):
     assert [e for e in bare.tag(text)["entities"] if e["type"] == "seller"] == []
+
+
+@pytest.mark.parametrize("text, expected", [
+    # a parent named before what it owns, at the start of a clause (invented names)
+    ("据报道，岚沐旗下品牌的多条链接已经消失。", [("seller", "岚沐", "岚沐")]),
+    ("受影响最大的是其中禾屿旗下的家居线。", [("seller", "禾屿", "禾屿")]),
+    # an example list after 其中, or after 包括 beside a word for firms, ending in 等
+    ("深圳多家大卖业绩下滑，其中岚沐、禾屿等均有站点被封。", [("seller", "岚沐", "岚沐"), ("seller", "禾屿", "禾屿")]),
+    ("被波及的品牌包括Velmora、Quintra等。", [("seller", "Velmora", "Velmora"), ("seller", "Quintra", "Quintra")]),
+])
+def test_bare_sellers_named_by_ownership_or_in_an_example_list(rules_only, text, expected):
+    found = names(rules_only, text, ("seller",))
+    assert all(e in found for e in expected), found
+
+
+@pytest.mark.parametrize("text", [
+    "阿里旗下的速卖通也调整了规则。",            # a platform's group
+    "由于旗下店铺较多，公司分批处理。",            # a function word, not a name
+    "平台包括亚马逊、沃尔玛等平台都在收紧。",        # platforms listed, not firms
+    "补贴方式包括贴息、奖励等多种形式。",          # 包括 not beside a word for firms
+])
+def test_ownership_and_example_list_cues_leave_other_words_alone(rules_only, text):
+    assert names(rules_only, text, ("seller",)) == []
+
+
+@pytest.mark.parametrize("text, expected", [
+    # a body's short form at the start of a clause as it speaks or acts (no place before it)
+    ("公平会指出，平台不得长期扣留卖家货款。", ("government", "公平会", "公平会")),
+    ("针对停权争议，数位发展部表示将协助业者。", ("government", "数位发展部", "数位发展部")),
+    ("食药署公布一批违规商品名单。", ("government", "食药署", "食药署")),
+    # an agency's acronym as it acts
+    ("The FTC finalized a rule on fake reviews.", ("government", "FTC", "FTC")),
+    ("Last year the CPSC warned buyers about the chargers.", ("government", "CPSC", "CPSC")),
+])
+def test_bodies_named_by_a_short_form_as_they_act(rules_only, text, expected):
+    assert expected in names(rules_only, text)
+
+
+@pytest.mark.parametrize("text", [
+    "公司内部正评估影响。",                 # a department of a firm, not a body
+    "市商务局表示将组织培训。",              # "the city's bureau": a reference, not a name
+    "俱乐部表示不会上诉。",
+    "AUKEY said it would appeal.",        # firms say things too: "said" is no cue
+])
+def test_short_form_and_acronym_cues_leave_other_words_alone(rules_only, text):
+    assert names(rules_only, text, ("government",)) == []

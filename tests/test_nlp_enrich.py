@@ -250,3 +250,14 @@ def test_only_losses_frozen_funds_and_fines_feed_loss_cny(pipeline_and_crawler):
     assert [f["role"] for f in mixed["figures"]] == ["loss", "frozen", "subsidy"]
     assert mixed["loss_cny"] == 1e11
     assert (mixed["seller_loss_cny"], mixed["seller_loss_subject"]) == (1.3e8, "有棵树")
+
+
+@pytest.mark.slow  # builds two Taggers (jieba's dictionary each)
+def test_crawls_of_one_process_share_a_tagger_per_nlp_settings():
+    """`banwave worker` and `banwave crawl --all` open a crawl per source: one Tagger per process and
+    settings (jieba's dictionary loads once), a new one when the settings that build it differ."""
+    first, _ = make_pipeline()
+    second, _ = make_pipeline(NLP_RELEVANCE_THRESHOLD=0.7)  # read per document, not by the Tagger
+    other, _ = make_pipeline(NLP_KEYWORDS=3)
+    assert first.tagger is second.tagger
+    assert other.tagger is not first.tagger and other.tagger.keywords == 3

@@ -133,3 +133,30 @@ def test_every_chinese_alias_segments_as_one_word(tagger):
 def test_the_global_jieba_tokenizer_is_never_used(tagger):
     tagger.tag("亚马逊封号潮波及5万卖家")
     assert jieba.dt.initialized is False
+
+
+@pytest.mark.slow  # tags a few hundred texts three times and builds two more Taggers
+def test_tagging_is_a_pure_function_of_the_document(tagger):
+    """A document's tags do not depend on what the tagger (or another one in the process) tagged
+    before: the same output in shuffled order, after other texts, and from a fresh Tagger. This is
+    what lets `banwave worker` share one Tagger between its crawls (pipelines.enrich.shared_tagger)."""
+    import random
+    from pathlib import Path
+
+    from nlp import Tagger
+
+    data = Path(__file__).parent / "data" / "nlp"
+    texts = [g["text"] for name in ("gold_plain.jsonl", "blind1.jsonl") for g in load_gold(data / name)]
+    others = [g["text"] for g in load_gold(data / "gold.jsonl")]
+    first = [tagger.tag(text) for text in texts]
+    fresh = Tagger(keywords=tagger.keywords, alias_table=None)  # another Tagger, other aliases, same process
+    fresh.tag(" ".join(others))
+    order = list(range(len(texts)))
+    random.Random(5).shuffle(order)
+    again = {}
+    for i, j in zip(order, reversed(order)):
+        again[i] = tagger.tag(texts[i])
+        tagger.tag(others[j % len(others)])  # something else in between
+    assert [again[i] for i in range(len(texts))] == first
+    new = Tagger(keywords=tagger.keywords)
+    assert [new.tag(text) for text in texts[:40]] == first[:40]

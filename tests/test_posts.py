@@ -2,7 +2,8 @@
 from datetime import datetime, timezone
 
 from pipelines.extract import extract_page
-from pipelines.extract.article import containment, table_share, tokens
+from pipelines.extract.article import table_share
+from pipelines.extract.dom import containment, tokens
 from pipelines.extract.dom import parse_html
 from pipelines.extract.forum import segment_posts
 from pipelines.extract.posts import find_post_blocks
@@ -72,6 +73,15 @@ def test_thread_page_is_forum_and_main_text_outside_posts_is_the_opening_post():
     assert got["kind"] == "forum"
     assert "How do I appeal" in got["posts"][0]["text"] and got["posts"][0]["floor"] == 1
     assert [p["author"] for p in got["posts"][1:]] == ["ann", "bob", "cat"]
+
+
+def test_opening_question_sharing_the_answers_words_is_still_the_opening_post():
+    """Half the tokens of any English line are in a few answers ("the", "to", "store"); the question is not theirs."""
+    question = "<div class='question'><p>Why was our store suspended after the review audit? What should the appeal " \
+               "to seller support say, and how long does it take?</p></div>"
+    page = thread().replace("<div class='thread'>", question + "<div class='thread'>")
+    got = extract_page(page.encode(), "http://x.test/t/2", crawled_at=CRAWL)
+    assert got["kind"] == "forum" and got["posts"][0]["text"].startswith("Why was our store suspended")
 
 
 def test_table_share_and_containment():

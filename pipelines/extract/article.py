@@ -8,7 +8,6 @@ import contextvars
 import copy
 import logging
 import re
-from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -19,7 +18,9 @@ from trafilatura.readability_lxml import Document as Readability
 
 from pipelines.extract.byline import Byline, page_lines
 from pipelines.extract.dates import normalise_date
-from pipelines.extract.dom import LinkCaptions, element_text, first, first_text, parse_html, valid_xpaths
+from pipelines.extract.dom import (LinkCaptions, card_lines, containment, element_text, first, first_text, parse_html,
+                                  tokens, valid_xpaths)
+from pipelines.extract.entries import first_entry
 from pipelines.extract.metadata import PageMeta, htmldate_date, strip_site_name
 
 logger = logging.getLogger(__name__)
@@ -45,6 +46,9 @@ BOILERPLATE_LINE = re.compile(
     re.I,
 )
 _MAX_STRAY_COMMENTS = 0.25  # share of the main text that comment lines may take and still be dropped
+_MAX_OPENER_CHARS = 400  # main text shorter than this beside longer comments: a question, the comments its thread
+_MIN_STREAM_LINES = 2  # trailing story-card lines that make a stream to cut (one card line may be the article's)
+_IN_READABILITY = 0.5  # share of a line's tokens in Readability's block that makes it part of the article
 _SENTENCE_END = ("。", "！", "？", ".", "!", "?", "”", '"')
 
 
@@ -131,6 +135,9 @@ def run_trafilatura(tree, url: str, rules: dict | None = None, comments: bool | 
     None keeps them only when they outweigh the main text: then they are the
     page's content (a thread whose posts trafilatura files as comments), while
     reader comments under an article are shorter than it and are dropped.
+    An article's reader comments can outweigh it too (a blog post with sixty
+    replies): they count as content only beside a main text shorter than
+    ``_MAX_OPENER_CHARS`` (a question or a first post, not an article).
     Metadata is read elsewhere from the page's own markup: trafilatura's
     metadata pass (htmldate with dateparser) costs as much as extraction."""
     kept: list = []
@@ -146,7 +153,7 @@ def run_trafilatura(tree, url: str, rules: dict | None = None, comments: bool | 
     if document is None:
         return Extraction("", readability)
     text, extra = document.text or "", document.comments or ""
-    if comments or (comments is None and len(extra) > len(text)):
+    if comments or (comments is None and len(extra) > len(text) and len(text) < _MAX_OPENER_CHARS):
         return Extraction("\n".join(part for part in (text, extra) if part), readability)
     # With comments on, trafilatura's main text can keep a stray comment line
     # too: drop it, unless such lines are a good part of the text (then the
@@ -167,18 +174,46 @@ def main_text(tree, url: str, rules: dict | None, config: ArticleConfig) -> str:
     article without the table chrome. An empty trafilatura result is replaced
     by Readability's too. Every other case keeps trafilatura's text: on the
     evaluation pages each looser rule (a shorter text contained in the other,
-    a prose-share vote) replaced good text on some page (docs/extraction.md)."""
+    a prose-share vote) replaced good text on some page (docs/extraction.md).
+    trafilatura's text is then cut to the first entry of a blog archive page
+    (``entries.first_entry``) or without the story stream after an article."""
     found = run_trafilatura(tree, url, rules)
     text = found.text
-    if not config.fallback or (text and table_share(text) < config.table_share):
+    if config.fallback and (not text or table_share(text) >= config.table_share):
+        alternative = readability_text(tree, found.readability)
+        mine, theirs = tokens(text), tokens(alternative)
+        if not text or (sum(theirs.values()) >= max(1, config.min_ratio * sum(mine.values()))
+                        and containment(theirs, mine) >= config.containment):
+            return first_entry(tree, alternative) or alternative
+    # a blog archive page is its first entry; an article loses the story stream after it
+    return first_entry(tree, text) or drop_story_stream(text, tree, found.readability)
+
+
+def drop_story_stream(text: str, tree, readability=None) -> str:
+    """trafilatura's text without the story stream it appended: trailing lines
+    that are summaries of story cards (``card_lines``: sibling blocks with a
+    headline link each) and that Readability's block leaves out, two lines at
+    least. Both signals are needed: a roundup article is made of cards too,
+    but Readability keeps them as its content."""
+    lines = text.split("\n")
+    if len(lines) <= _MIN_STREAM_LINES:
         return text
-    alternative = readability_text(tree, found.readability)
-    if not text:
-        return alternative
-    mine, theirs = tokens(text), tokens(alternative)
-    if not theirs or sum(theirs.values()) < config.min_ratio * sum(mine.values()):
-        return text
-    return alternative if containment(theirs, mine) >= config.containment else text
+    if readability is not None:  # usually the last line is verbatim in Readability's block: done cheaply
+        block = " ".join("".join(readability.itertext()).split())
+        if " ".join(lines[-1].split()) in block:
+            return text
+    article = tokens(readability_text(tree, readability))
+
+    def outside(line: str) -> bool:
+        return containment(tokens(line), article) < _IN_READABILITY
+
+    if not all(map(outside, lines[-_MIN_STREAM_LINES:])):
+        return text  # the cards are looked for only then: finding them costs ~4% of trafilatura's time
+    cards = card_lines(tree)
+    end = len(lines)
+    while end > 1 and " ".join(lines[end - 1].split()) in cards and outside(lines[end - 1]):
+        end -= 1
+    return "\n".join(lines[:end]) if len(lines) - end >= _MIN_STREAM_LINES else text
 
 
 def readability_text(tree, summary=None) -> str:
@@ -192,21 +227,6 @@ def readability_text(tree, summary=None) -> str:
             return ""
         summary = parse_html(html) if html else None
     return element_text(summary) if summary is not None else ""
-
-
-_CJK_CHARS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
-_TOKEN = re.compile(f"[{_CJK_CHARS}]|[^\\W_{_CJK_CHARS}]+")
-
-
-def tokens(text: str) -> Counter:
-    """Bag of tokens: each CJK character, each other word lower-cased (the evaluation's scale)."""
-    return Counter(_TOKEN.findall(text.lower()))
-
-
-def containment(part: Counter, whole: Counter) -> float:
-    """Share of ``part``'s tokens (with multiplicity) that ``whole`` also has."""
-    total = sum(part.values())
-    return sum((part & whole).values()) / total if total else 0.0
 
 
 def table_share(text: str) -> float:

@@ -20,7 +20,7 @@ _TEXTS = etree.XPath("//body//text()[normalize-space()][not(ancestor::script or 
                      smart_strings=False)
 # A date a byline shows: with a year (a bare "4-1" is a score, not a date).
 _YEAR = re.compile(r"(?:19|20)\d\d\s*[年/.-]\s*\d{1,2}")
-_DAY = re.compile(r"(?:19|20)\d\d\s*[年/.-]\s*\d{1,2}\s*[月/.-]\s*\d{1,2}")
+FULL_DATE = re.compile(r"(?:19|20)\d\d\s*[年/.-]\s*\d{1,2}\s*[月/.-]\s*\d{1,2}")
 _CJK_NAME = r"[\u4e00-\u9fff·]{2,4}(?![\u4e00-\u9fff])"  # a personal name ends where the CJK run ends
 _NAMES = rf"{_CJK_NAME}(?:[ \u3000、，,]+{_CJK_NAME})*"
 _HANDLE = r"[\w.\-\u4e00-\u9fff]{2,20}?"
@@ -46,8 +46,9 @@ _SHORT_NODE = 25       # text nodes shorter than this may be pieces of one bylin
 
 
 def page_lines(tree) -> list[str]:
-    """The page body's text nodes, whitespace collapsed (one C-level XPath, no tree walk)."""
-    return [" ".join(text.split()) for text in _TEXTS(tree)]
+    """The page body's text nodes, whitespace collapsed (one C-level XPath, no tree walk);
+    nodes of no-break spaces only (layout cells) are left out, like blank ones."""
+    return [line for line in (" ".join(text.split()) for text in _TEXTS(tree)) if line]
 
 
 class Byline:
@@ -77,7 +78,7 @@ class Byline:
         near = sorted(range(low, high + 1), key=lambda i: (abs(i - self.headline), i < self.headline))
         tail = range(max(self.start, self.end - 2), min(self.end + _AFTER_BODY, len(self.lines))) \
             if self.end is not None else range(0)
-        for form in (_DAY, _YEAR):  # a full date anywhere in these places beats a month ("2004年12月 (1)" archives)
+        for form in (FULL_DATE, _YEAR):  # a full date anywhere in these places beats a month ("2004年12月 (1)" archives)
             for index in list(near) + list(tail):
                 line = self.lines[index]
                 if form.search(line) and normalise_date(line, crawled_at, default_tz):

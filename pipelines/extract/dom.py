@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 from lxml import etree, html
 from trafilatura.utils import is_dubious_html, repair_faulty_html
@@ -14,6 +15,13 @@ _BLOCKS = frozenset(
 )
 _SKIP = frozenset("script style noscript template iframe select button svg head".split())
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
+_DIGITS = re.compile(r"\d+")
+_HEADING = "*[self::h2 or self::h3 or self::h4 or self::h5 or self::h6]"
+_HEADLINE_LINKS = etree.XPath(f"//{_HEADING}//a[@href]")
+_CARD_HEADLINES = etree.XPath(f".//{_HEADING}//a[@href]")
+_MIN_CARDS = 3             # sibling cards that make a story stream
+_MIN_HEADLINE_CHARS = 6    # a shorter heading link is a "more" or a date, not a headline
+_CARD_DEPTH = 6            # levels from a headline link up to its card
 # Code and style sheets: no stage reads them (trafilatura, Readability and jusText
 # discard them), but every copy trafilatura makes of the tree would carry them.
 # JSON data blocks (JSON-LD) stay: the metadata and trafilatura's forum check read them.
@@ -104,6 +112,54 @@ def element_text(element, skip=None) -> str:
     walk(element, with_tail=False)  # the element's own tail lies outside it
     newline()
     return "\n".join(lines)
+
+
+_CJK_CHARS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
+_TOKEN = re.compile(f"[{_CJK_CHARS}]|[^\\W_{_CJK_CHARS}]+")
+
+
+def tokens(text: str) -> Counter:
+    """Bag of tokens: each CJK character, each other word lower-cased (the evaluation's scale)."""
+    return Counter(_TOKEN.findall(text.lower()))
+
+
+def containment(part: Counter, whole: Counter) -> float:
+    """Share of ``part``'s tokens (with multiplicity) that ``whole`` also has."""
+    total = sum(part.values())
+    return sum((part & whole).values()) / total if total else 0.0
+
+
+def element_kind(element) -> tuple:
+    """Tag and first class word, digits dropped: ``post-1`` and ``post-2`` are one kind of sibling."""
+    classes = (element.get("class") or "").split()
+    return element.tag, _DIGITS.sub("", classes[0]) if classes else ""
+
+
+def card_lines(tree) -> set[str]:
+    """Text lines of the page's story cards.
+
+    A card is one of three or more siblings of one kind, each holding a
+    heading link (a headline) and usually a summary: the "more stories"
+    stream, related-article lists and teaser grids of news sites. trafilatura
+    drops their headline links but keeps their summaries as paragraphs."""
+    lines, seen = set(), set()  # seen: (parent, kind) pairs already tested
+    for link in _HEADLINE_LINKS(tree):
+        if len(" ".join(" ".join(link.itertext()).split())) < _MIN_HEADLINE_CHARS:
+            continue
+        node = link
+        for _ in range(_CARD_DEPTH):
+            parent = node.getparent()
+            key = (parent, element_kind(node))
+            if parent is None or key in seen:
+                break
+            seen.add(key)
+            cards = [c for c in parent if isinstance(c.tag, str) and element_kind(c) == key[1] and _CARD_HEADLINES(c)]
+            if len(cards) >= _MIN_CARDS:
+                for card in cards:
+                    lines.update(element_text(card).split("\n"))
+                break
+            node = parent
+    return lines
 
 
 def first(element, xpaths) -> list:

@@ -12,8 +12,8 @@ from lxml import etree
 from nlp.lang import detect as detect_language
 from pipelines.canonical import canonical_url
 from pipelines.extract.decode import DecodeError, decode_body, header_value
-from pipelines.extract.article import ArticleConfig, containment, extract_article, main_text, tokens, trafilatura_text
-from pipelines.extract.dom import LinkCaptions, parse_html
+from pipelines.extract.article import ArticleConfig, extract_article, main_text, trafilatura_text
+from pipelines.extract.dom import LinkCaptions, containment, parse_html, tokens
 from pipelines.extract.forum import find_thread
 
 logger = logging.getLogger(__name__)
@@ -23,6 +23,7 @@ _FEED = re.compile(r"<(?:rss|feed|urlset|sitemapindex|rdf:RDF)\b", re.I)  # feed
 _CANONICAL_LINK = etree.XPath("//link[@rel='canonical']/@href")
 _MIN_OPENER_CHARS = 20  # main-text residue below this is a stray line, not an opening post
 _MIN_HELD_TOKENS = 5  # a shorter line is held by the posts only if it is in their text verbatim
+_HELD_SHARE = 0.9  # ... a longer one when this share of its tokens is in them (half is any English line's "the, a, to")
 _OUTWEIGH = 1.25  # posts with this many times trafilatura's tokens are the page's content
 _CHROME_SHARE = 1 / 3  # ... as they are when this share of its tokens is in chrome lines:
 _CHROME_TOKENS = 5  # lines of fewer tokens, and link captions
@@ -118,7 +119,7 @@ def _thread_posts(text: str, posts: list[dict], forced: bool, coverage: float, t
     opener = []
     for line in text.split("\n"):
         words = tokens(line)
-        if line in joined if sum(words.values()) < _MIN_HELD_TOKENS else containment(words, held) >= 0.5:
+        if line in joined if sum(words.values()) < _MIN_HELD_TOKENS else containment(words, held) >= _HELD_SHARE:
             break
         opener.append(line)
     if sum(len(line) for line in opener) >= _MIN_OPENER_CHARS:

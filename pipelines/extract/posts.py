@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+from pipelines.extract.dom import element_kind
+
 _SKIP = frozenset("script style noscript template head select option button svg".split())
 # Cheap pre-filter for "this block shows a time"; normalise_date decides which text is the date.
 _TIME_HINT = re.compile(
@@ -32,7 +34,6 @@ _USER_HREF_WORDS = ("user", "member", "profile", "space", "uid=", "people", "aut
 _USER_CLASS_WORDS = ("author", "user", "poster", "member", "nick", "uname", "avatar", "profile")
 _USER_HREF = re.compile("|".join(map(re.escape, _USER_HREF_WORDS)), re.I)
 _USER_CLASS = re.compile("|".join(_USER_CLASS_WORDS), re.I)
-_DIGITS = re.compile(r"\d+")
 # Attribute values as plain strings (no element proxy per value), and the elements
 # carrying them in the same document order, to pick the matching ones by position.
 _CLASSES, _HREFS, _ITEMPROPS = (etree.XPath(x, smart_strings=False) for x in ("//@class", "//a/@href", "//@itemprop"))
@@ -70,17 +71,17 @@ def find_post_blocks(tree) -> list[Block]:
             if parent is None or member.tag in ("body", "html") or member in seen_members:
                 break  # a seen member's ancestors are counted already: each member counts once
             seen_members.add(member)
-            bearing[parent, _kind(member)] += 1
+            bearing[parent, element_kind(member)] += 1
     text_len, link_len = {}, {}
     candidates = []  # (non-link text, members) of each group; the structure test runs best-first
     for (parent, kind), count in bearing.items():
         if count < 2 or parent.tag in _SKIP:
             continue
-        members = [c for c in parent if isinstance(c.tag, str) and c.tag not in _SKIP and _kind(c) == kind]
+        members = [c for c in parent if isinstance(c.tag, str) and c.tag not in _SKIP and element_kind(c) == kind]
         if len(members) < _MIN_POSTS or count < _EVIDENCE_SHARE * len(members):
             continue
         if parent not in text_len:
-            _measure(parent, text_len, link_len)
+            measure_text(parent, text_len, link_len)
         prose = [text_len[m] - link_len[m] for m in members]
         if sorted(prose)[len(prose) // 2] >= _MIN_BODY_CHARS:
             candidates.append((sum(prose), members))
@@ -124,12 +125,7 @@ def _matching(tree, values_xpath, elements_xpath, words: tuple) -> list:
     return [elements[i] for i in sorted(hits)]
 
 
-def _kind(element) -> tuple:
-    classes = (element.get("class") or "").split()
-    return element.tag, _DIGITS.sub("", classes[0]) if classes else ""
-
-
-def _measure(root, text_len: dict, link_len: dict) -> None:
+def measure_text(root, text_len: dict, link_len: dict) -> None:
     """Characters of visible text, and of link text, under every element of ``root`` (one bottom-up pass)."""
     for element in reversed(list(root.iter())):
         if not isinstance(element.tag, str) or element.tag in _SKIP:
@@ -167,7 +163,7 @@ def _shows_poster(element) -> bool:
     return _poster_node(element) is not None
 
 
-def _body_of(member, text_len, link_len):
+def body_of(member, text_len, link_len):
     """Descend into the child holding most of the non-link text while it holds nearly all of it."""
     node = member
     while True:
@@ -185,13 +181,13 @@ def _with_bodies(members: list, text_len, link_len) -> list[Block]:
     """Each member's body: the element kind (tag, class) that occurs once in
     most members, lies outside the poster block and holds the most non-link
     text (a post's content box beside its author box); where no such kind
-    holds half the text, the descent of ``_body_of``."""
+    holds half the text, the descent of ``body_of``."""
     counts, candidates = Counter(), {}
     for member in members:
         kinds: dict[tuple, list] = {}
         for node in member.iterdescendants():
             if isinstance(node.tag, str) and node.tag not in _SKIP:
-                kinds.setdefault(_kind(node), []).append(node)
+                kinds.setdefault(element_kind(node), []).append(node)
         user = _poster_node(member)
         for kind, nodes in kinds.items():
             if len(nodes) == 1 and (user is None or not _contains(nodes[0], user)):
@@ -207,7 +203,7 @@ def _with_bodies(members: list, text_len, link_len) -> list[Block]:
     blocks = []
     for member in members:
         body = candidates.get((member, best))
-        blocks.append(Block(member, body if body is not None else _body_of(member, text_len, link_len)))
+        blocks.append(Block(member, body if body is not None else body_of(member, text_len, link_len)))
     return blocks
 
 
