@@ -290,9 +290,11 @@ class SettingError(ConfigError):
 
 @dataclass(frozen=True)
 class Rule:
-    """What a setting's value must be: ``kind`` bool, int, float, zone or replicas; numbers within bounds."""
+    """What a setting's value must be: ``kind`` bool, int, float, zone, replicas or choice (one of
+    ``choices``); numbers within bounds."""
 
     kind: str
+    choices: tuple[str, ...] = ()
     low: float | None = None      # at least this
     above: float | None = None    # greater than this
     high: float | None = None     # at most this
@@ -352,6 +354,7 @@ SETTING_RULES: dict[str, Rule] = {
     "INDEX_MAX_BACKOFF": Rule("float", low=0, high=_DAY),
     "INDEX_DOWN_PAUSE": Rule("float", low=0, high=_DAY),
     "INDEX_SHARDS": Rule("int", low=1, high=1024), "INDEX_REPLICAS": Rule("replicas"),
+    "INDEX_PARTITION": Rule("choice", choices=("none", "year")),
     # distributed crawling (BANWAVE_REDIS_URL)
     "FRONTIER_LEASE_SECONDS": Rule("float", above=0, high=_DAY),
     "FRONTIER_POLL_SECONDS": Rule("float", above=0, high=3600),
@@ -379,6 +382,10 @@ def _check(name: str, value: Any, rule: Rule) -> None:
     if rule.kind == "replicas":
         if not re.fullmatch(r"\d{1,3}|\d{1,3}-(\d{1,3}|all)", str(value).strip()):
             raise SettingError(f"{name}={shown} is not a replica count (1) or an auto-expand range (0-1, 1-all)")
+        return
+    if rule.kind == "choice":
+        if str(value) not in rule.choices:
+            raise SettingError(f"{name}={shown} must be one of {', '.join(rule.choices)}")
         return
     if rule.kind == "zone":
         from zoneinfo import ZoneInfo

@@ -132,6 +132,7 @@ DEDUPE_MIN_TOKENS = 20                      # texts with fewer distinct tokens a
 # --- indexing (pipelines/index.py, bulk.py, delivery.py, spool.py, runs.py) -----
 INDEX_SHARDS = 1                            # primary shards of each new <prefix>-*-vN index (aim at 10-50 GB a shard; docs/scaling.md)
 INDEX_REPLICAS = "0-1"                      # replicas of each new index: a number, or a range auto-expanded to the nodes ("0-1", "1-all")
+INDEX_PARTITION = "none"                    # "none": one docs index; "year": <prefix>-docs-vN-<year> by timeline_at, all behind <prefix>-docs
 INDEX_ENABLED = True                        # False: IndexPipeline raises NotConfigured, nothing indexed or spooled
 INDEX_BATCH_DOCS = 200                      # documents per bulk request (bench/bench_index.py)
 INDEX_BATCH_BYTES = 5 * 1024 * 1024         # ... or fewer, once the request body reaches this size

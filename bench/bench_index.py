@@ -11,7 +11,11 @@ deploy/elasticsearch/docs.template.json (unique prefix, deleted afterwards):
 - banwave, new documents: ``BulkSender.send`` (streaming_bulk, per-document
   results) with the mget of stored content hashes, as a crawl runs it;
 - banwave without the content-hash check (INDEX_SKIP_UNCHANGED = False);
-- banwave re-sending the same documents: all unchanged, nothing rewritten.
+- banwave re-sending the same documents: all unchanged, nothing rewritten;
+- banwave as a crawl builds it (``build_delivery``'s DocsLayout: the indices behind the
+  alias read per batch, the mget naming each), INDEX_PARTITION ``none`` and ``year``
+  (the documents' dates spread over ten years: ten year indices, created before the
+  clock starts), new documents, then the same again (all unchanged, looked up in all ten).
 """
 from __future__ import annotations
 
@@ -32,6 +36,7 @@ import config  # noqa: E402
 import settings as project  # noqa: E402
 from pipelines.bulk import BulkSender  # noqa: E402
 from pipelines.elastic import drop_indices, setup_indices  # noqa: E402
+from pipelines.partition import DocsLayout  # noqa: E402
 import demo
 
 
@@ -41,10 +46,11 @@ def documents(n: int) -> list[dict]:
     for i in range(n):
         row = gold[i % len(gold)]
         text = f"{row['text']}\n（第{i}号）"
+        published = f"{2016 + i % 10}{row['published'][4:]}" if row["published"] else f"{2016 + i % 10}-06-01"
         docs.append({
             "id": hashlib.sha1(f"{row['url']}#{i}".encode()).hexdigest(), "url": row["url"], "source": row["site"],
             "doc_type": row["doc_type"], "title": row["title"], "text": text, "author": row["author"],
-            "published": row["published"], "lang": "zh" if row["site"] != "en-news" else "en",
+            "published": published, "timeline_at": published, "lang": "zh" if row["site"] != "en-news" else "en",
             "content_hash": hashlib.sha256(text.encode()).hexdigest(), "relevant": row["relevant"],
             "entities": [{"type": "platform", "name": "Amazon", "text": "亚马逊", "start": 0, "end": 3}],
             "platforms": ["Amazon"], "sellers": ["傲基"], "entity_names": ["Amazon", "傲基"],
@@ -71,8 +77,10 @@ def one_round(client: Elasticsearch, docs: list[dict], batch: int) -> list[tuple
     """Each variant once, each into a fresh index; returns (label, seconds) with the reference first."""
     prefixes, rows = [], []
 
-    def sender(skip: bool) -> BulkSender:
-        return BulkSender(client, chunk_docs=batch, chunk_bytes=project.INDEX_BATCH_BYTES, skip_unchanged=skip)
+    def sender(skip: bool, partition: str | None = None) -> BulkSender:
+        layout = DocsLayout(client, alias, f"{alias}-v1", partition) if partition else None
+        return BulkSender(client, chunk_docs=batch, chunk_bytes=project.INDEX_BATCH_BYTES, skip_unchanged=skip,
+                          layout=layout)
 
     def send_all(bulk: BulkSender, alias: str, expect: str) -> None:
         for start in range(0, len(docs), batch):
@@ -100,6 +108,15 @@ def one_round(client: Elasticsearch, docs: list[dict], batch: int) -> list[tuple
         prefixes.append(prefix)
         rows.append(("banwave BulkSender, no content-hash check",
                      timed(client, alias, lambda: send_all(sender(False), alias, "indexed"))))
+        for partition in ("none", "year"):
+            prefix, alias = fresh_alias(client)
+            prefixes.append(prefix)
+            # not timed: one document per year first, so the year indices exist (created once a year in use)
+            sender(True, partition).send([(alias, f"warm-{d['id']}", d) for d in docs[:10]])
+            rows.append((f"banwave, INDEX_PARTITION={partition}, new documents",
+                         timed(client, f"{alias}*", lambda: send_all(sender(True, partition), alias, "indexed"))))
+            rows.append((f"banwave, INDEX_PARTITION={partition}, same documents again",
+                         timed(client, f"{alias}*", lambda: send_all(sender(True, partition), alias, "unchanged"))))
     finally:
         for prefix in prefixes:
             drop_indices(client, prefix)

@@ -9,21 +9,27 @@ its ``FifoQueue``, which pops requests and loses those of a worker that dies.
 Keys, all under the index prefix ``P`` (one Redis can serve several deployments)::
 
     P:active                       set: sources with queued, seeded or taken requests
-    P:src:S:queue                  list: requests of source S (pickled dicts), LPUSH in, taken from the right
+    P:src:S:requests               sorted set: queued requests of source S, lowest score taken first
+    P:src:S:pushed                 counter of S's pushes (the order within a priority)
     P:src:S:seeds                  list: run ids the producer pushed; a worker turns one into S's start requests
     P:src:S:dupefilter             set: fingerprints of the current run's requests (scrapy-redis)
     P:src:S:taken:W                list: S's requests that worker W took and has not acknowledged
     P:src:S:takers                 set: workers with a non-empty taken list for S
     P:worker:W                     heartbeat of worker W, expiring FRONTIER_LEASE_SECONDS after the last one
 
-Taking a request moves it atomically (``LMOVE``) from the queue to the worker's
+Requests keep Scrapy's priority across workers: a queued entry is ``"<score> <pickled
+request>"`` with score ``-priority * 2**32 + push number``, so a higher priority is
+served first (a redirect's +2 before its siblings, a retry's -1 after) and equal
+priorities in the order they were pushed (FIFO, breadth-first). Taking a request
+moves its entry atomically (``ZPOPMIN``, ``LPUSH``) from the queue to the worker's
 taken list. It is acknowledged (removed from there) once its page is finished:
 the callback's output exhausted and every item from it handed on (indexed or
 spooled: ``REQUEST_HANDLED`` from crawlers.middlewares.MarkSeenMiddleware), its
 errback ran, or the request that replaces it (a retry, a redirect) is queued.
 A worker whose heartbeat expired (killed, hung reactor, lost machine) is dead:
-any worker moves its taken requests back to the queue (:meth:`Frontier.reclaim`),
-so another serves them. A worker that stops cleanly puts back its own.
+any worker moves its taken requests back to the queue (:meth:`Frontier.reclaim`)
+with the score they had, so another serves them before what was pushed after
+them at their priority. A worker that stops cleanly puts back its own.
 """
 from __future__ import annotations
 
@@ -52,40 +58,54 @@ REQUEST_HANDLED = object()
 # This process's worker id: host, pid and a random part, so a restarted worker never inherits a dead one's lists.
 WORKER_ID = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
 
+_PRIORITY_SPAN = 2 ** 20  # |priority| is capped here, so a score stays an exact integer in a double
+_PUSH = """
+local score = -tonumber(ARGV[1]) * 4294967296 + redis.call('INCR', KEYS[2])
+redis.call('ZADD', KEYS[1], score, string.format('%.0f', score) .. ' ' .. ARGV[2])
+redis.call('SADD', KEYS[3], ARGV[3])
+"""
 _TAKE = """
-local raw = redis.call('LMOVE', KEYS[1], KEYS[2], 'RIGHT', 'LEFT')
-if raw then redis.call('SADD', KEYS[3], ARGV[1]) end
-return raw
+local popped = redis.call('ZPOPMIN', KEYS[1])
+if not popped[1] then return false end
+redis.call('LPUSH', KEYS[2], popped[1])
+redis.call('SADD', KEYS[3], ARGV[1])
+return popped[1]
 """
 _ACK = """
 local n = redis.call('LREM', KEYS[1], 1, ARGV[1])
 if redis.call('LLEN', KEYS[1]) == 0 then redis.call('SREM', KEYS[2], ARGV[2]) end
 return n
 """
-# Give back a taken list (KEYS[1]) to the queue (KEYS[2]), to be served first; with ARGV[3] == '1'
-# only if the worker's heartbeat (KEYS[5]) expired. Returns the number moved, -1 if the worker lives.
+# Give back a taken list (KEYS[1]) to the queue (KEYS[2]), each entry with the score it was queued with;
+# with ARGV[3] == '1' only if the worker's heartbeat (KEYS[5]) expired. Returns the number moved, -1 if
+# the worker lives.
 _GIVE_BACK = """
 if ARGV[3] == '1' and redis.call('EXISTS', KEYS[5]) == 1 then return -1 end
 local n = 0
-while redis.call('LMOVE', KEYS[1], KEYS[2], 'LEFT', 'RIGHT') do n = n + 1 end
+local entry = redis.call('RPOP', KEYS[1])
+while entry do
+  redis.call('ZADD', KEYS[2], tonumber(string.sub(entry, 1, string.find(entry, ' ', 1, true) - 1)), entry)
+  n = n + 1
+  entry = redis.call('RPOP', KEYS[1])
+end
 redis.call('SREM', KEYS[3], ARGV[1])
 if n > 0 then redis.call('SADD', KEYS[4], ARGV[2]) end
 return n
 """
 # A new run of a source (the producer): only when nothing of the last run is queued, seeded or taken;
-# its duplicate filter starts empty. Returns 1 if seeded, 0 if the source is still busy.
+# its duplicate filter and push counter start anew. Returns 1 if seeded, 0 if the source is still busy.
 _SEED = """
-if redis.call('LLEN', KEYS[1]) > 0 or redis.call('LLEN', KEYS[2]) > 0 or redis.call('SCARD', KEYS[3]) > 0 then
+if redis.call('ZCARD', KEYS[1]) > 0 or redis.call('LLEN', KEYS[2]) > 0 or redis.call('SCARD', KEYS[3]) > 0 then
   return 0
 end
-redis.call('DEL', KEYS[4])
+redis.call('DEL', KEYS[4], KEYS[6])
 redis.call('RPUSH', KEYS[2], ARGV[2])
 redis.call('SADD', KEYS[5], ARGV[1])
 return 1
 """
 # A source without queued, seeded or taken requests leaves the active set.
 _SETTLE = """
-if redis.call('LLEN', KEYS[1]) == 0 and redis.call('LLEN', KEYS[2]) == 0 and redis.call('SCARD', KEYS[3]) == 0 then
+if redis.call('ZCARD', KEYS[1]) == 0 and redis.call('LLEN', KEYS[2]) == 0 and redis.call('SCARD', KEYS[3]) == 0 then
   redis.call('SREM', KEYS[4], ARGV[1])
   return 1
 end
@@ -106,6 +126,7 @@ class Frontier:
 
     def __init__(self, server: redis.Redis, prefix: str, worker: str = WORKER_ID):
         self.server, self.prefix, self.worker = server, prefix, worker
+        self._push = server.register_script(_PUSH)
         self._take = server.register_script(_TAKE)
         self._ack = server.register_script(_ACK)
         self._give_back = server.register_script(_GIVE_BACK)
@@ -134,23 +155,29 @@ class Frontier:
         self.server.delete(self.heartbeat_key())
 
     # requests
-    def push(self, source: str, raw: bytes) -> None:
-        pipe = self.server.pipeline()
-        pipe.lpush(self.key(source, "queue"), raw)
-        pipe.sadd(self.active_key, source)
-        pipe.execute()
+    def push(self, source: str, raw: bytes, priority: int = 0) -> None:
+        """Queue a request (higher ``priority`` first, then in push order)."""
+        priority = max(-_PRIORITY_SPAN, min(_PRIORITY_SPAN, int(priority)))
+        self._push(keys=[self.key(source, "requests"), self.key(source, "pushed"), self.active_key],
+                   args=[priority, raw, source])
 
     def take(self, source: str) -> bytes | None:
-        return self._take(keys=[self.key(source, "queue"), self.taken_key(source), self.key(source, "takers")],
+        """The next queued entry, now in this worker's taken list (``payload`` gives the request), or None."""
+        return self._take(keys=[self.key(source, "requests"), self.taken_key(source), self.key(source, "takers")],
                           args=[self.worker])
 
-    def ack(self, source: str, raw: bytes) -> bool:
-        return bool(self._ack(keys=[self.taken_key(source), self.key(source, "takers")], args=[raw, self.worker]))
+    @staticmethod
+    def payload(entry: bytes) -> bytes:
+        """The pickled request of a taken entry (after its score)."""
+        return entry.split(b" ", 1)[1]
+
+    def ack(self, source: str, entry: bytes) -> bool:
+        return bool(self._ack(keys=[self.taken_key(source), self.key(source, "takers")], args=[entry, self.worker]))
 
     def give_back(self, source: str, worker: str | None = None, only_if_dead: bool = False) -> int:
         """Move a worker's taken requests of ``source`` back to the queue; -1 if it still lives."""
         worker = worker or self.worker
-        return self._give_back(keys=[self.taken_key(source, worker), self.key(source, "queue"),
+        return self._give_back(keys=[self.taken_key(source, worker), self.key(source, "requests"),
                                      self.key(source, "takers"), self.active_key, self.heartbeat_key(worker)],
                                args=[worker, source, "1" if only_if_dead else "0"])
 
@@ -170,7 +197,7 @@ class Frontier:
         return moved
 
     def queued(self, source: str) -> int:
-        return self.server.llen(self.key(source, "queue"))
+        return self.server.zcard(self.key(source, "requests"))
 
     def active_sources(self) -> list[str]:
         return sorted(s.decode() for s in self.server.smembers(self.active_key))
@@ -178,8 +205,9 @@ class Frontier:
     # runs
     def seed(self, source: str, run_id: str) -> bool:
         """Start a run of ``source``: a worker will push its start requests. False while its last run lasts."""
-        return bool(self._seed(keys=[self.key(source, "queue"), self.key(source, "seeds"), self.key(source, "takers"),
-                                     self.key(source, "dupefilter"), self.active_key], args=[source, run_id]))
+        return bool(self._seed(keys=[self.key(source, "requests"), self.key(source, "seeds"),
+                                     self.key(source, "takers"), self.key(source, "dupefilter"), self.active_key,
+                                     self.key(source, "pushed")], args=[source, run_id]))
 
     def next_seed(self, source: str, lease_seconds: float) -> str | None:
         """A run seed of ``source`` this worker may turn into start requests (claimed for a lease), or None."""
@@ -198,12 +226,12 @@ class Frontier:
 
     def settle(self, source: str) -> bool:
         """Remove ``source`` from the active set if it has nothing queued, seeded or taken."""
-        return bool(self._settle(keys=[self.key(source, "queue"), self.key(source, "seeds"),
+        return bool(self._settle(keys=[self.key(source, "requests"), self.key(source, "seeds"),
                                        self.key(source, "takers"), self.active_key], args=[source]))
 
     def busy(self, source: str) -> bool:
         pipe = self.server.pipeline()
-        pipe.llen(self.key(source, "queue"))
+        pipe.zcard(self.key(source, "requests"))
         pipe.llen(self.key(source, "seeds"))
         pipe.scard(self.key(source, "takers"))
         return any(pipe.execute())
@@ -228,24 +256,24 @@ class LeasedQueue(RedisQueueBase):
 
     def push(self, request) -> None:
         replaced = request.meta.pop("frontier_entry", None)
-        self.frontier.push(self.source, self._encode_request(request))
+        self.frontier.push(self.source, self._encode_request(request), request.priority)
         if replaced is not None:
             self.ack_entry(replaced)
 
     def pop(self, timeout: int = 0):
-        raw = self.frontier.take(self.source)
-        if raw is None:
+        entry = self.frontier.take(self.source)
+        if entry is None:
             return None
-        request = self._decode_request(raw)
+        request = self._decode_request(Frontier.payload(entry))
         self._next_entry += 1
-        self.taken[self._next_entry] = raw
+        self.taken[self._next_entry] = entry
         request.meta["frontier_entry"] = self._next_entry
         return request
 
     def ack_entry(self, entry: int) -> None:
-        raw = self.taken.pop(entry, None)
-        if raw is not None:
-            self.frontier.ack(self.source, raw)
+        taken = self.taken.pop(entry, None)
+        if taken is not None:
+            self.frontier.ack(self.source, taken)
 
     def clear(self) -> None:
         raise RuntimeError("the shared frontier is never cleared by one worker")
@@ -290,7 +318,7 @@ class FrontierScheduler(RedisScheduler):
     def open(self, spider) -> None:
         self.spider = spider
         source = spider.source.name
-        self.queue = LeasedQueue(self.server, spider, self.frontier.key(source, "queue"), frontier=self.frontier)
+        self.queue = LeasedQueue(self.server, spider, self.frontier.key(source, "requests"), frontier=self.frontier)
         self.df = RFPDupeFilter(self.server, key=self.frontier.key(source, "dupefilter"),
                                 debug=self.crawler.settings.getbool("DUPEFILTER_DEBUG"))
         self.frontier.heartbeat(self.lease)

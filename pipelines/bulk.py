@@ -19,6 +19,14 @@ Two retry layers, each with the same exponential backoff and ``max_retries``:
 (``retry_on_status``); ``send`` retries the documents that got no answer at
 all (connection refused, timeout). Bulk requests use ``require_alias`` so a
 missing alias never auto-creates an index with a guessed mapping.
+
+Documents of the docs alias go where its :class:`~pipelines.partition.DocsLayout`
+places them (``INDEX_PARTITION``): the stored copies are looked up in every
+index behind the alias; with ``year`` each document is written by name into its
+year's index (created behind the alias first), and a copy left in another index
+by a change of year is deleted once the new one is acknowledged (a second bulk
+request, only for such moves: bulk requests are not atomic, so deleting in the
+same request could lose the document from the index when its write fails).
 """
 from __future__ import annotations
 
@@ -30,6 +38,7 @@ from elasticsearch import ApiError, Elasticsearch, TransportError
 from elasticsearch.helpers import streaming_bulk
 
 from pipelines.elastic import describe_error
+from pipelines.partition import DocsLayout, Placement
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +82,7 @@ class BulkSender:
     initial_backoff: float = 1.0
     max_backoff: float = 30.0
     skip_unchanged: bool = True
+    layout: DocsLayout | None = None  # the docs alias's indices (INDEX_PARTITION); None: every index as given
 
     def send(self, actions: list[Action], retries: int | None = None) -> Outcome:
         """Write the actions; those without any answer are sent again ``retries`` times (default max_retries)."""
@@ -104,30 +114,78 @@ class BulkSender:
         """One try: the outcome of every answered action, and the actions that got no answer."""
         outcome = Outcome()
         try:
-            stored = self._stored_hashes(actions) if self.skip_unchanged else {}
+            placed, problems = self._place(actions)
         except (ApiError, TransportError) as exc:
             return outcome, [(action, describe_error(exc)) for action in actions]
+        outcome.permanent += problems
+        moving: list[tuple[Action, Placement]] = []  # written or unchanged, with older copies still to delete
         to_write = []
-        for action in actions:
+        for action, placement in placed:
+            if placement.write:
+                to_write.append((action, placement))
+            elif placement.stale:
+                moving.append((action, placement))
+            else:
+                outcome.unchanged.append(action)
+        unanswered: list[tuple[Action, str]] = []
+        # Year indices are written by name (require_alias off), everything else through its alias.
+        for require_alias in (True, False):
+            group = [(action, placement) for action, placement in to_write
+                     if (placement.target == action[0]) == require_alias]
+            if group and not unanswered:
+                unanswered = self._write(group, require_alias, outcome, moving)
+            elif group:
+                unanswered += [(action, unanswered[0][1]) for action, _ in group]
+        if unanswered:  # a move whose delete was not sent is completed by the next attempt or the replay
+            return outcome, unanswered + [(action, unanswered[0][1]) for action, _ in moving]
+        return outcome, self._delete_stale(moving, outcome)
+
+    def _place(self, actions: list[Action]) -> tuple[list[tuple[Action, Placement]], list[tuple[Action, str]]]:
+        """Where each action goes, after looking up the stored copies; the ones that cannot go anywhere."""
+        layout = self.layout
+        docs = [action for action in actions if layout is not None and action[0] == layout.alias]
+        others = [action for action in actions if layout is None or action[0] != layout.alias]
+        stored = self._stored_hashes(others) if self.skip_unchanged else {}
+        placed, problems = [], []
+        for action in others:  # the action objects themselves: Delivery.replay matches them by identity
             index, doc_id, doc = action
             known = stored.get((index, doc_id))
-            if known is not None and known == doc.get("content_hash"):
-                outcome.unchanged.append(action)
-            else:
-                to_write.append(action)
-        pending: dict[str, list[Action]] = {}
-        for action in to_write:
-            pending.setdefault(action[1], []).append(action)
+            unchanged = known is not None and known == doc.get("content_hash")
+            placed.append((action, Placement(index, not unchanged)))
+        if docs:
+            indices, write_index = layout.indices()
+            look = layout.partition != "none" or self.skip_unchanged or len(indices) > 1
+            copies = layout.stored_copies(indices, [doc_id for _, doc_id, _ in docs], self.chunk_docs) if look else {}
+            for action in docs:
+                try:
+                    placed.append((action, layout.place(action[2], copies.get(action[1], {}), write_index,
+                                                        self.skip_unchanged)))
+                except ValueError as exc:
+                    problems.append((action, str(exc)))
+            for target in sorted({p.target for a, p in placed if p.write and p.target != a[0]} - set(indices)):
+                layout.create(target)
+        return placed, problems
+
+    def _write(self, group: list[tuple[Action, Placement]], require_alias: bool, outcome: Outcome,
+               moving: list[tuple[Action, Placement]]) -> list[tuple[Action, str]]:
+        """Index the group's documents; an acknowledged one with older copies joins ``moving``.
+        Returns the actions that got no answer."""
+        pending: dict[str, list[tuple[Action, Placement]]] = {}
+        for action, placement in group:
+            pending.setdefault(action[1], []).append((action, placement))
         try:
             for ok, info in streaming_bulk(
-                self.client, ({"_op_type": "index", "_index": i, "_id": d, "_source": doc} for i, d, doc in to_write),
+                self.client, ({"_op_type": "index", "_index": p.target, "_id": d, "_source": doc}
+                              for (_, d, doc), p in group),
                 chunk_size=self.chunk_docs, max_chunk_bytes=self.chunk_bytes, raise_on_error=False,
                 raise_on_exception=False, max_retries=self.max_retries, initial_backoff=self.initial_backoff,
-                max_backoff=self.max_backoff, retry_on_status=RETRY_STATUSES, require_alias=True,
+                max_backoff=self.max_backoff, retry_on_status=RETRY_STATUSES, require_alias=require_alias,
             ):
                 result = next(iter(info.values()))
-                action = pending[result["_id"]].pop(0)
-                if ok:
+                action, placement = pending[result["_id"]].pop(0)
+                if ok and placement.stale:
+                    moving.append((action, placement))
+                elif ok:
                     outcome.indexed.append(action)
                 else:
                     status, reason = _error(result)
@@ -137,8 +195,43 @@ class BulkSender:
                         logger.info("document %s not indexed yet: %s %s", action[1], status, reason)
         except (ApiError, TransportError) as exc:  # no answer (connection, timeout) for the rest of the batch
             reason = describe_error(exc)
-            return outcome, [(action, reason) for actions_left in pending.values() for action in actions_left]
-        return outcome, []
+            return [(action, reason) for left in pending.values() for action, _ in left]
+        return []
+
+    def _delete_stale(self, moving: list[tuple[Action, Placement]], outcome: Outcome) -> list[tuple[Action, str]]:
+        """Delete the older copies of moved documents (their new copy is acknowledged); a document
+        counts as indexed once all are gone. Returns the others, with the reason, to be tried again."""
+        if not moving:
+            return []
+        pending: dict[tuple[str, str], list[int]] = {}
+        for n, (action, placement) in enumerate(moving):
+            for index in placement.stale:
+                pending.setdefault((index, action[1]), []).append(n)
+        deletes = [{"_op_type": "delete", "_index": index, "_id": doc_id}
+                   for (index, doc_id), ns in pending.items() for _ in ns]
+        failed: dict[int, str] = {}
+        try:
+            for ok, info in streaming_bulk(
+                self.client, deletes, chunk_size=self.chunk_docs, raise_on_error=False, raise_on_exception=False,
+                max_retries=self.max_retries, initial_backoff=self.initial_backoff, max_backoff=self.max_backoff,
+                retry_on_status=RETRY_STATUSES,
+            ):
+                result = next(iter(info.values()))
+                n = pending[(result["_index"], result["_id"])].pop(0)
+                if not ok and result.get("status") != 404:  # 404: already gone
+                    status, reason = _error(result)
+                    failed[n] = f"older copy in {result['_index']} not deleted: {status} {reason}"
+        except (ApiError, TransportError) as exc:  # no answer: those still pending are retried
+            reason = describe_error(exc)
+            for n in {n for ns in pending.values() for n in ns} - set(failed):
+                failed[n] = reason
+        unanswered = []
+        for n, (action, _) in enumerate(moving):
+            if n in failed:  # written, but not yet alone: retried, then spooled; the replay deletes the older copy
+                unanswered.append((action, failed[n]))
+            else:
+                outcome.indexed.append(action)
+        return unanswered
 
     def _stored_hashes(self, actions: list[Action]) -> dict[tuple[str, str], str]:
         """content_hash of the already indexed documents among the actions, by (index, id)."""

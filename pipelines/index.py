@@ -34,7 +34,8 @@ import config
 from pipelines.bulk import Action, BulkSender
 from pipelines.canonical import is_document
 from pipelines.delivery import Delivery
-from pipelines.elastic import ElasticError, describe_error, make_client, setup_indices
+from pipelines.elastic import ElasticError, describe_error, load_template, make_client, setup_indices
+from pipelines.partition import DocsLayout
 from pipelines.spool import Spool
 
 logger = logging.getLogger(__name__)
@@ -62,12 +63,14 @@ def build_delivery(settings, env: config.Env) -> Delivery:
         # nothing itself: with several nodes, a request that cannot reach one goes at once to another
         # (up to every other node once), and 429/5xx answers are left to streaming_bulk's retries.
         client = make_client(env, max_retries=len(env.es_urls) - 1, retry_on_status=(), retry_on_timeout=False)
+        layout = DocsLayout(client, env.docs_alias, load_template("docs", env.index_prefix).concrete_index,
+                            settings.get("INDEX_PARTITION"))
         sender = BulkSender(client, chunk_docs=settings.getint("INDEX_BATCH_DOCS"),
                             chunk_bytes=settings.getint("INDEX_BATCH_BYTES"),
                             max_retries=settings.getint("INDEX_MAX_RETRIES"),
                             initial_backoff=settings.getfloat("INDEX_INITIAL_BACKOFF"),
                             max_backoff=settings.getfloat("INDEX_MAX_BACKOFF"),
-                            skip_unchanged=settings.getbool("INDEX_SKIP_UNCHANGED"))
+                            skip_unchanged=settings.getbool("INDEX_SKIP_UNCHANGED"), layout=layout)
     return Delivery(sender, Spool(env.data_dir), pause=settings.getfloat("INDEX_DOWN_PAUSE"))
 
 

@@ -18,20 +18,27 @@ def frontier(server, worker: str) -> Frontier:
     return Frontier(server.client(), "t", worker)
 
 
+def taken(f: Frontier, source: str = "src") -> bytes | None:
+    """The request a worker takes next (its pickled bytes), or None."""
+    entry = f.take(source)
+    return None if entry is None else Frontier.payload(entry)
+
+
 def test_taken_request_is_served_again_only_after_its_worker_stops_renewing_its_lease(redis_server):
     a, b = frontier(redis_server, "a"), frontier(redis_server, "b")
     a.heartbeat(0.3)
     b.heartbeat(30)
     for raw in (b"r1", b"r2", b"r3"):
         a.push("src", raw)
-    assert a.take("src") == b"r1" and a.take("src") == b"r2"
+    first = a.take("src")
+    assert Frontier.payload(first) == b"r1" and taken(a) == b"r2"
     assert a.queued("src") == 1
-    assert a.ack("src", b"r1") and not a.ack("src", b"r1")   # acknowledged once
+    assert a.ack("src", first) and not a.ack("src", first)   # acknowledged once
     assert b.reclaim(["src"]) == 0, "a lives: nothing of its is taken from it"
     time.sleep(0.4)                                           # a's lease ran out (killed)
     assert b.reclaim(["src"]) == 1
-    assert b.take("src") == b"r2", "the request a took and never finished is served again, first"
-    assert b.take("src") == b"r3" and b.take("src") is None
+    assert taken(b) == b"r2", "the request a took and never finished is served again, first"
+    assert taken(b) == b"r3" and b.take("src") is None
     assert redis_server.client().smembers("t:src:src:takers") == {b"b"}
 
 
@@ -39,11 +46,56 @@ def test_clean_stop_gives_back_own_requests_and_source_settles_when_empty(redis_
     a = frontier(redis_server, "a")
     a.heartbeat(30)
     a.push("src", b"r1")
-    assert a.take("src") == b"r1"
+    assert taken(a) == b"r1"
     assert not a.settle("src") and a.busy("src"), "taken, not finished: the source still has work"
     assert a.give_back("src") == 1
-    assert a.take("src") == b"r1" and a.ack("src", b"r1")
+    entry = a.take("src")
+    assert Frontier.payload(entry) == b"r1" and a.ack("src", entry)
     assert a.settle("src") and a.active_sources() == [] and not a.busy("src")
+
+
+def test_priorities_hold_across_workers_and_survive_a_dead_worker(redis_server):
+    a, b = frontier(redis_server, "a"), frontier(redis_server, "b")
+    a.heartbeat(0.3)
+    b.heartbeat(30)
+    for raw, priority in ((b"page1", 0), (b"retry", -1), (b"page2", 0), (b"redirect", 2), (b"page3", 0)):
+        (a if raw != b"page2" else b).push("src", raw, priority)
+    assert taken(a) == b"redirect" and taken(b) == b"page1" and taken(a) == b"page2"
+    b.push("src", b"page4", 0)
+    time.sleep(0.4)                                           # a dies holding redirect and page2
+    assert b.reclaim(["src"]) == 2
+    order = [taken(b) for _ in range(5)]
+    assert order == [b"redirect", b"page2", b"page3", b"page4", b"retry"], "by priority, then as pushed"
+    assert b.take("src") is None
+    # identical requests (dont_filter) are queued twice, not merged
+    b.push("src", b"same")
+    b.push("src", b"same")
+    assert b.queued("src") == 2
+
+
+def test_scrapy_request_priority_is_kept_through_the_leased_queue(redis_server):
+    from scrapy import Request, Spider
+
+    from crawlers.frontier import LeasedQueue
+
+    class Source:
+        name = "src"
+
+    spider = Spider(name="probe")
+    spider.source = Source()
+    f = frontier(redis_server, "a")
+    f.heartbeat(30)
+    queue = LeasedQueue(f.server, spider, f.key("src", "requests"), frontier=f)
+    for url, priority in (("http://x/1", 0), ("http://x/retry", -1), ("http://x/2", 0), ("http://x/moved", 2)):
+        queue.push(Request(url, priority=priority))
+    popped = [queue.pop() for _ in range(4)]
+    assert [(r.url, r.priority) for r in popped] == [("http://x/moved", 2), ("http://x/1", 0), ("http://x/2", 0),
+                                                     ("http://x/retry", -1)]
+    queue.push(popped[2].replace(priority=-1))  # a retry replaces its original: the original is acknowledged
+    assert f.server.llen(f.taken_key("src")) == 3 and len(queue) == 1
+    for request in (popped[0], popped[1], popped[3]):
+        queue.ack_entry(request.meta["frontier_entry"])
+    assert f.server.llen(f.taken_key("src")) == 0
 
 
 def test_a_run_is_seeded_only_when_the_last_one_is_over(redis_server):

@@ -9,6 +9,7 @@ mid-crawl must change nothing in the index.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -153,6 +154,38 @@ def test_worker_killed_mid_crawl_changes_nothing_in_the_index(redis_server, demo
         expected, got = comparable(reference), comparable(docs)
         assert {k: got.get(k) for k in expected} == expected, "identical to a crawl without the fault"
         assert sorted(docs[k]["_source"]["url"] for k in docs.keys() - reference.keys()) == []
+    finally:
+        client.close()
+        delete_prefix(es_url, prefix)
+
+
+@pytest.mark.slow
+def test_crawl_work_seeds_then_crawls_everything_itself(redis_server, demo_sources, reference, es_url, tmp_path):
+    """`banwave crawl --all --work` with Redis: seeds the runs, works them alone as a worker, prints the
+    worker's summaries and exits 0 once no source has work; the index is a one-process crawl's."""
+    prefix = f"t{uuid.uuid4().hex[:10]}"
+    environ = crawl_environ(es_url, prefix, tmp_path / "data", demo_sources)
+    environ["BANWAVE_REDIS_URL"] = redis_server.url
+    options = WORKER[2:]  # the worker's settings, without --until-idle (--work exits when idle by itself)
+    client = Elasticsearch(es_url, request_timeout=30)
+    try:
+        began = time.monotonic()
+        done = banwave(["crawl", "--all", "--work", *options], environ, timeout=300)
+        lines = done.stdout.splitlines()
+        sources = ["cn-news", "en-news", "forum"]
+        assert [line.split(":")[0] for line in lines[:3]] == sources and all("queued run" in l for l in lines[:3])
+        summaries = {line.split(":")[0]: line for line in lines[3:]}
+        statuses = [re.match(r"[a-z-]+: (ok|partial), ", line) for line in summaries.values()]
+        assert sorted(summaries) == sources and all(statuses), done.stdout
+        docs = index_docs(client, f"{prefix}-docs")
+        expected, got = comparable(reference), comparable(docs)
+        assert {k: got.get(k) for k in expected} == expected, "every document of a one-process crawl, identical"
+        assert sorted(docs.keys() - reference.keys()) == []
+        assert total([done.stdout], "indexed") == len(docs) and {d["_version"] for d in docs.values()} == {1}
+        assert time.monotonic() - began < 240
+        # nothing left in the frontier: a second seed is accepted at once (the last run is over)
+        again = banwave(["crawl", "cn-news"], environ)
+        assert again.stdout.startswith("cn-news: queued run")
     finally:
         client.close()
         delete_prefix(es_url, prefix)
