@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from itertools import accumulate
 from typing import Sequence
 
-from nlp.regex import first_chars
+from nlp.regex import first_chars, trie_regex
 from nlp.resources import Alias
 
 # Tags jieba gives to proper names: places, organisations, people, other proper nouns, English.
@@ -68,10 +68,10 @@ class Segmentation:
 def _latin_regex(forms: Sequence[str]) -> re.Pattern | None:
     if not forms:
         return None
-    alternation = "|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True))
     first_chars = re.escape("".join(sorted({f[0] for f in forms})))
-    # the first-character lookahead lets the scan skip positions no alias can start at
-    return re.compile(rf"(?=[{first_chars}])(?<![A-Za-z0-9])(?:{alternation})(?![A-Za-z0-9])")
+    # the first-character lookahead lets the scan skip positions no alias can start at; the trie
+    # (longest form first, as an alternation sorted by length) tries one branch per character
+    return re.compile(rf"(?=[{first_chars}])(?<![A-Za-z0-9])(?:{trie_regex(forms)})(?![A-Za-z0-9])")
 
 
 class EntityRecognizer:
@@ -99,7 +99,8 @@ class EntityRecognizer:
         # every trigger word of every pattern, found in one scan (a trigger may sit inside a word:
         # "Technolog" in "Technology", so no word boundaries)
         triggers = {t for rule in self._zh_patterns + self._en_patterns for t in rule[1]}
-        self._triggers = re.compile("|".join(map(re.escape, sorted(triggers, key=len, reverse=True))))
+        # (factored by prefixes: a plain alternation of them cost a sixth of the entity search)
+        self._triggers = re.compile(trie_regex(triggers))
         # a longer trigger found ("Association of") stands for the shorter ones inside it too
         self._inside = {t: frozenset(u for u in triggers if u in t) for t in triggers}
         self._en_leading = re.compile(r"^(?:(?:%s)\s+)+" % "|".join(map(re.escape, rules["en_leading_stopwords"])))

@@ -115,16 +115,21 @@ class _Candidate:
 
 def _alternation(words) -> str:
     """Regex alternation, longest first; a word starting or ending in a Latin letter may not
-    touch another Latin letter there (RMB, but 100万RMB too; HK$ before its digits)."""
+    touch another Latin letter there (RMB, but 100万RMB too; HK$ before its digits). Behind a
+    first-character lookahead: the qualifier and currency expressions are searched for in a
+    window before each number, and the lookahead rejects most positions with one set test."""
+    words = sorted(words, key=len, reverse=True)
     parts = []
-    for word in sorted(words, key=len, reverse=True):
+    for word in words:
         escaped = re.escape(word)
         if word[0].isascii() and word[0].isalpha():
             escaped = rf"(?<![A-Za-z]){escaped}"
         if word[-1].isascii() and word[-1].isalpha():
             escaped = rf"{escaped}(?![A-Za-z])"
         parts.append(escaped)
-    return "|".join(parts)
+    if not parts:
+        return ""
+    return f"(?=[{re.escape(''.join(sorted({w[0] for w in words})))}])(?:{'|'.join(parts)})"
 
 
 class FigureExtractor:

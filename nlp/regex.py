@@ -43,7 +43,7 @@ def word_list_regex(words: Iterable[str]) -> str:
 
 def first_chars(pattern: str) -> set[str] | None:
     """The characters a match of ``pattern`` can start with, or None when that is not a short
-    literal set (a leading class such as \\w, a repeat that may be empty). Lets a
+    literal set (a leading class such as \\w, a match that may be empty). Lets a
     caller put a first-character lookahead before an alternation of hand-written patterns."""
     from re import _constants as c, _parser  # the stdlib's parser; stable in 3.11+
 
@@ -75,8 +75,12 @@ def first_chars(pattern: str) -> set[str] | None:
                 else:
                     return None
             return chars
-        if op in (c.MAX_REPEAT, c.MIN_REPEAT) and av[0] >= 1:
-            return first(list(av[2]))
+        if op in (c.MAX_REPEAT, c.MIN_REPEAT):
+            chars = first(list(av[2]))
+            if chars is None or av[0] >= 1:
+                return chars
+            rest = first(items[1:])  # an optional part (国家 in (?:国家)?商务部): the match may start after it
+            return None if rest is None else chars | rest
         return None
 
     return first(list(_parser.parse(pattern)))

@@ -85,9 +85,11 @@ class Lexicon:
                 self._words |= {term}
             else:
                 other.append(term)
-        # whole words only for a phrase that begins or ends with a Latin letter or digit
-        self._phrases = [(t, re.compile(("(?<![a-z0-9])" if t[0].isascii() and t[0].isalnum() else "") + re.escape(t)
-                                        + ("(?![a-z0-9])" if t[-1].isascii() and t[-1].isalnum() else "")))
+        # whole words only for a phrase that begins or ends with a Latin letter or digit; such a
+        # phrase is looked for only where its first word is one of the document's words
+        self._phrases = [(_ALNUM_WORD.match(t).group() if _is_ascii_alnum(t[0]) else None, t,
+                          re.compile(("(?<![a-z0-9])" if _is_ascii_alnum(t[0]) else "") + re.escape(t)
+                                     + ("(?![a-z0-9])" if _is_ascii_alnum(t[-1]) else "")))
                          for t in sorted(other)]
         joined = "|".join(patterns)
         starts = first_chars(joined) if patterns else None
@@ -105,9 +107,10 @@ class Lexicon:
         Chinese character bigrams are ``bigrams``). Terms are substrings: 冻结资金 hits 冻结, and
         被封号 hits both 被封 and 封号."""
         terms = [t for bigram in bigrams & self._by_bigram.keys() for t in self._by_bigram[bigram] if t in lowered]
-        if self._words:
-            terms += self._words.intersection(_ALNUM_WORD.findall(lowered))
-        terms += [t for t, regex in self._phrases if t in lowered and regex.search(lowered)]
+        tokens = set(_ALNUM_WORD.findall(lowered))
+        terms += self._words.intersection(tokens)
+        terms += [t for first, t, regex in self._phrases
+                  if (first is None or first in tokens) and t in lowered and regex.search(lowered)]
         found: dict[str, set[str]] = {}
         for term in terms:
             for name in self._groups_of[term]:
