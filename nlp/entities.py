@@ -3,18 +3,21 @@
 Works on the words of the shared jieba segmentation (no second pass): the Tagger adds Chinese
 aliases to the jieba dictionary, so a word lookup finds them; Latin-script aliases and English
 rule patterns are regular expressions over the text. Alias matches win over overlapping rule matches.
-Unknown names are canonicalised by ``NameNormaliser``.
+This module is the tagging pass: the tables it reads are built in ``nlp.entity_tables`` (unknown names
+are canonicalised by its ``NameNormaliser``), names paired in parentheses are linked by ``nlp.entity_pairs``.
 """
 from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from dataclasses import dataclass, replace
-from itertools import accumulate
 from typing import Sequence
 
-from nlp.regex import first_chars, trie_regex
+from nlp.entity_tables import (NameNormaliser, compile_patterns, dictionary_names, final_character_heads, is_cjk,
+                               latin_regex, name_like, split_list, triggered)
+from nlp.entity_pairs import ParenthesisPairs
+from nlp.regex import trie_regex
 from nlp.resources import Alias
+from nlp.segmentation import Entity, Segmentation
 
 # Tags jieba gives to proper names: places, organisations, people, other proper nouns, English.
 _PROPER_TAGS = frozenset({"ns", "nt", "nz", "nr", "nrt", "nrfg", "j", "eng"})
@@ -27,53 +30,6 @@ _SELLER_START_TAGS = _PROPER_TAGS | {None}
 _BRANCH_TYPES = frozenset({"association", "government"})
 
 
-@dataclass(frozen=True)
-class Entity:
-    """One entity mention as emitted in the interface (``as_dict``)."""
-
-    type: str
-    text: str
-    start: int
-    end: int
-    name: str
-    known: bool = False  # found through the alias table (its name is a curated canonical name)
-
-    def as_dict(self) -> dict:
-        return {"type": self.type, "text": self.text, "start": self.start, "end": self.end, "name": self.name}
-
-
-class Segmentation:
-    """A document's jieba words with their offsets; tags are looked up only where needed.
-
-    Kept as parallel lists rather than one object per word: a long document has tens of
-    thousands of words and building objects for them cost more than the entity search.
-    """
-
-    __slots__ = ("words", "offsets", "_tags")
-
-    def __init__(self, words: list[str], tags: dict[str, str]):
-        self.words = words
-        self.offsets = list(accumulate(map(len, words), initial=0))  # word i spans offsets[i]:offsets[i+1]
-        self._tags = tags
-
-    def tag(self, i: int) -> str | None:
-        """jieba's dictionary tag of word ``i``; None for words only the HMM found."""
-        return self._tags.get(self.words[i])
-
-    def indices_of(self, vocabulary) -> list[int]:
-        """Indices of the words that are in ``vocabulary`` (a set or dict)."""
-        return [i for i, word in enumerate(self.words) if word in vocabulary]
-
-
-def _latin_regex(forms: Sequence[str]) -> re.Pattern | None:
-    if not forms:
-        return None
-    first_chars = re.escape("".join(sorted({f[0] for f in forms})))
-    # the first-character lookahead lets the scan skip positions no alias can start at; the trie
-    # (longest form first, as an alternation sorted by length) tries one branch per character
-    return re.compile(rf"(?=[{first_chars}])(?<![A-Za-z0-9])(?:{trie_regex(forms)})(?![A-Za-z0-9])")
-
-
 class EntityRecognizer:
     """Find entities in a segmented text; built once from the alias table and rules."""
 
@@ -83,7 +39,7 @@ class EntityRecognizer:
         for alias in aliases:
             for form in alias.forms:
                 (self._latin_alias if form.isascii() else self._zh_alias)[form] = alias
-        self._latin_re = _latin_regex(list(self._latin_alias))
+        self._latin_re = latin_regex(list(self._latin_alias))
         self._name_tags = frozenset(rules["zh_name_tags"])
         self._name_stopwords = frozenset(rules["zh_name_stopwords"])
         self._needs_place = frozenset(rules["zh_needs_place"])
@@ -94,8 +50,8 @@ class EntityRecognizer:
         self._max_name_tokens = int(rules["max_name_tokens"])
         self._not_type = {etype: re.compile("|".join(map(re.escape, words)))
                           for etype, words in rules["not_type_words"].items()}
-        self._zh_patterns = _compile_patterns(rules["zh_patterns"])
-        self._en_patterns = _compile_patterns(rules["en_patterns"])
+        self._zh_patterns = compile_patterns(rules["zh_patterns"])
+        self._en_patterns = compile_patterns(rules["en_patterns"])
         # every trigger word of every pattern, found in one scan (a trigger may sit inside a word:
         # "Technolog" in "Technology", so no word boundaries)
         triggers = {t for rule in self._zh_patterns + self._en_patterns for t in rule[1]}
@@ -108,7 +64,6 @@ class EntityRecognizer:
         self._list_cues = frozenset(rules["zh_list_cues"])
         self._list_stopwords = frozenset(rules["zh_list_item_stopwords"])
         self._person_prefixes = tuple(rules["zh_person_prefixes"])
-        self._paired_exclude = re.compile(rules["paired_name_exclude"])
         self._en_not_followed = re.compile(rules["en_not_followed_by"])
         self._not_followed = {k: re.compile(v, re.I) for k, v in rules["not_followed_by"].items()}
         self._not_preceded = {k: re.compile(v, re.I) for k, v in rules["not_preceded_by"].items()}
@@ -116,13 +71,14 @@ class EntityRecognizer:
         places = frozenset(w for w, tag in tags.items() if tag == "ns")
         # word -> (type, whole): suffix words end a name that extends to the left; "whole" words
         # are dictionary organisations (tag nt) that already start with a place, such as 美国商务部
-        whole = _dictionary_names(tags, places | frozenset(rules["zh_national_prefixes"]),
+        whole = dictionary_names(tags, places | frozenset(rules["zh_national_prefixes"]),
                                   rules["zh_dictionary_name_suffixes"], rules["zh_dictionary_name_exclude"],
                                   rules["zh_dictionary_place_name_suffixes"])
         self._heads: dict[str, tuple[str, bool]] = {
-            **whole, **_final_character_heads(tags, rules["zh_head_final_characters"], rules["zh_head_final_exclude"]),
+            **whole, **final_character_heads(tags, rules["zh_head_final_characters"], rules["zh_head_final_exclude"]),
             **{word: (etype, False) for word, etype in rules["zh_suffixes"].items()}}
         self._places = places
+        self._pairs = ParenthesisPairs(rules, places, self._canonical)
         self._connectors = frozenset(rules["zh_government_connectors"])
         self._placeless_openers = frozenset(rules["zh_placeless_openers"])
         self._place_only_heads = frozenset(rules["zh_place_only_heads"])
@@ -158,8 +114,8 @@ class EntityRecognizer:
             found = _join_branches(text, found)
             found += self._later_mentions(text, seg, discovered, found, taken)
         if "（" in text or "(" in text:
-            found += self._new_pairs(text, seg, found, taken)
-            found = self._paired_names(text, found, taken)
+            found += self._pairs.new_pairs(text, seg, found, taken)
+            found = self._pairs.paired_names(text, found, taken)
         for entity in self._people_and_places(seg, hits, taken):
             claim(entity)
         return sorted(found, key=lambda e: e.start)
@@ -206,13 +162,13 @@ class EntityRecognizer:
             if start is not None:
                 yield from self._typed(etype, text, start, seg.offsets[i + 1])
         present = set().union(*map(self._inside.__getitem__, set(self._triggers.findall(text))))
-        for etype, _, pattern, _, is_list in _triggered(self._zh_patterns, present):
+        for etype, _, pattern, _, is_list in triggered(self._zh_patterns, present):
             for match in pattern.finditer(text):
-                for start, end in (_list_items(text, *match.span("name")) if is_list else [match.span("name")]):
+                for start, end in (split_list(text, *match.span("name")) if is_list else [match.span("name")]):
                     yield from self._typed(etype, text, start, end)
-        for etype, _, pattern, single_word, is_list in _triggered(self._en_patterns, present):
+        for etype, _, pattern, single_word, is_list in triggered(self._en_patterns, present):
             for match in pattern.finditer(text):
-                spans = _list_items(text, *match.span("name")) if is_list else [match.span("name")]
+                spans = split_list(text, *match.span("name")) if is_list else [match.span("name")]
                 for start, end in spans:
                     lead = self._en_leading.match(text[start:end])
                     if lead:
@@ -261,7 +217,7 @@ class EntityRecognizer:
                 break
             if etype == "seller" and self._heads.get(word, ("seller",))[0] != "seller":
                 break  # another body's head (委员会 in 经济委员会审查电子商务) ends a firm's name
-            if not _name_like(word, tag, self._name_tags) and word not in self._generic_trade:
+            if not name_like(word, tag, self._name_tags) and word not in self._generic_trade:
                 if (not legal or loose_taken or in_place or not word.isalnum()
                         or (tag in self._never_in_name and not (tag == "f" and len(word) > 1))):
                     break  # (a two-character locality word may be a trade name: 厦门北岸实业有限公司)
@@ -291,7 +247,7 @@ class EntityRecognizer:
 
     def _joins_fields(self, seg: Segmentation, j: int) -> bool:
         """Is the connector at ``j`` inside one body's name (a field word before it, not another body)?"""
-        return j > 0 and seg.words[j - 1] not in self._heads and _name_like(seg.words[j - 1], seg.tag(j - 1), self._name_tags)
+        return j > 0 and seg.words[j - 1] not in self._heads and name_like(seg.words[j - 1], seg.tag(j - 1), self._name_tags)
 
     def _starts_with_place(self, seg: Segmentation, i: int) -> bool:
         """Word ``i`` is a place or begins with one (jieba glues 香港网 in 香港网商总会)."""
@@ -307,7 +263,7 @@ class EntityRecognizer:
         while first < head and seg.words[first] in self._connectors:
             first += 1
         before = seg.words[first - 1] if first else ""
-        if before and _is_cjk(before[-1]) and before not in self._placeless_openers:
+        if before and is_cjk(before[-1]) and before not in self._placeless_openers:
             return None
         if first == head:
             return seg.offsets[head] if len(seg.words[head]) >= 4 else None
@@ -391,95 +347,6 @@ class EntityRecognizer:
         return (tag in ("nz", "nr", "nrt", "nt", "ns", "j", "eng") or (word.isascii() and word.isalnum())
                 or (tag == "n" and taken_words == 0))
 
-    def _new_pairs(self, text: str, seg: Segmentation, found: list[Entity], taken: bytearray) -> list[Entity]:
-        """A name and its other script in parentheses, one or both not found by any other rule:
-        傲基（Aukey）, Patozon (帕拓逊), Anker（安克创新）, Ecoluxe（杭州逸居家居用品有限公司）. A writer
-        pairs scripts only for a name, so both sides are that entity: of the type of the side already
-        found, else of the Latin form's head word (Association, Bureau ...), else a seller. Not places
-        (深圳（Shenzhen）), people (two Latin words), acronyms (独立站（DTC）) or known stop words."""
-        by_span = {(e.start, e.end): e for e in found}
-        pairs = []
-        for i, word in enumerate(seg.words):
-            if word not in ("（", "(") or i == 0:
-                continue
-            inner = _PAREN_INNER.match(text, seg.offsets[i])
-            p = i - 1 if seg.words[i - 1] != " " else i - 2
-            if inner is None or p < 0:
-                continue
-            outer = self._pair_outer(seg, p, inner.group("name").isascii())
-            if outer is None:
-                continue
-            spans = [outer, inner.span("name")]
-            known = [by_span.get(span) for span in spans]
-            if all(known) or any(any(taken[a:b]) for span, e in zip(spans, known) if e is None for a, b in [span]):
-                continue
-            surfaces = [text[a:b] for a, b in spans]
-            latin = next(t for t in surfaces if t.isascii())
-            if self._paired_exclude.search(surfaces[1]) or latin.split()[0] in self._en_name_stopwords:
-                continue
-            entity = next((e for e in known if e is not None), None)
-            etype = entity.type if entity is not None else _type_of_latin_name(latin)
-            if etype is None:
-                continue
-            chinese = next(t for t in surfaces if not t.isascii())
-            name = entity.name if entity is not None else self._canonical(chinese)
-            for (a, b), e in zip(spans, known):
-                if e is None:
-                    taken[a:b] = b"\x01" * (b - a)
-                    pairs.append(Entity(etype, text[a:b], a, b, name))
-        return pairs
-
-    def _pair_outer(self, seg: Segmentation, p: int, inner_is_latin: bool) -> tuple[int, int] | None:
-        """The span of the name right before a parenthesis (word ``p`` is its last word): Chinese words
-        jieba does not know or tags as proper names (up to three; the last may be a common word after
-        an unknown one: 安克 创新) when the parenthesis holds Latin, capitalised Latin words otherwise."""
-        words, end = seg.words, seg.offsets[p + 1]
-        first = p
-        if inner_is_latin:
-            while first >= 0 and p - first < 3 and _is_cjk(words[first][0]):
-                tag = seg.tag(first)
-                if tag is None or tag in _PAIR_PROPER_TAGS:
-                    first -= 1
-                elif first == p and len(words[p]) > 1 and tag in ("v", "vn", "n") and p > 0 and seg.tag(p - 1) is None \
-                        and _is_cjk(words[p - 1][0]):
-                    first -= 1
-                else:
-                    break
-            first += 1
-            if first > p or (first == p and seg.tag(p) in ("ns", "nr")) or words[first] in self._list_stopwords:
-                return None
-            return seg.offsets[first], end
-        while first >= 0 and p - first < 5 and (words[first][:1].isupper() or words[first] in (" ", "&")):
-            first -= 1
-        first += 1
-        while first <= p and not words[first][:1].isupper():
-            first += 1
-        return (seg.offsets[first], end) if first <= p else None
-
-    def _paired_names(self, text: str, found: list[Entity], taken: bytearray) -> list[Entity]:
-        """Another form of a name in parentheses right after it is the same entity: 傲基股份（Aukey）,
-        深圳市跨境电子商务协会（SCEA）, Aukey（深圳市傲基电子商务股份有限公司）. Both get one canonical
-        name: a known one from the alias table, else the Chinese or company form's."""
-        paired = list(found)
-        for k, entity in enumerate(found):
-            if entity.type not in ("seller", "association", "government"):
-                continue
-            match = _PAREN_AFTER.match(text, entity.end)
-            if match is None or self._paired_exclude.search(match.group("name")):
-                continue
-            start, end = match.span("name")
-            inner = next((e for e in found if e.start == start and e.end == end), None)
-            if inner is not None:  # both already found: give them one name
-                if inner.type == entity.type and inner.name != entity.name:
-                    name = _pair_name(entity, inner)
-                    paired = [replace(e, name=name) if e in (entity, inner) else e for e in paired]
-                continue
-            if any(taken[start:end]) or not _looks_like_name(match.group("name")) or match.group("name") in self._places:
-                continue
-            taken[start:end] = b"\x01" * (end - start)
-            paired.append(Entity(entity.type, match.group("name"), start, end, entity.name, entity.known))
-        return paired
-
     def _people_and_places(self, seg: Segmentation, hits: list[int], taken: bytearray):
         words, offsets = seg.words, seg.offsets
         for i in hits:
@@ -494,89 +361,6 @@ class EntityRecognizer:
                 after = words[i + 1] if i + 1 < len(words) else ""
                 if before in _PERSON_CUES_BEFORE or after in _PERSON_CUES_AFTER:
                     yield Entity("person", word, start, end, word)
-
-
-class NameNormaliser:
-    """Canonical name of an unknown organisation: its surface text, whitespace collapsed and
-    the legal form dropped (有限公司, 有限责任公司, Co., Ltd., Inc.), so that 深圳市明辉科技有限公司
-    and 深圳市明辉科技 share a name. Nothing else is removed: the place prefix tells apart firms
-    of the same trade name in different cities, and 股份 (华南数码股份) is part of a stock name."""
-
-    def __init__(self, legal_suffixes: dict):
-        self._zh = tuple(sorted(legal_suffixes["zh"], key=len, reverse=True))
-        self._en = re.compile(legal_suffixes["en"])
-
-    def __call__(self, surface: str) -> str:
-        if surface.isascii():
-            name = self._en.sub("", " ".join(surface.split()))
-            return name or surface
-        for suffix in self._zh:
-            if surface.endswith(suffix) and len(surface) > len(suffix):
-                return surface[:-len(suffix)]
-        return surface
-
-
-def _compile_patterns(rules: list[dict]) -> list[tuple[str, tuple[str, ...], re.Pattern, bool, bool]]:
-    return [(rule["type"], tuple(rule["triggers"]), re.compile(_with_first_characters(rule["pattern"])),
-             rule["single_word"], rule["list"]) for rule in rules]
-
-
-def _with_first_characters(pattern: str) -> str:
-    """``pattern`` behind a lookahead for the characters a match can start with, when they are a
-    literal set: the engine then rejects most positions with one set test."""
-    chars = first_chars(pattern)
-    return f"(?=[{re.escape(''.join(sorted(chars)))}])(?:{pattern})" if chars else pattern
-
-
-_LIST_SEPARATOR = re.compile(r",?\s+and\s+|,\s+|、")
-
-
-def _list_items(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    """The spans of the items of a listed name group ("Mpow, Aukey and RAVPower")."""
-    spans, at = [], start
-    for separator in _LIST_SEPARATOR.finditer(text, start, end):
-        spans.append((at, separator.start()))
-        at = separator.end()
-    spans.append((at, end))
-    return [(a, b) for a, b in spans if b > a]
-
-
-def _triggered(patterns, present: set[str]):
-    """The patterns one of whose trigger words is in the text (``present``: the triggers found in
-    it by one scan, far cheaper than running every pattern)."""
-    return [rule for rule in patterns if not present.isdisjoint(rule[1])]
-
-
-def _dictionary_names(tags: dict[str, str], places: frozenset, suffixes: dict[str, str], exclude: list[str],
-                      place_suffixes: dict[str, str]) -> dict:
-    """jieba dictionary organisations (tag nt) that start with a place or a national prefix and end
-    in a suffix: whole names such as 美国商务部, 上海市公安局 or 国家统计局, which the segmentation
-    keeps as one word; and
-    the few bodies the dictionary tags as places (香港海关, tag ns)."""
-    names = {}
-    for tag_wanted, by_end, excluded in (("nt", suffixes, tuple(exclude)), ("ns", place_suffixes, ())):
-        ends = tuple(sorted(by_end, key=len, reverse=True))
-        for word, tag in tags.items():
-            if tag != tag_wanted or not word.endswith(ends) or (excluded and word.endswith(excluded)):
-                continue
-            if any(word[:n] in places for n in range(2, min(len(word) - 1, 6))):
-                names[word] = (by_end[next(e for e in ends if word.endswith(e))], True)
-    return names
-
-
-def _final_character_heads(tags: dict[str, str], finals: dict[str, str], exclude: list[str]) -> dict:
-    """Heads by their last character: dictionary words such as 发展局, 调查局, 保障局 (tag n, nt, l, nz),
-    and the character alone (刑事警察 局); not 布局, 当局, 部署 (``exclude``)."""
-    excluded = tuple(exclude)
-    heads = {ch: (etype, False) for ch, etype in finals.items()}
-    for word, tag in tags.items():
-        if len(word) >= 3 and word[-1] in finals and tag in ("n", "nt", "l", "nz") and not word.endswith(excluded):
-            heads[word] = (finals[word[-1]], False)
-    return heads
-
-
-def _is_cjk(ch: str) -> bool:
-    return "\u3400" <= ch <= "\u9fff"
 
 
 def _place_prefix_length(seg: Segmentation, start: int, end: int) -> int:
@@ -603,46 +387,3 @@ def _join_branches(text: str, found: list[Entity]) -> list[Entity]:
         else:
             joined.append(entity)
     return joined
-
-
-_PAREN_AFTER = re.compile(r"[”」』]?\s?[（(]\s?(?P<name>[A-Za-z][A-Za-z0-9&.' -]{1,40}[A-Za-z0-9.]|[\u4e00-\u9fff]{2,20})\s?[）)]")
-
-
-_PAREN_INNER = re.compile(r"[（(]\s?(?P<name>[A-Za-z][A-Za-z0-9&.' -]{0,40}[A-Za-z0-9.]|[\u4e00-\u9fff]{2,20})\s?[）)]")
-# jieba tags that leave a word a possible name before a Latin form in parentheses
-_PAIR_PROPER_TAGS = frozenset({"nz", "nrt", "nt", "j", "eng", "nrfg"})
-_LATIN_HEADS = (("association", re.compile(r"\b(?:Association|Chamber|Federation|Council)\b")),
-                ("government", re.compile(r"\b(?:Bureau|Department|Ministry|Administration|Commission|Customs|Office|"
-                                          r"Authority|Agency|Police)\b")))
-
-
-def _type_of_latin_name(latin: str) -> str | None:
-    """The type a Latin form's head word gives; a seller for a brand-like form (one word, or two
-    joined by &), None for anything else (people: "Jack Ma"; acronyms: DTC, FBA)."""
-    for etype, head in _LATIN_HEADS:
-        if head.search(latin):
-            return etype
-    tokens = [t for t in latin.split() if t != "&"]
-    if len(tokens) > 2 or (len(tokens) == 2 and "&" not in latin) or (latin.isupper() and len(latin) <= 4):
-        return None
-    return "seller"
-
-
-def _looks_like_name(inner: str) -> bool:
-    """A parenthesised form worth taking as a name: a capitalised Latin name (Aukey, SCEA) or Chinese."""
-    return not inner.isascii() or inner[0].isupper()
-
-
-def _pair_name(outer: Entity, inner: Entity) -> str:
-    """One canonical name for two forms of an entity: an alias-table name wins, then the Chinese
-    form, then the outer one."""
-    for entity in (outer, inner):
-        if entity.known:
-            return entity.name
-    return inner.name if outer.text.isascii() and not inner.text.isascii() else outer.name
-
-
-def _name_like(word: str, tag: str | None, name_tags: frozenset) -> bool:
-    if tag is None:  # found by the HMM: an unknown word, often a name (but not a number: 600家电)
-        return word.isalnum() and not word.isdigit()
-    return tag in name_tags

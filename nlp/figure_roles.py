@@ -24,9 +24,9 @@ import re
 from bisect import bisect_left
 from typing import Sequence
 
-from nlp.entities import Entity
 from nlp.figures import Figure
 from nlp.regex import word_list_regex
+from nlp.segmentation import Entity
 
 ROLES = ("loss", "frozen", "fine", "sales", "valuation", "subsidy", "other")
 # Roles that count as money lost by sellers: they alone feed loss_cny, the report and the loss panels.

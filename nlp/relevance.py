@@ -31,8 +31,8 @@ import re
 from pathlib import Path
 from typing import NamedTuple, Sequence
 
-from nlp.entities import Entity, Segmentation
 from nlp.regex import first_chars
+from nlp.segmentation import Entity, Segmentation
 
 _CJK_RUN = re.compile(r"[\u3400-\u9fff]{2,}")
 _LATIN_WORD = re.compile(r"[a-z][a-z'-]*")
@@ -148,16 +148,18 @@ def features(text: str, seg: Segmentation, entities: Sequence[Entity], lexicon: 
     latin = _LATIN_WORD.findall(lowered)
     pairs = {f"{a} {b}" for a, b in zip(latin, latin[1:])}
     hits = lexicon.hits(lowered, chars)
-    for etype in (*LEXICON_ENTITY_TYPES, "seller"):
+    for etype in LEXICON_ENTITY_TYPES:
         names = {e.name for e in entities if e.type == etype}
         if names:
             hits[etype] = names
+    # sellers are no feature of their own, only a side of a conjunction (body+sellers)
+    sellers = {e.name for e in entities if e.type == "seller"}
+    sides = {**hits, "seller": sellers} if sellers else hits
     for name, (left, right) in CONJUNCTIONS.items():
-        first = next((hits[f] for f in left if f in hits), None)
-        second = next((hits[f] for f in right if f in hits), None)
+        first = next((sides[f] for f in left if f in sides), None)
+        second = next((sides[f] for f in right if f in sides), None)
         if first and second:
             hits[name] = {next(iter(sorted(first))), next(iter(sorted(second)))}
-    hits.pop("seller", None)  # only for the conjunctions (LEXICON_ENTITY_TYPES)
     return Features(words, chars, pairs, hits)
 
 

@@ -11,13 +11,14 @@ import jieba
 import jieba.posseg
 
 from nlp.lang import tagging_language
-from nlp.entities import EntityRecognizer, Segmentation
+from nlp.entities import EntityRecognizer
 from nlp.figure_roles import FigureRoles
 from nlp.figures import FigureExtractor
 from nlp.keywords import KeywordExtractor
 from nlp.relevance import RelevanceScorer
 from nlp.resources import DATA_DIR, load_aliases, load_rates, load_word_list, load_yaml
 from nlp.script import Simplifier
+from nlp.segmentation import Segmentation
 
 logger = logging.getLogger(__name__)
 
