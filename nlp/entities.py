@@ -205,6 +205,7 @@ class EntityRecognizer:
         in_place = False
         legal = seg.words[suffix_index] in self._legal_heads
         loose_taken = False
+        loose_at = -1
         while first > 0 and suffix_index - first < self._max_name_tokens:
             j = first - 1
             word, tag = seg.words[j], seg.tag(j)
@@ -222,8 +223,9 @@ class EntityRecognizer:
                         or (tag in self._never_in_name and not (tag == "f" and len(word) > 1))):
                     break  # (a two-character locality word may be a trade name: 厦门北岸实业有限公司)
                 loose_taken = True  # the trade name before a legal form; only places may precede it
-            elif loose_taken and tag != "ns":
-                break
+                loose_at = j
+            elif loose_taken and tag != "ns" and not (tag is None and first == loose_at and is_cjk(word[0])):
+                break  # (but a word only the HMM found right before it is the trade name's start: 安克 创新)
             if in_place and tag != "ns":
                 break
             in_place = tag == "ns"
@@ -290,6 +292,10 @@ class EntityRecognizer:
                 short = entity.name[_place_prefix_length(seg, entity.start, entity.end):]
                 if len(short) >= 3:
                     names.setdefault(short, entity.name)
+                trade_name = self._trade_name(seg, entity.start + len(entity.name) - len(short),
+                                              entity.start + len(entity.name))
+                if len(trade_name) >= 3:
+                    names.setdefault(trade_name, entity.name)
         if not names:
             return []
         for k, entity in enumerate(found):
@@ -307,6 +313,16 @@ class EntityRecognizer:
                     added.append(Entity("seller", surface, at, end, name))
                 at = text.find(surface, at + len(surface))
         return added
+
+    def _trade_name(self, seg: Segmentation, start: int, end: int) -> str:
+        """The short form ``start:end`` without the trade and legal words that end it: 安克创新 of
+        安克创新科技股份, the form news uses once the firm is named in full; "" if the span is not whole words."""
+        first, last = bisect_right(seg.offsets, start) - 1, bisect_right(seg.offsets, end - 1)
+        if seg.offsets[first] != start or seg.offsets[last] != end:
+            return ""
+        while last > first + 1 and (seg.words[last - 1] in self._generic_trade or seg.words[last - 1] in self._heads):
+            last -= 1
+        return "".join(seg.words[first:last]) if last < bisect_right(seg.offsets, end - 1) else ""
 
     def _list_items(self, text: str, seg: Segmentation, taken: bytearray):
         """Sellers listed before 等 + a word for firms: 帕拓逊、傲基、泽宝等知名大卖 (items already
@@ -332,7 +348,7 @@ class EntityRecognizer:
                         and not (surface.startswith(self._person_prefixes) and len(surface) <= 3)
                         and not any(taken[begin:finish])):
                     yield Entity("seller", surface, begin, finish, self._canonical(surface))
-                if start == 0 or words[start - 1] not in ("、", "和", "与", "及", "以及", ",", "，"):
+                if start == 0 or words[start - 1] not in ("、", "和", "与", "及", "以及"):
                     break
                 end = start - 1
 
