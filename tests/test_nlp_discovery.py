@@ -246,3 +246,86 @@ def test_a_quoted_name_and_its_latin_form_share_one_name(bare):
 def test_round_five_cues_leave_other_words_alone(bare, text):
     found = [(e["type"], e["text"]) for e in bare.tag(text)["entities"] if e["type"] in ("seller", "association", "government")]
     assert found == [], found
+
+
+# --- round six: the role a name plays, shop suffixes, a bare form paired with a full one, bare bodies ---
+
+@pytest.mark.parametrize("text, expected", [
+    # a firm announcing, launching, recalling, reporting, or moving on the stock market (invented names)
+    ("岚沐科创此前公告称，公司约二十个站点被暂停。", ("seller", "岚沐科创")),
+    ("星岚创新发布新款移动电源，首发渠道包括京东。", ("seller", "星岚创新")),
+    ("跨境大卖云杉时代发布年报，营收增长两成。", ("seller", "云杉时代")),
+    ("青禾优选在2022年报中披露，公司计提了存货减值。", ("seller", "青禾优选")),
+    ("板块午后走强，岚沐科创涨停。", ("seller", "岚沐科创")),
+    ("控股子公司青木优选在亚马逊平台有多个站点被暂停。", ("seller", "青木优选")),
+    ("星岚股份公告称，子公司青木优选部分站点被暂停。", ("seller", "青木优选")),
+    # a list after 大卖, or after 包括 and before 在内的 with a word for firms
+    ("在那轮封号里，深圳大卖岚沐、禾屿等均有站点被关闭。", ("seller", "禾屿")),
+    ("包括岚沐、禾屿在内的多家大卖都没能幸免。", ("seller", "岚沐")),
+    # shops: a quoted name before what it sells and a shop word, a quoted store name, a brand in parentheses
+    ("东莞市禾川电器有限公司旗下的“青柚声学”音箱店铺被关闭。", ("seller", "青柚声学")),
+    ("京东对“暖阳母婴专营店”作出清退处理。", ("seller", "暖阳母婴专营店")),
+    ("宁波云舟贸易有限公司旗下品牌（Tidevale）已全面下架。", ("seller", "Tidevale")),
+    ("香港网店「Copper Kettle」的账户被冻结。", ("seller", "Copper Kettle")),
+    ("我們「Pine Hollow」的帳號又被停了。", ("seller", "Pine Hollow")),
+    # bodies named by a bare head that is one body, as they act
+    ("海关提醒，跨境包裹须如实申报。", ("government", "海关")),
+    ("据海关统计，上月跨境电商出口有所增长。", ("government", "海关")),
+    ("欧盟宣布将对低价小包裹收取处理费。", ("government", "欧盟")),
+    ("国家网信办发布新规，要求平台核验商家身份。", ("government", "国家网信办")),
+    # English: what a name does or owns says it is a firm; an acronym named by what it is or as only a body acts
+    ("Brindlewood said several of its Amazon accounts had been suspended.", ("seller", "Brindlewood")),
+    ("Corvale, among the largest Ningbo sellers at the time, lost most of its stores.", ("seller", "Corvale")),
+    ("Best month yet for our small brand, Thistledown!", ("seller", "Thistledown")),
+    ("Halvorsen Audio reported first-half revenue of 2 billion yuan.", ("seller", "Halvorsen Audio")),
+    ("Prices held while Quillon lost listings worth $2 million a month.", ("seller", "Quillon")),
+    ("Juniper Lane is closing its online shop after nine years.", ("seller", "Juniper Lane")),
+    ("Walmart unpublished 400 of our Fernvale listings overnight.", ("seller", "Fernvale")),
+    ("Yarrowby said its Kestrel unit had lost its storefronts.", ("seller", "Kestrel")),
+    ("Peru's food safety agency SENASA reported a rise in seizures.", ("government", "SENASA")),
+    ("The SFC suspended trading in the firm's shares.", ("government", "SFC")),
+    ("The CMA opened an investigation into the listings.", ("government", "CMA")),
+    ("The FTC's rule banning fake reviews took effect.", ("government", "FTC")),
+])
+def test_round_six_cues_find_sellers_and_bodies(bare, text, expected):
+    assert expected in [(e["type"], e["text"]) for e in bare.tag(text)["entities"]], bare.tag(text)["entities"]
+
+
+def test_a_bare_trade_name_is_the_firm_named_in_full_earlier(bare):
+    found = [(e["type"], e["text"], e["name"]) for e in bare.tag(
+        "青禾创新科技股份有限公司近日表示，青禾创新将继续在亚马逊销售。")["entities"] if e["type"] == "seller"]
+    assert found == [("seller", "青禾创新科技股份有限公司", "青禾创新科技股份"), ("seller", "青禾创新", "青禾创新科技股份")]
+
+
+@pytest.mark.parametrize("text", [
+    # places and references, not a body acting
+    "欧盟市场的合规要求越来越多。",
+    "所有在欧盟销售的商品都须标注责任人。",
+    "平台已应海关要求关闭相关店铺。",
+    # function words, time words and platforms where a firm's role would be
+    "截至本公告披露日，子公司已恢复运营。",
+    "公司发布新款产品，售价不变。",
+    "亚马逊发布新款阅读器。",
+    "盘后股价上涨逾6%。",
+    "卖家转向独立站，并陆续推出新品牌。",
+    "被封卖家的“资金保卫战”：先下载所有报告。",
+    # quotes that hold rules and reasons before a shop word
+    "平台以“虚假发货”为由对店铺处以罚款。",
+    "卖家遭遇“批量诉讼”后店铺资金被冻结。",
+    # a list that does not run across a comma into the clause before it
+    "约5万名卖家受到波及，",
+    # platforms, consumers' accounts, countries
+    "Mercado Libre reported quarterly revenue up 20%.",
+    "My Xbox account got suspended for cheating.",
+    "The US said it would raise tariffs.",
+    "Amazon said its sellers' accounts were reviewed.",
+])
+def test_round_six_cues_leave_other_words_alone(bare, text):
+    found = [(e["type"], e["text"]) for e in bare.tag(text)["entities"] if e["type"] in ("seller", "association", "government")]
+    assert found == [], found
+
+
+def test_a_list_after_a_comma_keeps_only_its_items(bare):
+    text = "约5万名卖家受到波及，岚沐、禾屿、青柚等大卖都没能躲过。"
+    found = [e["text"] for e in bare.tag(text)["entities"] if e["type"] == "seller"]
+    assert found == ["岚沐", "禾屿", "青柚"], found
