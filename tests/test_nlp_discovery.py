@@ -286,6 +286,7 @@ def test_round_five_cues_leave_other_words_alone(bare, text):
     ("The SFC suspended trading in the firm's shares.", ("government", "SFC")),
     ("The CMA opened an investigation into the listings.", ("government", "CMA")),
     ("The FTC's rule banning fake reviews took effect.", ("government", "FTC")),
+    ("Asked about the delistings, the CPSC said it was reviewing them.", ("government", "CPSC")),
 ])
 def test_round_six_cues_find_sellers_and_bodies(bare, text, expected):
     assert expected in [(e["type"], e["text"]) for e in bare.tag(text)["entities"]], bare.tag(text)["entities"]
@@ -319,6 +320,7 @@ def test_a_bare_trade_name_is_the_firm_named_in_full_earlier(bare):
     "My Xbox account got suspended for cheating.",
     "The US said it would raise tariffs.",
     "Amazon said its sellers' accounts were reviewed.",
+    "The BBC said the stores had reopened.",
 ])
 def test_round_six_cues_leave_other_words_alone(bare, text):
     found = [(e["type"], e["text"]) for e in bare.tag(text)["entities"] if e["type"] in ("seller", "association", "government")]
