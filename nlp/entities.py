@@ -13,7 +13,7 @@ from bisect import bisect_right
 from typing import Sequence
 
 from nlp.entity_tables import (NameNormaliser, compile_patterns, dictionary_names, final_character_heads, is_cjk,
-                               latin_regex, name_like, split_list, triggered)
+                               latin_regex, name_like, patterns_by_trigger, split_list, triggered)
 from nlp.entity_pairs import ParenthesisPairs
 from nlp.regex import trie_regex
 from nlp.resources import Alias
@@ -57,8 +57,9 @@ class EntityRecognizer:
         triggers = {t for rule in self._zh_patterns + self._en_patterns for t in rule[1]}
         # (factored by prefixes: a plain alternation of them cost a sixth of the entity search)
         self._triggers = re.compile(trie_regex(triggers))
-        # a longer trigger found ("Association of") stands for the shorter ones inside it too
-        self._inside = {t: frozenset(u for u in triggers if u in t) for t in triggers}
+        # the patterns each trigger found stands for, looked up rather than tested pattern by pattern
+        self._zh_by_trigger = patterns_by_trigger(self._zh_patterns, triggers)
+        self._en_by_trigger = patterns_by_trigger(self._en_patterns, triggers)
         self._en_leading = re.compile(r"^(?:(?:%s)\s+)+" % "|".join(map(re.escape, rules["en_leading_stopwords"])))
         self._en_name_stopwords = frozenset(rules["en_name_stopwords"])
         self._list_cues = frozenset(rules["zh_list_cues"])
@@ -161,12 +162,12 @@ class EntityRecognizer:
             start = seg.offsets[i] if whole else self._chinese_name_start(seg, i, etype, taken)
             if start is not None:
                 yield from self._typed(etype, text, start, seg.offsets[i + 1])
-        present = set().union(*map(self._inside.__getitem__, set(self._triggers.findall(text))))
-        for etype, _, pattern, _, is_list in triggered(self._zh_patterns, present):
+        found = set(self._triggers.findall(text))
+        for etype, _, pattern, _, is_list in triggered(self._zh_patterns, self._zh_by_trigger, found):
             for match in pattern.finditer(text):
                 for start, end in (split_list(text, *match.span("name")) if is_list else [match.span("name")]):
                     yield from self._typed(etype, text, start, end)
-        for etype, _, pattern, single_word, is_list in triggered(self._en_patterns, present):
+        for etype, _, pattern, single_word, is_list in triggered(self._en_patterns, self._en_by_trigger, found):
             for match in pattern.finditer(text):
                 spans = split_list(text, *match.span("name")) if is_list else [match.span("name")]
                 for start, end in spans:
