@@ -334,8 +334,8 @@ class EntityRecognizer:
                 continue
             cue = next((k for k in range(i + 1, min(i + 4, len(words))) if words[k] in self._list_cues), None)
             if (cue is None or words[cue + 1:cue + 2] in (["平台"], ["网站"], ["渠道"])
-                    or any(w in ("的", "地", "地区", "城市", "省份") for w in words[i + 1:cue])):
-                continue  # 亚马逊、eBay等电商平台 lists platforms; 龙华、宝安等地的卖家 places
+                    or any(w in ("的", "地", "地区", "城市", "省份") or "平台" in w for w in words[i + 1:cue])):
+                continue  # 亚马逊、eBay等电商平台, 等多平台卖家 list platforms; 龙华、宝安等地的卖家 places
             end = i
             while end > 0:
                 start = end

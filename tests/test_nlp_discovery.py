@@ -321,6 +321,11 @@ def test_a_bare_trade_name_is_the_firm_named_in_full_earlier(bare):
     "The US said it would raise tariffs.",
     "Amazon said its sellers' accounts were reviewed.",
     "The BBC said the stores had reopened.",
+    # a platform's own arm, a ministry's word inside 商务部门, platforms listed, a holiday and its Chinese name
+    "抖音电商宣布下调部分类目的保证金。",
+    "多地商务部门发布通知，鼓励企业拓展新市场。",
+    "新仓可服务亚马逊、沃尔玛、eBay等多平台卖家。",
+    "Singles' Day (双十一) sales hit a record.",
 ])
 def test_round_six_cues_leave_other_words_alone(bare, text):
     found = [(e["type"], e["text"]) for e in bare.tag(text)["entities"] if e["type"] in ("seller", "association", "government")]
