@@ -26,6 +26,8 @@ _PERSON_CUES_BEFORE = frozenset({"董事长", "总经理", "创始人", "CEO", "
 _PERSON_CUES_AFTER = frozenset({"表示", "称", "说", "认为", "指出", "透露", "介绍", "坦言", "回应"})
 # A firm's name starts with a proper-looking word or one only the HMM found (most trade names).
 _SELLER_START_TAGS = _PROPER_TAGS | {None}
+# Single characters that are never inside a registered trade name (的 in 深圳市的明辉科技有限公司 ends it).
+_NOT_IN_TRADE_NAMES = frozenset("的地得在是对向从被把给与及等将为了着过也就又")
 # Types whose bodies have branches named after the parent (中国国际商会深圳商会).
 _BRANCH_TYPES = frozenset({"association", "government"})
 
@@ -231,6 +233,8 @@ class EntityRecognizer:
                 break
             in_place = tag == "ns"
             first = j
+        if legal and not in_place:
+            first = self._place_across_characters(seg, first, taken)
         if etype in self._needs_place:
             walked = first
             while first < suffix_index and not self._starts_with_place(seg, first) and seg.words[first] not in self._national:
@@ -247,6 +251,20 @@ class EntityRecognizer:
                    for k in range(first, suffix_index)):
                 return None
         return seg.offsets[first] if first < suffix_index else None
+
+    def _place_across_characters(self, seg: Segmentation, first: int, taken: bytearray) -> int:
+        """Before a legal form, the place that begins the name across single characters jieba split
+        off the trade name (宁波市 佳 和 电器有限公司, 中山市 灯 都 照明科技有限公司): the walk stops at
+        such characters (和 is a conjunction, 都 an adverb), the registered name does not."""
+        k = first - 1
+        while k >= 0 and first - k <= 3 and len(seg.words[k]) == 1 and is_cjk(seg.words[k]) \
+                and seg.words[k] not in _NOT_IN_TRADE_NAMES and not taken[seg.offsets[k]]:
+            k -= 1
+        if k < 0 or k == first - 1 or seg.tag(k) != "ns" or taken[seg.offsets[k]]:
+            return first
+        while k > 0 and seg.tag(k - 1) == "ns" and not taken[seg.offsets[k - 1]]:
+            k -= 1
+        return k
 
     def _joins_fields(self, seg: Segmentation, j: int) -> bool:
         """Is the connector at ``j`` inside one body's name (a field word before it, not another body)?"""
