@@ -28,6 +28,10 @@ _PERSON_CUES_AFTER = frozenset({"表示", "称", "说", "认为", "指出", "透
 _SELLER_START_TAGS = _PROPER_TAGS | {None}
 # Single characters that are never inside a registered trade name (的 in 深圳市的明辉科技有限公司 ends it).
 _NOT_IN_TRADE_NAMES = frozenset("的地得在是对向从被把给与及等将为了着过也就又")
+# What a named owner's closure is said of (帕拓逊店铺被封); not accounts, which gamers have too.
+_CLOSED_THINGS = frozenset({"店铺", "站点", "网店", "店"})
+_SHARE_WORDS = frozenset({"部分", "多个", "大量", "所有", "全部", "多家", "旗下"})
+_REPORT_VERBS = frozenset({"称", "表示", "显示", "披露", "指出"})
 # Types whose bodies have branches named after the parent (中国国际商会深圳商会).
 _BRANCH_TYPES = frozenset({"association", "government"})
 
@@ -113,6 +117,8 @@ class EntityRecognizer:
         discovered = [e for e in longest_first if claim(e)]
         if "等" in text:
             discovered += [e for e in self._list_items(text, seg, taken) if claim(e)]
+        if "被" in text or "遭" in text:
+            discovered += [e for e in self._closure_owners(text, seg) if claim(e)]
         if discovered:
             found = _join_branches(text, found)
             found += self._later_mentions(text, seg, discovered, found, taken)
@@ -332,6 +338,30 @@ class EntityRecognizer:
                     added.append(Entity("seller", surface, at, end, name))
                 at = text.find(surface, at + len(surface))
         return added
+
+    def _closure_owners(self, text: str, seg: Segmentation):
+        """A name opening a clause (or a report: 称, 表示) whose stores or sites were closed: 帕拓逊店铺被封,
+        泽宝技术的店铺被移除, X的亚马逊店铺遭关闭, 称X部分店铺被暂停. The name must be a word only the HMM
+        found, as trade names are (现在, 涉事, 卖家 are dictionary words), possibly with its trade word
+        (泽宝 技术); and a store or site was closed, not an account (gamers have those)."""
+        words = seg.words
+        for i, word in enumerate(words):
+            if word not in _CLOSED_THINGS or words[i + 1:i + 2] not in (["被"], ["遭"]):
+                continue
+            k = i - 1
+            if k > 0 and words[k] in _SHARE_WORDS:
+                k -= 1  # 泽宝部分店铺
+            if k > 0 and words[k] == "的":
+                k -= 1
+            elif k > 1 and words[k - 1] == "的":
+                k -= 2  # the site between: X的亚马逊店铺, X的美国站站点
+            end = seg.offsets[k + 1]
+            if k > 0 and words[k] in self._generic_trade:
+                k -= 1  # 泽宝 技术
+            if k < 0 or seg.tag(k) is not None or len(words[k]) < 2 or not is_cjk(words[k][0]):
+                continue
+            if k == 0 or not (is_cjk(words[k - 1][-1]) or words[k - 1].isalnum()) or words[k - 1] in _REPORT_VERBS:
+                yield from self._typed("seller", text, seg.offsets[k], end)
 
     def _trade_name(self, seg: Segmentation, start: int, end: int) -> str:
         """The short form ``start:end`` without the trade and legal words that end it: 安克创新 of
