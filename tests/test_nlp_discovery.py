@@ -268,7 +268,16 @@ def test_round_five_cues_leave_other_words_alone(bare, text):
     ("宁波云舟贸易有限公司旗下品牌（Tidevale）已全面下架。", ("seller", "Tidevale")),
     ("香港网店「Copper Kettle」的账户被冻结。", ("seller", "Copper Kettle")),
     ("我們「Pine Hollow」的帳號又被停了。", ("seller", "Pine Hollow")),
+    # a name opening a clause (or a report) whose stores or sites were closed; a quoted name followed by
+    # its closure or by 等 and a word for brands; a legal-form name jieba split into single characters
+    ("去年五月，岚霖店铺被封，损失不小。", ("seller", "岚霖")),
+    ("青柚技术的店铺被移除后，股价下跌。", ("seller", "青柚技术")),
+    ("公司公告称，禾屿部分店铺被亚马逊暂停。", ("seller", "禾屿")),
+    ("「林間手作」被蝦皮停權後轉做官網。", ("seller", "林間手作")),
+    ("今年618期间，“松针茶社”等新锐茶饮品牌增长明显。", ("seller", "松针茶社")),
+    ("听取东莞市石都五金制品有限公司等企业的意见。", ("seller", "东莞市石都五金制品有限公司")),
     # bodies named by a bare head that is one body, as they act
+    ("国务院常务会议部署稳外贸措施。", ("government", "国务院")),
     ("海关提醒，跨境包裹须如实申报。", ("government", "海关")),
     ("据海关统计，上月跨境电商出口有所增长。", ("government", "海关")),
     ("欧盟宣布将对低价小包裹收取处理费。", ("government", "欧盟")),
@@ -326,10 +335,19 @@ def test_a_bare_trade_name_is_the_firm_named_in_full_earlier(bare):
     "多地商务部门发布通知，鼓励企业拓展新市场。",
     "新仓可服务亚马逊、沃尔玛、eBay等多平台卖家。",
     "Singles' Day (双十一) sales hit a record.",
+    # closures of what no named seller owns: a time word, a pronoun's store, a game account
+    "现在店铺被封了怎么办？",
+    "我的店铺被封了。",
+    "原神账号被封，申诉无果。",
 ])
 def test_round_six_cues_leave_other_words_alone(bare, text):
     found = [(e["type"], e["text"]) for e in bare.tag(text)["entities"] if e["type"] in ("seller", "association", "government")]
     assert found == [], found
+
+
+def test_a_legal_form_name_does_not_run_across_a_particle(bare):
+    found = [e["text"] for e in bare.tag("走访深圳市的明辉科技有限公司。")["entities"] if e["type"] == "seller"]
+    assert found == ["明辉科技有限公司"], found
 
 
 def test_a_list_after_a_comma_keeps_only_its_items(bare):
