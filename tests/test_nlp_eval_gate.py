@@ -46,14 +46,15 @@ REQUIRED_DISCOVERY_F1 = 0.90  # sellers, associations, governments with the alia
 # discovery 0.790 (blind3.README.md), which the fifth round's cues took to 0.952 (blind1 0.979,
 # blind2 0.936); blind4 at P 0.922 R 0.992, discovery 0.871 (blind4.README.md). A new batch
 # without an entry is held to the requirements.
-# (sixth round: discovery blind1 0.982, blind2 0.950, blind3 0.974, blind4 0.990 — blind4 was 0.871 blind)
-BLIND_FLOORS = {"blind1.jsonl": {"precision": 0.92, "recall": 0.975, "discovery_f1": 0.975},
-                "blind2.jsonl": {"precision": 0.935, "recall": 0.97, "discovery_f1": 0.945},
-                "blind3.jsonl": {"precision": REQUIRED_PRECISION, "recall": 0.97, "discovery_f1": 0.965},
+# (sixth round: discovery blind1 0.988, blind2 0.956, blind3 0.979, blind4 0.990 — blind4 was 0.871 blind;
+# blind3 precision 0.914 -> 0.907 with the model retrained for the round's entities, still above the 0.90)
+BLIND_FLOORS = {"blind1.jsonl": {"precision": 0.92, "recall": 0.975, "discovery_f1": 0.98},
+                "blind2.jsonl": {"precision": 0.935, "recall": 0.97, "discovery_f1": 0.95},
+                "blind3.jsonl": {"precision": REQUIRED_PRECISION, "recall": 0.97, "discovery_f1": 0.97},
                 "blind4.jsonl": {"precision": 0.915, "recall": 0.98, "discovery_f1": 0.985}}
-# nlp_dev.jsonl with the alias table emptied: 0.765 before the fifth round, 0.880 after it, 0.909 after
+# nlp_dev.jsonl with the alias table emptied: 0.765 before the fifth round, 0.880 after it, 0.923 after
 # the sixth (what is left are bare known names with no cue at all, which no pattern can find)
-DEV_DISCOVERY_F1_FLOOR = 0.90
+DEV_DISCOVERY_F1_FLOOR = 0.91
 
 
 @pytest.fixture(scope="module")
