@@ -93,7 +93,7 @@ class EntityRecognizer:
         # words jieba's dictionary tags as places or people, for the untyped location/person entities
         self._place_or_person_words = places | frozenset(w for w, tag in tags.items() if tag == "nr")
         # every word any step looks for: one pass over the document's words finds them all
-        self._vocabulary = frozenset(self._zh_alias) | frozenset(self._heads) | self._place_or_person_words
+        self._vocabulary = frozenset(self._zh_alias) | frozenset(self._heads) | self._place_or_person_words | _CLOSED_THINGS
 
     def find(self, text: str, seg: Segmentation) -> list[Entity]:
         """All entity mentions in ``text``, sorted by offset, non-overlapping."""
@@ -118,7 +118,7 @@ class EntityRecognizer:
         if "等" in text:
             discovered += [e for e in self._list_items(text, seg, taken) if claim(e)]
         if "被" in text or "遭" in text:
-            discovered += [e for e in self._closure_owners(text, seg) if claim(e)]
+            discovered += [e for e in self._closure_owners(text, seg, hits) if claim(e)]
         if discovered:
             found = _join_branches(text, found)
             found += self._later_mentions(text, seg, discovered, found, taken)
@@ -339,14 +339,14 @@ class EntityRecognizer:
                 at = text.find(surface, at + len(surface))
         return added
 
-    def _closure_owners(self, text: str, seg: Segmentation):
+    def _closure_owners(self, text: str, seg: Segmentation, hits: list[int]):
         """A name opening a clause (or a report: 称, 表示) whose stores or sites were closed: 帕拓逊店铺被封,
         泽宝技术的店铺被移除, X的亚马逊店铺遭关闭, 称X部分店铺被暂停. The name must be a word only the HMM
         found, as trade names are (现在, 涉事, 卖家 are dictionary words), possibly with its trade word
         (泽宝 技术); and a store or site was closed, not an account (gamers have those)."""
         words = seg.words
-        for i, word in enumerate(words):
-            if word not in _CLOSED_THINGS or words[i + 1:i + 2] not in (["被"], ["遭"]):
+        for i in hits:
+            if words[i] not in _CLOSED_THINGS or words[i + 1:i + 2] not in (["被"], ["遭"]):
                 continue
             k = i - 1
             if k > 0 and words[k] in _SHARE_WORDS:
