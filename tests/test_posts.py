@@ -136,3 +136,65 @@ def test_posts_are_the_content_by_coverage_weight_or_chrome():
     assert not _posts_are_content(article + "\n" + chrome, answers[:2])
     # ... but the rows of a board index are no posts: their text is link captions, hence empty
     assert not _posts_are_content(chrome, ["", "", "", answers[0]])
+
+
+def lone_post_page(posts: int = 1, headline_in_block: bool = False) -> str:
+    """A thread page of ``posts`` posts (author box with date and name, content box) in page chrome."""
+    headline = "<h1>Deposit frozen after the March review</h1>" if headline_in_block else ""
+    items = "".join(
+        f'<div class="post-section" id="post{900 + i}">{headline}<div class="user-box">'
+        f'<div class="user-date">March {13 + i}, 2021 9:12 am</div>'
+        f'<div class="user-name"><a href="/members/seller{i}/">seller{i}</a></div>'
+        f'<div class="user-count">Forum Posts: 58</div></div>'
+        f'<div class="post-main"><div class="post-content"><p>Post {i}: after the March review the platform froze '
+        f'the whole deposit of our store and gave no reason beyond a policy code.</p><p>The appeal form only takes '
+        f'invoices from the last ninety days, and our supplier changed its company name in January, so the '
+        f'names on them do not match the brand record.</p><p>Has anyone had a deposit released after sending '
+        f'a letter from the supplier, or did you open a new case each time?</p></div></div></div>'
+        for i in range(1, posts + 1))
+    return ("<html><head><title>Deposit frozen</title></head><body><ul class='forum-select'>"
+            "<li><a href='/t/1'>Refund rules changed again</a></li><li><a href='/t/2'>Listing removed</a></li></ul>"
+            f"<div class='thread-view'>{items}</div><div class='thread-footer'>Viewing 1 post (of 1 total)"
+            "<form><label>Username or Email Address</label><input name='u'><label>Password</label></form></div>"
+            "</body></html>")
+
+
+def _content(page: str):
+    return parse_html(page).xpath("//div[@class='post-content']")
+
+
+def test_the_only_post_of_a_page_is_a_lone_post():
+    from pipelines.extract.posts import is_lone_post
+    assert is_lone_post(_content(lone_post_page())[0])
+
+
+def test_a_post_among_several_or_an_article_block_is_not_a_lone_post():
+    """A thread's posts repeat their kind; an article's block holds its headline beside the byline."""
+    from pipelines.extract.posts import is_lone_post
+    assert not is_lone_post(_content(lone_post_page(posts=3))[1])
+    assert not is_lone_post(_content(lone_post_page(headline_in_block=True))[0])
+    tree = parse_html(lone_post_page())
+    tree.xpath("//div[@class='user-date']")[0].text = "Ningbo"  # a poster but no time: a profile card
+    assert not is_lone_post(tree.xpath("//div[@class='post-content']")[0])
+
+
+def test_a_lone_post_replaces_the_chrome_trafilatura_wraps_around_it():
+    """On thread pages of one post trafilatura can keep the forum chrome around the post (topic
+    lists, "Forum Posts: 58", login labels) or miss the post: Readability's block, when it is
+    the page's lone post (posts.is_lone_post), is the text then; not when it is a small part of
+    trafilatura's text, nor when trafilatura's text is the post."""
+    from pipelines.extract.article import _lone_post_text, run_trafilatura
+    from pipelines.extract.dom import element_text
+    tree = parse_html(lone_post_page())
+    readability = run_trafilatura(tree, "http://forum.test/t/77").readability
+    post = element_text(readability)
+    assert post.startswith("Post 1: after the March review")
+    topics = " ".join(f"Topic {i}: refund rules changed again for brand registry sellers" for i in range(12))
+    chrome = (f"Select Forum\nNew/Recently Updated Topics\n{topics}\nseller1\nMember\nForum Posts: 58\n"
+              "Member Since: June 2, 2017\nOffline\nViewing 1 post (of 1 total)\nUsername or Email Address Password")
+    assert _lone_post_text(tree, chrome + "\n" + post, readability, 0.2) == post  # wrapped in chrome
+    assert _lone_post_text(tree, chrome, readability, 0.2) == post  # missed
+    assert _lone_post_text(tree, post, readability, 0.2) is None  # trafilatura's text is the post
+    long_thread = post + "\n" + "\n".join(f"Reply {i}: we sent the supplier's letter and waited three weeks "
+                                          f"for the deposit, then opened a second case." for i in range(30))
+    assert _lone_post_text(tree, long_thread, readability, 0.2) is None  # a small part of the text

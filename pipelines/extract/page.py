@@ -12,7 +12,7 @@ from lxml import etree
 from nlp.lang import detect as detect_language
 from pipelines.canonical import canonical_url
 from pipelines.extract.decode import DecodeError, decode_body, header_value
-from pipelines.extract.article import ArticleConfig, extract_article, main_text, trafilatura_text
+from pipelines.extract.article import ArticleConfig, extract_article, main_texts, trafilatura_text
 from pipelines.extract.dom import LinkCaptions, containment, parse_html, tokens
 from pipelines.extract.forum import find_thread
 
@@ -81,8 +81,9 @@ def extract_page(body: bytes, url: str, headers: dict | None = None, rules: dict
     title, posts, method = find_thread(tree, url, rules, crawled, tz) if kind != "article" else (None, [], None)
     text = None
     if method in ("structure", "generic"):  # no engine-specific opening post
-        text = main_text(tree, url, rules, config.article)
+        text, lone_post = main_texts(tree, url, rules, config.article)
         posts = _thread_posts(text, posts, kind == "forum", config.thread_coverage, tree, title)
+        text = lone_post or text  # not a thread of repeated posts: perhaps of one
     if posts:
         joined = "\n".join(p["text"] for p in posts if p["text"])
         result.update(kind="forum", title=title, text=joined, posts=posts,

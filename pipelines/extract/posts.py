@@ -44,6 +44,9 @@ _MIN_POSTS = 3
 _EVIDENCE_SHARE = 0.6     # share of members that must show a time and a poster
 _MIN_BODY_CHARS = 8       # median non-link characters of a member: link lists have ~0
 _BODY_SHARE = 0.7         # a child holding this share of a block's non-link text is its body
+_LONE_LEVELS = 4          # levels above a lone post's body where its poster and time may sit
+_MIN_KIND_CHARS = 20      # a same-kind element with less text (a "Posts" column header) is no second post
+_HEADLINE = etree.XPath(".//h1|.//h2")
 
 
 @dataclass
@@ -252,3 +255,42 @@ def time_texts(member, body):
         for text in (node.text, node.tail):
             if text and len(text.strip()) < 80 and _TIME_HINT.search(text) and not _MEMBER_SINCE.search(text):
                 yield text.strip()
+
+
+def is_lone_post(body) -> bool:
+    """True when ``body`` is the body of a page's single post: the nearest block
+    around it (up to ``_LONE_LEVELS`` levels) shows a poster and a time outside
+    it, holds no headline (an article's block has its h1/h2 beside the byline),
+    and neither the block's kind nor the body's occurs again on the page with
+    text (a thread's posts, a list's entries). A thread of one post or a
+    question without answers, which the sibling test (three posts) cannot see."""
+    inside = set(body.iter())
+    block = body
+    for _ in range(_LONE_LEVELS):
+        block = block.getparent()
+        if block is None or block.tag in ("body", "html"):
+            return False
+        outside = [n for n in block.iter() if isinstance(n.tag, str) and n not in inside and n.tag not in _SKIP]
+        if any(map(_is_user, outside)) and any(_shows_own_time(n) for n in outside):
+            break
+    else:
+        return False
+    if _HEADLINE(block):
+        return False
+    page = block.getroottree()
+    return all(_kind_count(page, element) == 1 for element in (block, body))
+
+
+def _shows_own_time(node) -> bool:
+    """``node`` itself (not its descendants) is a ``<time>`` or carries a short date text."""
+    if node.tag == "time":
+        return True
+    return any(text and len(text.strip()) < 80 and _TIME_HINT.search(text) and not _MEMBER_SINCE.search(text)
+               for text in (node.text, node.tail))
+
+
+def _kind_count(page, element) -> int:
+    """Elements of the page of ``element``'s kind (tag, first class word) holding some text."""
+    kind = element_kind(element)
+    return sum(1 for e in page.iter(element.tag)
+               if element_kind(e) == kind and len("".join(e.itertext()).strip()) >= _MIN_KIND_CHARS)
