@@ -183,7 +183,7 @@ def test_a_lone_post_replaces_the_chrome_trafilatura_wraps_around_it():
     lists, "Forum Posts: 58", login labels) or miss the post: Readability's block, when it is
     the page's lone post (posts.is_lone_post), is the text then; not when it is a small part of
     trafilatura's text, nor when trafilatura's text is the post."""
-    from pipelines.extract.article import _lone_post_text, run_trafilatura
+    from pipelines.extract.article import lone_post_text, run_trafilatura
     from pipelines.extract.dom import element_text
     tree = parse_html(lone_post_page())
     readability = run_trafilatura(tree, "http://forum.test/t/77").readability
@@ -192,9 +192,37 @@ def test_a_lone_post_replaces_the_chrome_trafilatura_wraps_around_it():
     topics = " ".join(f"Topic {i}: refund rules changed again for brand registry sellers" for i in range(12))
     chrome = (f"Select Forum\nNew/Recently Updated Topics\n{topics}\nseller1\nMember\nForum Posts: 58\n"
               "Member Since: June 2, 2017\nOffline\nViewing 1 post (of 1 total)\nUsername or Email Address Password")
-    assert _lone_post_text(tree, chrome + "\n" + post, readability, 0.2) == post  # wrapped in chrome
-    assert _lone_post_text(tree, chrome, readability, 0.2) == post  # missed
-    assert _lone_post_text(tree, post, readability, 0.2) is None  # trafilatura's text is the post
+    assert lone_post_text(tree, chrome + "\n" + post, readability, 0.2) == post  # wrapped in chrome
+    assert lone_post_text(tree, chrome, readability, 0.2) == post  # missed
+    assert lone_post_text(tree, post, readability, 0.2) is None  # trafilatura's text is the post
     long_thread = post + "\n" + "\n".join(f"Reply {i}: we sent the supplier's letter and waited three weeks "
                                           f"for the deposit, then opened a second case." for i in range(30))
-    assert _lone_post_text(tree, long_thread, readability, 0.2) is None  # a small part of the text
+    assert lone_post_text(tree, long_thread, readability, 0.2) is None  # a small part of the text
+
+
+
+def chrome_wrapped_post_page() -> str:
+    """One short post beside a topic list that trafilatura takes into its text."""
+    topics = "".join(f"<p><a href='/t/{i}'>Topic {i}: refund rules changed again for brand registry sellers</a></p>"
+                     for i in range(10))
+    return (f"<html><head><title>Deposit frozen</title></head><body><div class='forum-wrap'>"
+            f"<div class='select'>Select Forum</div><div class='recent'>New/Recently Updated Topics {topics}</div>"
+            "<div class='thread-view'><div class='post-section' id='post901'><div class='user-box'>"
+            "<div class='user-date'>March 14, 2021 9:12 am</div><div class='user-name'>"
+            "<a href='/members/seller1/'>seller1</a></div><div class='user-count'>Forum Posts: 58</div></div>"
+            "<div class='post-main'><div class='post-content'><p>After the March review the platform froze the "
+            "whole deposit of our store and gave no reason beyond a policy code. Has anyone had one released?"
+            "</p></div></div></div></div><div>Viewing 1 post (of 1 total)</div></div></body></html>")
+
+
+def test_a_page_of_one_post_is_that_post_not_the_topic_list_around_it():
+    """The same whether the page comes unannounced (an article of the post's text) or as a
+    thread the spider names (its one document, the thread-as-article fallback)."""
+    import trafilatura
+    page = chrome_wrapped_post_page()
+    assert "Topic 7" in trafilatura.extract(page)  # the chrome the rule is for
+    for rules in ({}, {"kind": "forum"}):
+        result = extract_page(page.encode(), "http://forum.test/t/77", rules=rules, crawled_at=CRAWL)
+        assert result["text"] == ("After the March review the platform froze the whole deposit of our store and "
+                                  "gave no reason beyond a policy code. Has anyone had one released?")
+        assert result.get("thread_fallback") is (True if rules else None)

@@ -50,7 +50,7 @@ _MAX_STRAY_COMMENTS = 0.25  # share of the main text that comment lines may take
 _MAX_OPENER_CHARS = 400  # main text shorter than this beside longer comments: a question, the comments its thread
 _MIN_STREAM_LINES = 2  # trailing story-card lines that make a stream to cut (one card line may be the article's)
 _IN_READABILITY = 0.5  # share of a line's tokens in Readability's block that makes it part of the article
-_LONE_POST_SHARE = 0.5  # see _lone_post_text
+_LONE_POST_SHARE = 0.5  # see lone_post_text
 _LONE_POST_CHARS = 0.6  # its quick test: a block with this share of the characters is not a lone post
 _BY_ID, _BY_CLASS = etree.XPath("//*[@id=$value]"), etree.XPath("//*[@class=$value]")
 _SENTENCE_END = ("。", "！", "？", ".", "!", "?", "”", '"')
@@ -127,11 +127,6 @@ class Extraction:
     readability: etree._Element | None  # None: trafilatura did not run Readability (see readability_text)
 
 
-def trafilatura_text(tree, url: str, rules: dict | None = None, comments: bool | None = None) -> str:
-    """trafilatura's main text of the parsed page (see ``run_trafilatura``)."""
-    return run_trafilatura(tree, url, rules, comments).text
-
-
 def run_trafilatura(tree, url: str, rules: dict | None = None, comments: bool | None = None) -> Extraction:
     """trafilatura's main text of the parsed page (its default cascade, tables kept).
 
@@ -192,7 +187,7 @@ def main_texts(tree, url: str, rules: dict | None, config: ArticleConfig) -> tup
     a prose-share vote) replaced good text on some page (docs/extraction.md).
     trafilatura's text is then cut to the first entry of a blog archive page
     (``entries.first_entry``) or without the story stream after an article.
-    The lone post (``_lone_post_text``) comes apart: a caller testing whether
+    The lone post (``lone_post_text``) comes apart: a caller testing whether
     repeated post blocks are the page's content compares them with the text."""
     found = run_trafilatura(tree, url, rules)
     text = found.text
@@ -204,12 +199,12 @@ def main_texts(tree, url: str, rules: dict | None, config: ArticleConfig) -> tup
             return first_entry(tree, alternative) or alternative, None
     lone_post = None
     if config.fallback and found.readability is not None:
-        lone_post = _lone_post_text(tree, text, found.readability, config.min_ratio)
+        lone_post = lone_post_text(tree, text, found.readability, config.min_ratio)
     # a blog archive page is its first entry; an article loses the story stream after it
     return first_entry(tree, text) or drop_story_stream(text, tree, found.readability), lone_post
 
 
-def _lone_post_text(tree, text: str, readability, min_ratio: float) -> str | None:
+def lone_post_text(tree, text: str, readability, min_ratio: float) -> str | None:
     """Readability's text when its block is the body of a page's single post
     (``posts.is_lone_post``: a thread of one post, a question without answers)
     and trafilatura's text is not that post: trafilatura missed it (under

@@ -12,7 +12,7 @@ from lxml import etree
 from nlp.lang import detect as detect_language
 from pipelines.canonical import canonical_url
 from pipelines.extract.decode import DecodeError, decode_body, header_value
-from pipelines.extract.article import ArticleConfig, extract_article, main_texts, trafilatura_text
+from pipelines.extract.article import ArticleConfig, extract_article, lone_post_text, main_texts, run_trafilatura
 from pipelines.extract.dom import LinkCaptions, containment, parse_html, tokens
 from pipelines.extract.forum import find_thread
 
@@ -92,9 +92,12 @@ def extract_page(body: bytes, url: str, headers: dict | None = None, rules: dict
         return result
     if kind == "forum":
         # a thread page no profile or detector understands: one document of
-        # the whole thread (comments are the posts here), flagged for counting
+        # the whole thread (comments are the posts here, or its one post), flagged for counting
         rules = {key: rules[key] for key in ("title", "drop") if key in rules}  # post-relative keys do not apply
-        text = trafilatura_text(tree, url, rules, comments=True)
+        found = run_trafilatura(tree, url, rules, comments=True)
+        text = found.text
+        if config.article.fallback and found.readability is not None:
+            text = lone_post_text(tree, text, found.readability, config.article.min_ratio) or text
         result["thread_fallback"] = True
     article = extract_article(tree, source, url, rules, crawled, config.article, text)
     result.update(article)
