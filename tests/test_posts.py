@@ -163,19 +163,59 @@ def _content(page: str):
     return parse_html(page).xpath("//div[@class='post-content']")
 
 
+def _posts_by_block(element):
+    """readability_posts for ``element`` as Readability hands it over: a copy of the page's element."""
+    import copy
+    from pipelines.extract.posts import readability_posts
+    return readability_posts(element.getroottree(), copy.deepcopy(element))
+
+
 def test_the_only_post_of_a_page_is_a_lone_post():
     from pipelines.extract.posts import is_lone_post
-    assert is_lone_post(_content(lone_post_page())[0])
+    blocks = _posts_by_block(_content(lone_post_page())[0])
+    assert len(blocks) == 1 and blocks[0].element.get("class") == "post-section" and is_lone_post(blocks)
 
 
-def test_a_post_among_several_or_an_article_block_is_not_a_lone_post():
-    """A thread's posts repeat their kind; an article's block holds its headline beside the byline."""
+def test_a_post_among_several_an_article_block_or_a_profile_card_is_not_a_lone_post():
+    """A thread's posts repeat their kind; an article's block holds its headline beside the byline;
+    a block with a poster and no time is a profile card."""
     from pipelines.extract.posts import is_lone_post
-    assert not is_lone_post(_content(lone_post_page(posts=3))[1])
-    assert not is_lone_post(_content(lone_post_page(headline_in_block=True))[0])
+    blocks = _posts_by_block(_content(lone_post_page(posts=3))[1])
+    assert len(blocks) == 3 and not is_lone_post(blocks)
+    assert _posts_by_block(_content(lone_post_page(headline_in_block=True))[0]) == []
     tree = parse_html(lone_post_page())
-    tree.xpath("//div[@class='user-date']")[0].text = "Ningbo"  # a poster but no time: a profile card
-    assert not is_lone_post(tree.xpath("//div[@class='post-content']")[0])
+    tree.xpath("//div[@class='user-date']")[0].text = "Ningbo"
+    assert _posts_by_block(tree.xpath("//div[@class='post-content']")[0]) == []
+
+
+def qa_page(answers=(("lin", "2 days ago", "Ask the supplier for a letter on its letterhead that states the old and "
+                      "new company names, then attach it to the appeal with the invoices; ours was accepted."),
+                     ("omar", "May 31, 2024", "Same situation last year: the second appeal with the business "
+                      "licence change record went through within a week."))) -> str:
+    """A question and its answers in two containers (no three sibling posts), each with a user
+    box (profile link, time) beside a body of one kind."""
+    def post(who, when, text):
+        return (f'<div class="post-layout"><div class="user-info"><a href="/users/{who}">{who}</a>'
+                f'<span class="relativetime">{when}</span></div><div class="post-body"><p>{text}</p></div></div>')
+    question = post("ann", "2024-05-30 10:00", "Our deposit was frozen after the review because the supplier changed "
+                    "its company name and the invoices no longer match the brand record. How did you get it released? "
+                    "The appeal form only takes invoices from the last ninety days and we have sent three already.")
+    return ("<html><head><title>Deposit frozen after a supplier renamed itself</title></head><body>"
+            "<div id='nav'><a href='/'>Home</a> <a href='/questions'>Questions</a> <a href='/tags'>Tags</a></div>"
+            "<h1>Deposit frozen after a supplier renamed itself</h1>"
+            f"<div class='question'>{question}</div><h2>{len(answers)} Answers</h2><div id='answers'>"
+            + "".join(f"<div class='answer'>{post(*a)}</div>" for a in answers) + "</div></body></html>")
+
+
+def test_a_question_and_its_two_answers_are_three_posts():
+    from pipelines.extract.posts import find_post_blocks
+    page = qa_page()
+    assert find_post_blocks(parse_html(page)) == []  # two sibling answers: no group of three
+    result = extract_page(page.encode(), "http://qa.test/q/12", crawled_at=CRAWL)
+    assert result["kind"] == "forum"
+    assert [p["author"] for p in result["posts"]] == ["ann", "lin", "omar"]
+    assert result["posts"][0]["text"].startswith("Our deposit was frozen") and "letterhead" in result["posts"][1]["text"]
+    assert [p["published"][:10] for p in result["posts"]] == ["2024-05-30", "2024-05-30", "2024-05-31"]
 
 
 def test_a_lone_post_replaces_the_chrome_trafilatura_wraps_around_it():
@@ -226,3 +266,13 @@ def test_a_page_of_one_post_is_that_post_not_the_topic_list_around_it():
         assert result["text"] == ("After the March review the platform froze the whole deposit of our store and "
                                   "gave no reason beyond a policy code. Has anyone had one released?")
         assert result.get("thread_fallback") is (True if rules else None)
+
+
+def test_posts_by_block_must_hold_the_main_text():
+    """Counted with repeats: trafilatura's text holding each quoted post twice is not held by posts
+    that keep their quotes apart (their gold may count the quotes: the page stays an article)."""
+    from pipelines.extract.page import _posts_hold_the_text
+    first, second = "the deposit was frozen after the review", "send the supplier letter with the invoices"
+    posts = [{"text": first}, {"text": second}]
+    assert _posts_hold_the_text(f"{first}\n{second}\nHome Questions Tags", posts, 0.5)
+    assert not _posts_hold_the_text(f"{first}\n{first}\n{second}\n{second}\n{first}", posts, 0.5)

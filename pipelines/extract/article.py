@@ -22,7 +22,7 @@ from pipelines.extract.dom import (LinkCaptions, card_lines, containment, elemen
                                   tokens, valid_xpaths)
 from pipelines.extract.entries import first_entry
 from pipelines.extract.metadata import PageMeta, htmldate_date, strip_site_name
-from pipelines.extract.posts import is_lone_post
+from pipelines.extract.posts import is_lone_post, readability_posts
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +52,6 @@ _MIN_STREAM_LINES = 2  # trailing story-card lines that make a stream to cut (on
 _IN_READABILITY = 0.5  # share of a line's tokens in Readability's block that makes it part of the article
 _LONE_POST_SHARE = 0.5  # see lone_post_text
 _LONE_POST_CHARS = 0.6  # its quick test: a block with this share of the characters is not a lone post
-_BY_ID, _BY_CLASS = etree.XPath("//*[@id=$value]"), etree.XPath("//*[@class=$value]")
 _SENTENCE_END = ("。", "！", "？", ".", "!", "?", "”", '"')
 
 
@@ -168,14 +167,14 @@ def run_trafilatura(tree, url: str, rules: dict | None = None, comments: bool | 
 
 
 def main_text(tree, url: str, rules: dict | None, config: ArticleConfig) -> str:
-    """The page's main text: the lone post ``main_texts`` finds, else its text."""
-    text, lone_post = main_texts(tree, url, rules, config)
-    return lone_post or text
+    """The page's main text: ``main_texts``' text, or the page's lone post (``lone_post_text``)."""
+    text, readability = main_texts(tree, url, rules, config)
+    return (config.fallback and lone_post_text(tree, text, readability, config.min_ratio)) or text
 
 
-def main_texts(tree, url: str, rules: dict | None, config: ArticleConfig) -> tuple[str, str | None]:
+def main_texts(tree, url: str, rules: dict | None, config: ArticleConfig) -> tuple[str, etree._Element | None]:
     """trafilatura's text, unless Readability's is better on measured evidence,
-    and the text of the page's lone post if Readability found one.
+    and Readability's block (None if trafilatura did not run it).
 
     trafilatura renders layout tables as markdown rows and then keeps the
     whole table: site navigation, calendars, "related" lists, copyright rows.
@@ -187,8 +186,8 @@ def main_texts(tree, url: str, rules: dict | None, config: ArticleConfig) -> tup
     a prose-share vote) replaced good text on some page (docs/extraction.md).
     trafilatura's text is then cut to the first entry of a blog archive page
     (``entries.first_entry``) or without the story stream after an article.
-    The lone post (``lone_post_text``) comes apart: a caller testing whether
-    repeated post blocks are the page's content compares them with the text."""
+    Readability's block is the caller's to look for posts in (``posts.readability_posts``)
+    once it knows that no repeated post blocks are the page's content."""
     found = run_trafilatura(tree, url, rules)
     text = found.text
     if config.fallback and (not text or table_share(text) >= config.table_share):
@@ -196,22 +195,20 @@ def main_texts(tree, url: str, rules: dict | None, config: ArticleConfig) -> tup
         mine, theirs = tokens(text), tokens(alternative)
         if not text or (sum(theirs.values()) >= max(1, config.min_ratio * sum(mine.values()))
                         and containment(theirs, mine) >= config.containment):
-            return first_entry(tree, alternative) or alternative, None
-    lone_post = None
-    if config.fallback and found.readability is not None:
-        lone_post = lone_post_text(tree, text, found.readability, config.min_ratio)
+            return first_entry(tree, alternative) or alternative, found.readability
     # a blog archive page is its first entry; an article loses the story stream after it
-    return first_entry(tree, text) or drop_story_stream(text, tree, found.readability), lone_post
+    return first_entry(tree, text) or drop_story_stream(text, tree, found.readability), found.readability
 
 
-def lone_post_text(tree, text: str, readability, min_ratio: float) -> str | None:
+def lone_post_text(tree, text: str, readability, min_ratio: float, blocks: list | None = None) -> str | None:
     """Readability's text when its block is the body of a page's single post
     (``posts.is_lone_post``: a thread of one post, a question without answers)
     and trafilatura's text is not that post: trafilatura missed it (under
     ``_LONE_POST_SHARE`` of Readability's tokens in its text) or wrapped it in
     the page's chrome (it holds under that share of trafilatura's tokens,
-    ``min_ratio`` at least: a smaller block is a part, not the post)."""
-    block = readability.find("*")
+    ``min_ratio`` at least: a smaller block is a part, not the post).
+    ``blocks``: ``readability_posts`` of the page when the caller has them."""
+    block = readability.find("*") if readability is not None else None
     if block is None:
         return None
     # most pages are told apart on characters, before any tokenising: Readability's
@@ -226,22 +223,7 @@ def lone_post_text(tree, text: str, readability, min_ratio: float) -> str | None
         return None
     if containment(theirs, mine) >= _LONE_POST_SHARE and size >= _LONE_POST_SHARE * sum(mine.values()):
         return None  # trafilatura's text is the post or more (an article, a thread)
-    body = _in_page(tree, block)
-    return alternative if body is not None and is_lone_post(body) else None
-
-
-def _in_page(tree, copy_element):
-    """The element of ``tree`` that Readability's ``copy_element`` was copied from:
-    same id (else same class) and the same text start; None if not unique."""
-    if copy_element.get("id"):
-        found = _BY_ID(tree, value=copy_element.get("id"))
-    elif copy_element.get("class"):
-        found = _BY_CLASS(tree, value=copy_element.get("class"))
-    else:
-        return None
-    start = " ".join("".join(copy_element.itertext()).split())[:80]
-    matches = [e for e in found if " ".join("".join(e.itertext()).split())[:80] == start]
-    return matches[0] if len(matches) == 1 else None
+    return alternative if is_lone_post(readability_posts(tree, block) if blocks is None else blocks) else None
 
 
 def drop_story_stream(text: str, tree, readability=None) -> str:
