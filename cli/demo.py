@@ -3,7 +3,7 @@
 The steps: Elasticsearch (the dev server is started with deploy/dev-es/es.sh
 when BANWAVE_ES_URL is empty), ``banwave es setup``, the demo web
 (demo.web) on 127.0.0.1, every source of sources.demo.yaml crawled once
-as a ``banwave crawl SOURCE`` subprocess (scheduler.CrawlRunner, the path
+as a ``banwave crawl SOURCE`` subprocess (crawlers.runner.CrawlRunner, the path
 scheduled runs take), then a summary queried from the index and the waves
 of the demo web's history (cli/demo_waves.py). The dev Elasticsearch is
 left running.
@@ -136,7 +136,7 @@ def _count(client: Elasticsearch, env: Env, source: str) -> int:
 def _crawl_all(env: Env, client: Elasticsearch, sources_file: Path, names: list[str], timeout: float,
                progress: Progress) -> list[str]:
     """Crawl every source at once, each in its subprocess; one failure line per failed crawl."""
-    from scheduler import DEFAULT_CRAWL_COMMAND, CrawlRunner
+    from crawlers.runner import DEFAULT_CRAWL_COMMAND, CrawlRunner
 
     log_dir = env.data_dir / "demo" / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)

@@ -38,7 +38,7 @@ from elasticsearch import ApiError, Elasticsearch, TransportError
 from elasticsearch.helpers import streaming_bulk
 
 from pipelines.elastic import describe_error
-from pipelines.partition import DocsLayout, Placement
+from pipelines.partition import DocsLayout, Placement, stored_hashes
 
 logger = logging.getLogger(__name__)
 
@@ -145,7 +145,8 @@ class BulkSender:
         layout = self.layout
         docs = [action for action in actions if layout is not None and action[0] == layout.alias]
         others = [action for action in actions if layout is None or action[0] != layout.alias]
-        stored = self._stored_hashes(others) if self.skip_unchanged else {}
+        hashed = [(index, doc_id) for index, doc_id, doc in others if doc.get("content_hash")]
+        stored = stored_hashes(self.client, hashed, self.chunk_docs) if self.skip_unchanged else {}
         placed, problems = [], []
         for action in others:  # the action objects themselves: Delivery.replay matches them by identity
             index, doc_id, doc = action
@@ -232,22 +233,6 @@ class BulkSender:
             else:
                 outcome.indexed.append(action)
         return unanswered
-
-    def _stored_hashes(self, actions: list[Action]) -> dict[tuple[str, str], str]:
-        """content_hash of the already indexed documents among the actions, by (index, id)."""
-        by_index: dict[str, list[str]] = {}
-        for index, doc_id, doc in actions:
-            if doc.get("content_hash"):
-                by_index.setdefault(index, []).append(doc_id)
-        stored = {}
-        for index, ids in by_index.items():
-            for start in range(0, len(ids), self.chunk_docs):
-                response = self.client.mget(index=index, ids=ids[start:start + self.chunk_docs],
-                                            source_includes=["content_hash"])
-                for doc in response["docs"]:
-                    if doc.get("found"):  # a per-document error (shard unavailable) means: write it
-                        stored[(index, doc["_id"])] = doc["_source"].get("content_hash")
-        return stored
 
 
 def _error(result: dict) -> tuple[object, str]:

@@ -30,6 +30,20 @@ PARTITIONS = config.SETTING_RULES["INDEX_PARTITION"].choices
 DATE_FIELDS = ("timeline_at", "published", "crawled_at")  # the year index's date, first one present
 
 
+def stored_hashes(client: Elasticsearch, keys: list[tuple[str, str]], chunk: int) -> dict[tuple[str, str], str | None]:
+    """The content_hash of each stored document among ``keys`` ((index or single-index alias, id)
+    pairs, keyed as asked), read in real time; missing ones are left out."""
+    stored: dict[tuple[str, str], str | None] = {}
+    for start in range(0, len(keys), chunk):
+        asked = keys[start:start + chunk]
+        found = client.mget(docs=[{"_index": index, "_id": doc_id} for index, doc_id in asked],
+                            source_includes=["content_hash"])["docs"]
+        for key, doc in zip(asked, found, strict=True):  # mget answers in the order asked
+            if doc.get("found"):  # a per-document error (shard unavailable) means: write it
+                stored[key] = doc["_source"].get("content_hash")
+    return stored
+
+
 def year_of(doc: dict) -> int | None:
     """The year of the document's first readable date among DATE_FIELDS (its own offset's calendar)."""
     for name in DATE_FIELDS:
@@ -90,14 +104,11 @@ class DocsLayout:
             self.client.indices.put_alias(index=index, name=self.alias)
 
     def stored_copies(self, indices: list[str], ids: list[str], chunk: int) -> dict[str, dict[str, str | None]]:
-        """For each id that is stored: {concrete index: its content_hash}, read in real time from every index."""
+        """For each id that is stored: {concrete index: its content_hash}, read from every index."""
         copies: dict[str, dict[str, str | None]] = {}
-        unique = list(dict.fromkeys(ids))
-        for start in range(0, len(unique), chunk):
-            wanted = [{"_index": index, "_id": doc_id} for doc_id in unique[start:start + chunk] for index in indices]
-            for doc in self.client.mget(docs=wanted, source_includes=["content_hash"])["docs"]:
-                if doc.get("found"):  # a per-document error (shard unavailable) means: write it
-                    copies.setdefault(doc["_id"], {})[doc["_index"]] = doc["_source"].get("content_hash")
+        keys = [(index, doc_id) for doc_id in dict.fromkeys(ids) for index in indices]
+        for (index, doc_id), content_hash in stored_hashes(self.client, keys, chunk).items():
+            copies.setdefault(doc_id, {})[index] = content_hash
         return copies
 
     def place(self, doc: dict, copies: dict[str, str | None], write_index: str | None,

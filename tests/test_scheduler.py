@@ -23,6 +23,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 import config
 import scheduler
+from crawlers.runner import CrawlRunner
 from crawlers.sources import Source
 
 pytestmark = pytest.mark.slow  # crawl subprocesses (a stand-in command)
@@ -207,22 +208,22 @@ def test_runs_missed_beyond_the_grace_time_are_skipped(env, tmp_path, started):
 
 
 def test_a_hung_crawl_is_killed_with_its_process_group_at_the_timeout(tmp_path, caplog):
-    caplog.set_level(logging.INFO, logger="scheduler")
+    caplog.set_level(logging.INFO, logger="crawlers.runner")
     fake = Fake(tmp_path, sleep=600, mode="child,ignore-term")
-    runner = scheduler.CrawlRunner(fake.command, timeout=1, kill_grace=1)
+    runner = CrawlRunner(fake.command, timeout=1, kill_grace=1)
     began = time.monotonic()
     code = runner.run("a")
     assert time.monotonic() - began < 30  # generous: 1 s timeout + 1 s grace
     assert code == -9  # it ignored SIGTERM, so SIGKILL
     child = int(next(event[0][5:] for event in fake.events("a") if event[0].startswith("child")))
     wait_for(lambda: not alive(child), timeout=10, what="the grandchild to die")
-    assert [r.getMessage() for r in caplog.records if r.name == "scheduler"][-1].startswith("crawl a: exit -9 in ")
+    assert [r.getMessage() for r in caplog.records if r.name == "crawlers.runner"][-1].startswith("crawl a: exit -9 in ")
     assert "killed at its 1s timeout" in caplog.text
 
 
 def test_stop_all_terminates_running_crawls_and_refuses_new_ones(tmp_path):
     fake = Fake(tmp_path, sleep=600)
-    runner = scheduler.CrawlRunner(fake.command, timeout=600, kill_grace=5)
+    runner = CrawlRunner(fake.command, timeout=600, kill_grace=5)
     codes: list = []
     thread = threading.Thread(target=lambda: codes.append(runner.run("a")))
     thread.start()
@@ -235,7 +236,7 @@ def test_stop_all_terminates_running_crawls_and_refuses_new_ones(tmp_path):
 
 
 def test_a_crawl_command_that_cannot_start_is_one_logged_line(caplog):
-    runner = scheduler.CrawlRunner([os.devnull + "/no-such-command"], timeout=5, kill_grace=1)
+    runner = CrawlRunner([os.devnull + "/no-such-command"], timeout=5, kill_grace=1)
     assert runner.run("a") is None
     errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
     assert len(errors) == 1 and errors[0].startswith("crawl a: cannot start ")

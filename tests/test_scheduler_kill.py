@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 import config
-import scheduler
 from conftest import REPO, crawl_environ
+from crawlers.runner import DEFAULT_CRAWL_COMMAND, CrawlRunner
 from hostile_web import HostileWeb
 from pipelines.spool import Spool
 from test_scheduler import Fake, alive, wait_for
@@ -38,7 +38,7 @@ def hang_sources(web: HostileWeb, path: Path) -> Path:
 def test_a_crawl_killed_at_its_timeout_gets_a_run_record_from_the_scheduler(tmp_path):
     env = config.load({"BANWAVE_DATA_DIR": str(tmp_path / "data")}, env_file=tmp_path / "no.env")
     fake = Fake(tmp_path, sleep=600, mode="ignore-term")  # never writes a record, ignores SIGTERM
-    runner = scheduler.CrawlRunner(fake.command, timeout=1, kill_grace=1, env=env)
+    runner = CrawlRunner(fake.command, timeout=1, kill_grace=1, env=env)
     runner.kinds["a"] = "news"
     assert runner.run("a") == -9
     [record] = run_records(env.data_dir)
@@ -50,7 +50,7 @@ def test_a_crawl_killed_at_its_timeout_gets_a_run_record_from_the_scheduler(tmp_
 
 def test_a_crawl_that_fails_without_a_record_gets_one(tmp_path):
     env = config.load({"BANWAVE_DATA_DIR": str(tmp_path / "data")}, env_file=tmp_path / "no.env")
-    runner = scheduler.CrawlRunner(Fake(tmp_path, mode="fail").command, timeout=60, kill_grace=1, env=env)
+    runner = CrawlRunner(Fake(tmp_path, mode="fail").command, timeout=60, kill_grace=1, env=env)
     assert runner.run("b") == 3
     [record] = run_records(env.data_dir)
     assert (record["status"], record["stop_reason"]) == ("failed", "exit 3 before its run record was written")
@@ -60,7 +60,7 @@ def test_a_real_crawl_killed_at_its_timeout_closes_within_the_grace_and_records_
     with HostileWeb(articles=0, hostile=False) as web:
         sources = hang_sources(web, tmp_path / "sources.yaml")
         env = config.load(crawl_environ("", "tkill", tmp_path / "data", sources), env_file=os.devnull)
-        runner = scheduler.CrawlRunner(scheduler.DEFAULT_CRAWL_COMMAND, timeout=1, kill_grace=20, env=env,
+        runner = CrawlRunner(DEFAULT_CRAWL_COMMAND, timeout=1, kill_grace=20, env=env,
                                        log_dir=tmp_path)
         # the timeout starts once the crawl hangs on its pages: a crawl needs seconds to load its NLP stage
         runner.timeout = 600
