@@ -276,3 +276,17 @@ def test_posts_by_block_must_hold_the_main_text():
     posts = [{"text": first}, {"text": second}]
     assert _posts_hold_the_text(f"{first}\n{second}\nHome Questions Tags", posts, 0.5)
     assert not _posts_hold_the_text(f"{first}\n{first}\n{second}\n{second}\n{first}", posts, 0.5)
+
+
+def test_a_poster_named_inside_the_content_box_is_the_author_not_text():
+    """Avatar link (no text) beside a main box holding the name, the time and the body: the
+    name is the post's author and not a line of its text."""
+    items = "".join(
+        f'<div class="comment"><div class="left"><a href="/user/{i}" class="avatar"></a></div>'
+        f'<div class="main"><div class="meta"><a href="/user/{i}" class="nickname">{who}</a>'
+        f'<time class="comment-time">2021-01-0{i} 10:3{i}:00</time></div>'
+        f'<div class="comment-content"><p>{text}</p></div></div></div>'
+        for i, (who, _, text) in enumerate(POSTS, start=1))
+    page = f"<html><head><title>Store suspended</title></head><body><div class='comments'>{items}</div></body></html>"
+    title, posts = segment_posts(page, crawled_at=CRAWL)
+    assert [(p["author"], p["text"]) for p in posts] == [(who, text) for who, _, text in POSTS]

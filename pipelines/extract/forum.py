@@ -232,7 +232,9 @@ def _block_post(block, drops: list, crawled_at, default_tz) -> dict:
     match = re.search(r"(\d+)\D*$", block.element.get("id") or block.element.get("data-post-id") or "")
     published = next((d for raw in time_texts(block.element, block.body)
                       if (d := normalise_date(raw, crawled_at, default_tz))), None)
-    author = poster(block.element, block.body)
+    # outside the body, else inside it: some engines print the name in the content box
+    # beside an avatar link with no text (the name's line is then dropped below)
+    author = poster(block.element, block.body) or poster(block.element)
     parts = _body_parts(block.body, PROFILES["generic"]["drop"] + drops, PROFILES["generic"]["quote"])
     # a short post's body is its whole block, and some engines print the time
     # inside the content box: poster and time lines are not its text

@@ -228,10 +228,11 @@ def _is_user(node) -> bool:
                 or _USER_CLASS.search(node.get("class") or "") or node.get("itemprop") == "author")
 
 
-def poster(member, body) -> str | None:
-    """The poster's name outside the body: the smallest profile link or author/user-classed
-    element with a short text (an author box also holds "Joined: …" and post counts)."""
-    inside = set(body.iter())
+def poster(member, body=None) -> str | None:
+    """The poster's name outside ``body`` (anywhere in the post without one): the smallest
+    profile link or author/user-classed element with a short text (an author box also
+    holds "Joined: …" and post counts)."""
+    inside = set(body.iter()) if body is not None else set()
     for node in member.iter():
         if node in inside or not isinstance(node.tag, str) or not _is_user(node):
             continue
