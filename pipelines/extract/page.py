@@ -93,7 +93,8 @@ def extract_page(body: bytes, url: str, headers: dict | None = None, rules: dict
         text, readability = found.text, found.readability
     elif not posts and kind != "article" and not rules.get("body") and text is None:
         text, readability = main_texts(tree, url, rules, config.article)
-    if not posts and config.article.fallback and readability is not None and readability.find("*") is not None:
+    if (not posts and config.article.fallback and not rules.get("body") and readability is not None
+            and readability.find("*") is not None):
         # no repeated blocks: posts by Readability's block, a question and its answers or one post
         blocks = readability_posts(tree, readability.find("*"))
         if len(blocks) >= 2:
