@@ -10,7 +10,11 @@ publication date (exact day) and author accuracy on pages with a labelled
 one, and pages/s of the pipeline and of bare trafilatura. The systems run
 interleaved, page by page in rotating order, so machine load falls on both;
 pages/s are given per wall-clock second and per CPU second of this process
-(other processes on a shared machine then do not enter the ratio).
+(other processes on a shared machine then do not enter the ratio). Forum
+sets also get an untimed "thread" column: the pipeline's F1 when the page
+comes as a forum spider hands it over (``page_kind`` forum: the posts need
+not pass the content test, and a page whose posts nothing finds becomes one
+document of the whole thread).
 ``--speed-rounds N`` adds N timing-only passes (pipeline and bare trafilatura).
 
 Demo web (fixtures, not quality: the pipeline was written against them):
@@ -110,7 +114,9 @@ def evaluate_real(root: Path | None = None, sets: list[str] | None = None, reada
                 texts[system] = systems[system](page)
                 row["seconds"][system] += time.perf_counter() - start
                 row["cpu"][system] += time.process_time() - cpu
-            for system in systems:
+            if "forum" in name:  # untimed: the thread as a forum spider hands it over (page_kind forum)
+                texts["as_thread"] = _pipeline_text(dict(page), {"kind": "forum"})
+            for system in texts:
                 scored = scorer.score(meta["body"], texts[system] or "")
                 if scored is not None:
                     row["f1"][system].append(scored["f1"])
@@ -155,10 +161,10 @@ def _page(scorer, raw: bytes, meta: dict) -> dict:
     return {"html": html, "body": html.encode("utf-8"), "url": meta.get("url")}
 
 
-def _pipeline_text(page: dict) -> str:
+def _pipeline_text(page: dict, rules: dict | None = None) -> str:
     try:
         result = extract_page(page["body"], page["url"] or "http://evaldata.invalid/",
-                              {"content-type": "text/html; charset=utf-8"}, crawled_at=REAL_CRAWLED_AT)
+                              {"content-type": "text/html; charset=utf-8"}, rules, crawled_at=REAL_CRAWLED_AT)
     except ExtractError:
         return ""
     page["result"] = result
@@ -197,6 +203,7 @@ def real_table(results: dict) -> list[dict]:
         rows.append({
             "set": name, "pages": len(pipe), "pipeline": statistics.mean(pipe), "trafilatura": statistics.mean(bare),
             "readability": statistics.mean(row["f1"]["readability"]) if row["f1"].get("readability") else None,
+            "as_thread": statistics.mean(row["f1"]["as_thread"]) if row["f1"].get("as_thread") else None,
             "lost": sum(p < b - LOSS_MARGIN for p, b in zip(pipe, bare)) / len(pipe),
             "date": row["date"], "author": row["author"],
             "pipeline_pps": len(row["pages"]) / row["seconds"]["pipeline"],
@@ -210,13 +217,14 @@ def real_table(results: dict) -> list[dict]:
 def print_real(rows: list[dict]) -> None:
     print(f"real pages ({evaldata_dir()}): mean token F1 per set, forum pages as posts joined")
     print(f"  {'set':<22}{'pages':>6}{'pipeline':>10}{'trafil.':>9}{'readab.':>9}{'lost>0.1':>9}"
-          f"{'halves':>14}{'date':>9}{'author':>9}{'pipe p/s':>10}{'traf p/s':>10}")
+          f"{'halves':>14}{'date':>9}{'author':>9}{'pipe p/s':>10}{'traf p/s':>10}{'thread':>8}")
     for r in rows:
         ratio = lambda hit: f"{hit[0]}/{hit[1]}" if hit[1] else "-"
         readab = f"{r['readability']:.3f}" if r["readability"] is not None else "n/a"
         print(f"  {r['set']:<22}{r['pages']:>6}{r['pipeline']:>10.3f}{r['trafilatura']:>9.3f}{readab:>9}"
               f"{r['lost']:>9.1%}{r['halves'][0]:>8.3f}/{r['halves'][1]:.3f}{ratio(r['date']):>9}"
-              f"{ratio(r['author']):>9}{r['pipeline_pps']:>10.1f}{r['trafilatura_pps']:>10.1f}")
+              f"{ratio(r['author']):>9}{r['pipeline_pps']:>10.1f}{r['trafilatura_pps']:>10.1f}"
+              f"{'-' if r['as_thread'] is None else format(r['as_thread'], '.3f'):>8}")
     pages = sum(r["pages"] for r in rows)
     pipe_s = sum(r["pages"] / r["pipeline_pps"] for r in rows)
     bare_s = sum(r["pages"] / r["trafilatura_pps"] for r in rows)

@@ -83,7 +83,8 @@ def test_demo_crawls_the_demo_web_and_its_summary_matches_the_index(tmp_path, es
 
 def test_without_an_elasticsearch_the_demo_starts_the_dev_server_and_leaves_it_running(tmp_path, es_url):
     # es_url: the shared dev server is up, so jars are cached and the start is quick.
-    es_env = config.process_environ({"BANWAVE_DEV_ES_HOME": str(tmp_path / "dev-es"), "BANWAVE_DEV_ES_PORT": "9260"})
+    es_env = config.process_environ({"BANWAVE_DEV_ES_HOME": str(tmp_path / "dev-es"), "BANWAVE_DEV_ES_PORT": "9260",
+                                      "BANWAVE_DEV_ES_TRANSPORT_PORT": "9360"})
     env = {**es_env, "BANWAVE_ES_URL": "", "BANWAVE_DATA_DIR": str(tmp_path / "data"), "BANWAVE_ENV_FILE": "",
            "BANWAVE_INDEX_PREFIX": "demo-test"}
     try:

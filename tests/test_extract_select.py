@@ -162,3 +162,29 @@ def test_a_page_the_spider_calls_a_thread_keeps_every_dated_block():
                           crawled_at="2026-01-01T00:00:00+00:00")
     assert result.get("thread_fallback")
     assert "frozen in their accounts" in result["text"] and "third appeal" in result["text"]
+
+
+_REPLIES_IN_CONTENT = """<html><head><title>Store frozen after review?</title></head><body><div id="main">
+<div class="topic">
+<p>Our seller group is asking whether anyone else had their store frozen this week after the review.</p>
+<p>Please share what the platform told you and how long the appeal took.</p>
+<div class="comment-list">
+<div class="comment"><p>Mine was frozen on Tuesday and the appeal is still open after five days.</p></div>
+<div class="comment"><p>We got a warning email first, then the listings disappeared the next morning.</p></div>
+<div class="comment"><p>Nothing here yet, but two neighbours in our industrial park lost their stores.</p></div>
+</div></div></div></body></html>"""
+
+
+def test_comments_kept_in_the_main_text_are_not_appended_twice():
+    """trafilatura can hold the replies in its main text *and* return them as comments:
+    a page the spider calls a thread (one document of the whole thread) has each reply once."""
+    from pipelines.extract import extract_page
+    tree = parse_html(_REPLIES_IN_CONTENT)
+    text = run_trafilatura(tree, "http://forum.test/t/3", comments=True).text
+    assert text.count("appeal is still open") == 1 and text.count("industrial park") == 1
+    assert "how long the appeal took" in text
+    result = extract_page(_REPLIES_IN_CONTENT.encode(), "http://forum.test/t/3", rules={"kind": "forum"},
+                          crawled_at="2026-01-01T00:00:00+00:00")
+    assert result.get("thread_fallback")
+    assert result["text"].count("warning email") == 1
+

@@ -46,7 +46,9 @@ class OwnElasticsearch:
     """A dev Elasticsearch of this test only (es.sh with its own home directory)."""
 
     def __init__(self, home, nodes: int, port: int):
-        self.env = config.process_environ({"BANWAVE_DEV_ES_HOME": str(home)})
+        # Both ports named: a developer's BANWAVE_DEV_ES_TRANSPORT_PORT must not reach this server.
+        self.env = config.process_environ({"BANWAVE_DEV_ES_HOME": str(home),
+                                           "BANWAVE_DEV_ES_TRANSPORT_PORT": str(port + 100)})
         self.nodes, self.port = nodes, port
         self.url = f"http://127.0.0.1:{port}"
 

@@ -136,3 +136,157 @@ def test_posts_are_the_content_by_coverage_weight_or_chrome():
     assert not _posts_are_content(article + "\n" + chrome, answers[:2])
     # ... but the rows of a board index are no posts: their text is link captions, hence empty
     assert not _posts_are_content(chrome, ["", "", "", answers[0]])
+
+
+def lone_post_page(posts: int = 1, headline_in_block: bool = False) -> str:
+    """A thread page of ``posts`` posts (author box with date and name, content box) in page chrome."""
+    headline = "<h1>Deposit frozen after the March review</h1>" if headline_in_block else ""
+    items = "".join(
+        f'<div class="post-section" id="post{900 + i}">{headline}<div class="user-box">'
+        f'<div class="user-date">March {13 + i}, 2021 9:12 am</div>'
+        f'<div class="user-name"><a href="/members/seller{i}/">seller{i}</a></div>'
+        f'<div class="user-count">Forum Posts: 58</div></div>'
+        f'<div class="post-main"><div class="post-content"><p>Post {i}: after the March review the platform froze '
+        f'the whole deposit of our store and gave no reason beyond a policy code.</p><p>The appeal form only takes '
+        f'invoices from the last ninety days, and our supplier changed its company name in January, so the '
+        f'names on them do not match the brand record.</p><p>Has anyone had a deposit released after sending '
+        f'a letter from the supplier, or did you open a new case each time?</p></div></div></div>'
+        for i in range(1, posts + 1))
+    return ("<html><head><title>Deposit frozen</title></head><body><ul class='forum-select'>"
+            "<li><a href='/t/1'>Refund rules changed again</a></li><li><a href='/t/2'>Listing removed</a></li></ul>"
+            f"<div class='thread-view'>{items}</div><div class='thread-footer'>Viewing 1 post (of 1 total)"
+            "<form><label>Username or Email Address</label><input name='u'><label>Password</label></form></div>"
+            "</body></html>")
+
+
+def _content(page: str):
+    return parse_html(page).xpath("//div[@class='post-content']")
+
+
+def _posts_by_block(element):
+    """readability_posts for ``element`` as Readability hands it over: a copy of the page's element."""
+    import copy
+    from pipelines.extract.posts import readability_posts
+    return readability_posts(element.getroottree(), copy.deepcopy(element))
+
+
+def test_the_only_post_of_a_page_is_a_lone_post():
+    from pipelines.extract.posts import is_lone_post
+    blocks = _posts_by_block(_content(lone_post_page())[0])
+    assert len(blocks) == 1 and blocks[0].element.get("class") == "post-section" and is_lone_post(blocks)
+
+
+def test_a_post_among_several_an_article_block_or_a_profile_card_is_not_a_lone_post():
+    """A thread's posts repeat their kind; an article's block holds its headline beside the byline;
+    a block with a poster and no time is a profile card."""
+    from pipelines.extract.posts import is_lone_post
+    blocks = _posts_by_block(_content(lone_post_page(posts=3))[1])
+    assert len(blocks) == 3 and not is_lone_post(blocks)
+    assert _posts_by_block(_content(lone_post_page(headline_in_block=True))[0]) == []
+    tree = parse_html(lone_post_page())
+    tree.xpath("//div[@class='user-date']")[0].text = "Ningbo"
+    assert _posts_by_block(tree.xpath("//div[@class='post-content']")[0]) == []
+
+
+def qa_page(answers=(("lin", "2 days ago", "Ask the supplier for a letter on its letterhead that states the old and "
+                      "new company names, then attach it to the appeal with the invoices; ours was accepted."),
+                     ("omar", "May 31, 2024", "Same situation last year: the second appeal with the business "
+                      "licence change record went through within a week."))) -> str:
+    """A question and its answers in two containers (no three sibling posts), each with a user
+    box (profile link, time) beside a body of one kind."""
+    def post(who, when, text):
+        return (f'<div class="post-layout"><div class="user-info"><a href="/users/{who}">{who}</a>'
+                f'<span class="relativetime">{when}</span></div><div class="post-body"><p>{text}</p></div></div>')
+    question = post("ann", "2024-05-30 10:00", "Our deposit was frozen after the review because the supplier changed "
+                    "its company name and the invoices no longer match the brand record. How did you get it released? "
+                    "The appeal form only takes invoices from the last ninety days and we have sent three already.")
+    return ("<html><head><title>Deposit frozen after a supplier renamed itself</title></head><body>"
+            "<div id='nav'><a href='/'>Home</a> <a href='/questions'>Questions</a> <a href='/tags'>Tags</a></div>"
+            "<h1>Deposit frozen after a supplier renamed itself</h1>"
+            f"<div class='question'>{question}</div><h2>{len(answers)} Answers</h2><div id='answers'>"
+            + "".join(f"<div class='answer'>{post(*a)}</div>" for a in answers) + "</div></body></html>")
+
+
+def test_a_question_and_its_two_answers_are_three_posts():
+    from pipelines.extract.posts import find_post_blocks
+    page = qa_page()
+    assert find_post_blocks(parse_html(page)) == []  # two sibling answers: no group of three
+    result = extract_page(page.encode(), "http://qa.test/q/12", crawled_at=CRAWL)
+    assert result["kind"] == "forum"
+    assert [p["author"] for p in result["posts"]] == ["ann", "lin", "omar"]
+    assert result["posts"][0]["text"].startswith("Our deposit was frozen") and "letterhead" in result["posts"][1]["text"]
+    assert [p["published"][:10] for p in result["posts"]] == ["2024-05-30", "2024-05-30", "2024-05-31"]
+
+
+def test_a_lone_post_replaces_the_chrome_trafilatura_wraps_around_it():
+    """On thread pages of one post trafilatura can keep the forum chrome around the post (topic
+    lists, "Forum Posts: 58", login labels) or miss the post: Readability's block, when it is
+    the page's lone post (posts.is_lone_post), is the text then; not when it is a small part of
+    trafilatura's text, nor when trafilatura's text is the post."""
+    from pipelines.extract.article import lone_post_text, run_trafilatura
+    from pipelines.extract.dom import element_text
+    tree = parse_html(lone_post_page())
+    readability = run_trafilatura(tree, "http://forum.test/t/77").readability
+    post = element_text(readability)
+    assert post.startswith("Post 1: after the March review")
+    topics = " ".join(f"Topic {i}: refund rules changed again for brand registry sellers" for i in range(12))
+    chrome = (f"Select Forum\nNew/Recently Updated Topics\n{topics}\nseller1\nMember\nForum Posts: 58\n"
+              "Member Since: June 2, 2017\nOffline\nViewing 1 post (of 1 total)\nUsername or Email Address Password")
+    assert lone_post_text(tree, chrome + "\n" + post, readability, 0.2) == post  # wrapped in chrome
+    assert lone_post_text(tree, chrome, readability, 0.2) == post  # missed
+    assert lone_post_text(tree, post, readability, 0.2) is None  # trafilatura's text is the post
+    long_thread = post + "\n" + "\n".join(f"Reply {i}: we sent the supplier's letter and waited three weeks "
+                                          f"for the deposit, then opened a second case." for i in range(30))
+    assert lone_post_text(tree, long_thread, readability, 0.2) is None  # a small part of the text
+
+
+
+def chrome_wrapped_post_page() -> str:
+    """One short post beside a topic list that trafilatura takes into its text."""
+    topics = "".join(f"<p><a href='/t/{i}'>Topic {i}: refund rules changed again for brand registry sellers</a></p>"
+                     for i in range(10))
+    return (f"<html><head><title>Deposit frozen</title></head><body><div class='forum-wrap'>"
+            f"<div class='select'>Select Forum</div><div class='recent'>New/Recently Updated Topics {topics}</div>"
+            "<div class='thread-view'><div class='post-section' id='post901'><div class='user-box'>"
+            "<div class='user-date'>March 14, 2021 9:12 am</div><div class='user-name'>"
+            "<a href='/members/seller1/'>seller1</a></div><div class='user-count'>Forum Posts: 58</div></div>"
+            "<div class='post-main'><div class='post-content'><p>After the March review the platform froze the "
+            "whole deposit of our store and gave no reason beyond a policy code. Has anyone had one released?"
+            "</p></div></div></div></div><div>Viewing 1 post (of 1 total)</div></div></body></html>")
+
+
+def test_a_page_of_one_post_is_that_post_not_the_topic_list_around_it():
+    """The same whether the page comes unannounced (an article of the post's text) or as a
+    thread the spider names (its one document, the thread-as-article fallback)."""
+    import trafilatura
+    page = chrome_wrapped_post_page()
+    assert "Topic 7" in trafilatura.extract(page)  # the chrome the rule is for
+    for rules in ({}, {"kind": "forum"}):
+        result = extract_page(page.encode(), "http://forum.test/t/77", rules=rules, crawled_at=CRAWL)
+        assert result["text"] == ("After the March review the platform froze the whole deposit of our store and "
+                                  "gave no reason beyond a policy code. Has anyone had one released?")
+        assert result.get("thread_fallback") is (True if rules else None)
+
+
+def test_posts_by_block_must_hold_the_main_text():
+    """Counted with repeats: trafilatura's text holding each quoted post twice is not held by posts
+    that keep their quotes apart (their gold may count the quotes: the page stays an article)."""
+    from pipelines.extract.page import _posts_hold_the_text
+    first, second = "the deposit was frozen after the review", "send the supplier letter with the invoices"
+    posts = [{"text": first}, {"text": second}]
+    assert _posts_hold_the_text(f"{first}\n{second}\nHome Questions Tags", posts, 0.5)
+    assert not _posts_hold_the_text(f"{first}\n{first}\n{second}\n{second}\n{first}", posts, 0.5)
+
+
+def test_a_poster_named_inside_the_content_box_is_the_author_not_text():
+    """Avatar link (no text) beside a main box holding the name, the time and the body: the
+    name is the post's author and not a line of its text."""
+    items = "".join(
+        f'<div class="comment"><div class="left"><a href="/user/{i}" class="avatar"></a></div>'
+        f'<div class="main"><div class="meta"><a href="/user/{i}" class="nickname">{who}</a>'
+        f'<time class="comment-time">2021-01-0{i} 10:3{i}:00</time></div>'
+        f'<div class="comment-content"><p>{text}</p></div></div></div>'
+        for i, (who, _, text) in enumerate(POSTS, start=1))
+    page = f"<html><head><title>Store suspended</title></head><body><div class='comments'>{items}</div></body></html>"
+    title, posts = segment_posts(page, crawled_at=CRAWL)
+    assert [(p["author"], p["text"]) for p in posts] == [(who, text) for who, _, text in POSTS]

@@ -123,11 +123,15 @@ def test_three_workers_index_every_document_once_and_stay_polite_together(three_
     for site in ("cn-news", "en-news", "forum"):
         arrivals = sorted((arrived, answered) for name, _, arrived, answered in visits if name == site)
         assert len(arrivals) > 10
-        gaps = [b[0] - a[0] for a, b in zip(arrivals, arrivals[1:])]
-        # 100 ms of slack: the slot is taken before the connection is made and the log is written on
-        # arrival, both by processes a loaded machine may hold back; three workers without the shared
-        # slots would send requests at once (gaps near 0)
-        assert min(gaps) >= DELAY - 0.1, f"{site}: two requests {min(gaps):.3f}s apart (delay {DELAY}s)"
+        times = [arrived for arrived, _ in arrivals]
+        # Slots are taken DELAY apart, but the log is written on arrival: a worker that a loaded machine
+        # holds back between taking its slot and connecting arrives just before the next one (0.012 s
+        # apart was seen in CI). So no 3 s window may hold more than the slots taken DELAY apart in
+        # 3 s plus one DELAY of such lateness (12). Measured here: 10 in every site's busiest window;
+        # the same three workers without the shared slots send 15-18.
+        window = 3.0
+        busiest = max(sum(t <= u < t + window for u in times) for t in times)
+        assert busiest <= int((window + DELAY) / DELAY + 1e-9) + 1, f"{site}: {busiest} requests within {window}s"
         # a request the client gave up on (timeout) holds its slot no longer than the timeout
         assert overlap([(a, min(b, a + TIMEOUT)) for a, b in arrivals]) <= PER_SITE, f"{site}: too many at once"
 

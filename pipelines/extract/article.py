@@ -22,6 +22,7 @@ from pipelines.extract.dom import (LinkCaptions, card_lines, containment, elemen
                                   tokens, valid_xpaths)
 from pipelines.extract.entries import first_entry
 from pipelines.extract.metadata import PageMeta, htmldate_date, strip_site_name
+from pipelines.extract.posts import is_lone_post, readability_posts
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +50,8 @@ _MAX_STRAY_COMMENTS = 0.25  # share of the main text that comment lines may take
 _MAX_OPENER_CHARS = 400  # main text shorter than this beside longer comments: a question, the comments its thread
 _MIN_STREAM_LINES = 2  # trailing story-card lines that make a stream to cut (one card line may be the article's)
 _IN_READABILITY = 0.5  # share of a line's tokens in Readability's block that makes it part of the article
+_LONE_POST_SHARE = 0.5  # see lone_post_text
+_LONE_POST_CHARS = 0.6  # its quick test: a block with this share of the characters is not a lone post
 _SENTENCE_END = ("。", "！", "？", ".", "!", "?", "”", '"')
 
 
@@ -123,11 +126,6 @@ class Extraction:
     readability: etree._Element | None  # None: trafilatura did not run Readability (see readability_text)
 
 
-def trafilatura_text(tree, url: str, rules: dict | None = None, comments: bool | None = None) -> str:
-    """trafilatura's main text of the parsed page (see ``run_trafilatura``)."""
-    return run_trafilatura(tree, url, rules, comments).text
-
-
 def run_trafilatura(tree, url: str, rules: dict | None = None, comments: bool | None = None) -> Extraction:
     """trafilatura's main text of the parsed page (its default cascade, tables kept).
 
@@ -154,6 +152,10 @@ def run_trafilatura(tree, url: str, rules: dict | None = None, comments: bool | 
         return Extraction("", readability)
     text, extra = document.text or "", document.comments or ""
     if comments or (comments is None and len(extra) > len(text) and len(text) < _MAX_OPENER_CHARS):
+        # trafilatura may also keep the comments in its main text (replies inside the
+        # content container): appended whole they would count twice
+        held = set(text.split("\n"))
+        extra = "\n".join(line for line in extra.split("\n") if line not in held)
         return Extraction("\n".join(part for part in (text, extra) if part), readability)
     # With comments on, trafilatura's main text can keep a stray comment line
     # too: drop it, unless such lines are a good part of the text (then the
@@ -165,7 +167,14 @@ def run_trafilatura(tree, url: str, rules: dict | None = None, comments: bool | 
 
 
 def main_text(tree, url: str, rules: dict | None, config: ArticleConfig) -> str:
-    """trafilatura's text, unless Readability's is better on measured evidence.
+    """The page's main text: ``main_texts``' text, or the page's lone post (``lone_post_text``)."""
+    text, readability = main_texts(tree, url, rules, config)
+    return (config.fallback and lone_post_text(tree, text, readability, config.min_ratio)) or text
+
+
+def main_texts(tree, url: str, rules: dict | None, config: ArticleConfig) -> tuple[str, etree._Element | None]:
+    """trafilatura's text, unless Readability's is better on measured evidence,
+    and Readability's block (None if trafilatura did not run it).
 
     trafilatura renders layout tables as markdown rows and then keeps the
     whole table: site navigation, calendars, "related" lists, copyright rows.
@@ -176,7 +185,9 @@ def main_text(tree, url: str, rules: dict | None, config: ArticleConfig) -> str:
     evaluation pages each looser rule (a shorter text contained in the other,
     a prose-share vote) replaced good text on some page (docs/extraction.md).
     trafilatura's text is then cut to the first entry of a blog archive page
-    (``entries.first_entry``) or without the story stream after an article."""
+    (``entries.first_entry``) or without the story stream after an article.
+    Readability's block is the caller's to look for posts in (``posts.readability_posts``)
+    once it knows that no repeated post blocks are the page's content."""
     found = run_trafilatura(tree, url, rules)
     text = found.text
     if config.fallback and (not text or table_share(text) >= config.table_share):
@@ -184,9 +195,35 @@ def main_text(tree, url: str, rules: dict | None, config: ArticleConfig) -> str:
         mine, theirs = tokens(text), tokens(alternative)
         if not text or (sum(theirs.values()) >= max(1, config.min_ratio * sum(mine.values()))
                         and containment(theirs, mine) >= config.containment):
-            return first_entry(tree, alternative) or alternative
+            return first_entry(tree, alternative) or alternative, found.readability
     # a blog archive page is its first entry; an article loses the story stream after it
-    return first_entry(tree, text) or drop_story_stream(text, tree, found.readability)
+    return first_entry(tree, text) or drop_story_stream(text, tree, found.readability), found.readability
+
+
+def lone_post_text(tree, text: str, readability, min_ratio: float, blocks: list | None = None) -> str | None:
+    """Readability's text when its block is the body of a page's single post
+    (``posts.is_lone_post``: a thread of one post, a question without answers)
+    and trafilatura's text is not that post: trafilatura missed it (under
+    ``_LONE_POST_SHARE`` of Readability's tokens in its text) or wrapped it in
+    the page's chrome (it holds under that share of trafilatura's tokens,
+    ``min_ratio`` at least: a smaller block is a part, not the post).
+    ``blocks``: ``readability_posts`` of the page when the caller has them."""
+    block = readability.find("*") if readability is not None else None
+    if block is None:
+        return None
+    # most pages are told apart on characters, before any tokenising: Readability's
+    # block is most of trafilatura's text and its start or end is verbatim in it
+    flat, held = " ".join(text.split()), " ".join("".join(readability.itertext()).split())
+    if len(held) >= _LONE_POST_CHARS * len(flat) and (held[:40] in flat or held[-40:] in flat):
+        return None
+    alternative = element_text(readability)
+    theirs, mine = tokens(alternative), tokens(text)
+    size = sum(theirs.values())
+    if size < max(1, min_ratio * sum(mine.values())):
+        return None
+    if containment(theirs, mine) >= _LONE_POST_SHARE and size >= _LONE_POST_SHARE * sum(mine.values()):
+        return None  # trafilatura's text is the post or more (an article, a thread)
+    return alternative if is_lone_post(readability_posts(tree, block) if blocks is None else blocks) else None
 
 
 def drop_story_stream(text: str, tree, readability=None) -> str:

@@ -133,16 +133,28 @@ def find_thread(tree, url: str = "", rules: dict | None = None, crawled_at: date
         title = first_text(tree, profile.get("title"))
         posts = [_post(element, profile, crawled_at, default_tz) for element in elements]
     else:
-        blocks = find_post_blocks(tree)
-        title = first_text(tree, (rules or {}).get("title") or ["//h1", "//title"]) if blocks else None
-        drops = list((rules or {}).get("drop") or [])
-        posts = [_block_post(block, drops, crawled_at, default_tz) for block in blocks]
+        title, posts = block_posts(tree, find_post_blocks(tree), rules, crawled_at, default_tz)
         method = "structure" if posts else None
     drop_template_lines(posts)
     for index, post in enumerate(posts, start=1):
         post["floor"] = post["floor"] or index
     logger.debug("%s: %d posts segmented (%s)", url, len(posts), method)
     return title, posts, method
+
+
+def block_posts(tree, blocks: list, rules: dict | None, crawled_at: datetime | None,
+                default_tz: str) -> tuple[str | None, list[dict]]:
+    """``(thread_title, posts)`` of structurally found post blocks (``posts.Block``),
+    without engine-specific XPaths; floors are positions where the page shows none."""
+    if not blocks:
+        return None, []
+    title = first_text(tree, (rules or {}).get("title") or ["//h1", "//title"])
+    drops = list((rules or {}).get("drop") or [])
+    posts = [_block_post(block, drops, crawled_at, default_tz) for block in blocks]
+    drop_template_lines(posts)
+    for index, post in enumerate(posts, start=1):
+        post["floor"] = post["floor"] or index
+    return title, posts
 
 
 def drop_template_lines(posts: list[dict]) -> None:
@@ -220,7 +232,9 @@ def _block_post(block, drops: list, crawled_at, default_tz) -> dict:
     match = re.search(r"(\d+)\D*$", block.element.get("id") or block.element.get("data-post-id") or "")
     published = next((d for raw in time_texts(block.element, block.body)
                       if (d := normalise_date(raw, crawled_at, default_tz))), None)
-    author = poster(block.element, block.body)
+    # outside the body, else inside it: some engines print the name in the content box
+    # beside an avatar link with no text (the name's line is then dropped below)
+    author = poster(block.element, block.body) or poster(block.element)
     parts = _body_parts(block.body, PROFILES["generic"]["drop"] + drops, PROFILES["generic"]["quote"])
     # a short post's body is its whole block, and some engines print the time
     # inside the content box: poster and time lines are not its text

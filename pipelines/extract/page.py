@@ -12,9 +12,10 @@ from lxml import etree
 from nlp.lang import detect as detect_language
 from pipelines.canonical import canonical_url
 from pipelines.extract.decode import DecodeError, decode_body, header_value
-from pipelines.extract.article import ArticleConfig, extract_article, main_text, trafilatura_text
+from pipelines.extract.article import ArticleConfig, extract_article, lone_post_text, main_texts, run_trafilatura
 from pipelines.extract.dom import LinkCaptions, containment, parse_html, tokens
-from pipelines.extract.forum import find_thread
+from pipelines.extract.forum import block_posts, find_thread
+from pipelines.extract.posts import readability_posts
 
 logger = logging.getLogger(__name__)
 
@@ -79,21 +80,36 @@ def extract_page(body: bytes, url: str, headers: dict | None = None, rules: dict
     tz = config.article.default_tz
     kind = rules.get("kind")  # a spider that knows the page type may say so
     title, posts, method = find_thread(tree, url, rules, crawled, tz) if kind != "article" else (None, [], None)
-    text = None
+    text = readability = None
     if method in ("structure", "generic"):  # no engine-specific opening post
-        text = main_text(tree, url, rules, config.article)
+        text, readability = main_texts(tree, url, rules, config.article)
         posts = _thread_posts(text, posts, kind == "forum", config.thread_coverage, tree, title)
+    fallback = not posts and kind == "forum"
+    if fallback:
+        # a thread page no profile or detector understands: one document of
+        # the whole thread (comments are the posts here), flagged for counting
+        rules = {key: rules[key] for key in ("title", "drop") if key in rules}  # post-relative keys do not apply
+        found = run_trafilatura(tree, url, rules, comments=True)
+        text, readability = found.text, found.readability
+    elif not posts and kind != "article" and not rules.get("body") and text is None:
+        text, readability = main_texts(tree, url, rules, config.article)
+    if (not posts and config.article.fallback and not rules.get("body") and readability is not None
+            and readability.find("*") is not None):
+        # no repeated blocks: posts by Readability's block, a question and its answers or one post
+        blocks = readability_posts(tree, readability.find("*"))
+        if len(blocks) >= 2:
+            title, posts = block_posts(tree, blocks, rules, crawled, tz)
+            if not fallback and not _posts_hold_the_text(text, posts, config.thread_coverage):
+                posts = []
+        else:
+            text = lone_post_text(tree, text, readability, config.article.min_ratio, blocks) or text
     if posts:
         joined = "\n".join(p["text"] for p in posts if p["text"])
         result.update(kind="forum", title=title, text=joined, posts=posts,
                       published=posts[0]["published"], author=posts[0]["author"],
                       lang=detect_language(joined, tree.get("lang"), config.cjk_ratio))
         return result
-    if kind == "forum":
-        # a thread page no profile or detector understands: one document of
-        # the whole thread (comments are the posts here), flagged for counting
-        rules = {key: rules[key] for key in ("title", "drop") if key in rules}  # post-relative keys do not apply
-        text = trafilatura_text(tree, url, rules, comments=True)
+    if fallback:
         result["thread_fallback"] = True
     article = extract_article(tree, source, url, rules, crawled, config.article, text)
     result.update(article)
@@ -152,6 +168,15 @@ def _posts_are_the_content(text: str, posts: list[dict], held, captions: LinkCap
         return True
     chrome = sum(size for line, size in zip(lines, sizes) if size < _CHROME_TOKENS or captions.is_link_line(line))
     return chrome >= _CHROME_SHARE * main > 0
+
+
+def _posts_hold_the_text(text: str, posts: list[dict], coverage: float) -> bool:
+    """Posts found by Readability's block (a question and its answers) are the page's
+    content when they hold ``coverage`` of trafilatura's tokens or outweigh them by a
+    quarter. Counted with repeats, unlike the sibling test: a page whose posts quote
+    each other has its quoted text twice in trafilatura's and once in the posts."""
+    held, main = tokens("\n".join(post["text"] for post in posts)), tokens(text)
+    return containment(main, held) >= coverage or sum(held.values()) >= _OUTWEIGH * sum(main.values())
 
 
 def _canonical(tree, url: str, page: str) -> str:

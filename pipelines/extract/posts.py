@@ -44,6 +44,10 @@ _MIN_POSTS = 3
 _EVIDENCE_SHARE = 0.6     # share of members that must show a time and a poster
 _MIN_BODY_CHARS = 8       # median non-link characters of a member: link lists have ~0
 _BODY_SHARE = 0.7         # a child holding this share of a block's non-link text is its body
+_BLOCK_LEVELS = 4          # levels above a post body where its poster and time may sit (readability_posts)
+_MIN_KIND_CHARS = 20      # a same-kind element with less text (a "Posts" column header) is no second post
+_HEADLINE = etree.XPath(".//h1|.//h2")
+_BY_ID, _BY_CLASS = etree.XPath("//*[@id=$value]"), etree.XPath("//*[@class=$value]")
 
 
 @dataclass
@@ -224,10 +228,11 @@ def _is_user(node) -> bool:
                 or _USER_CLASS.search(node.get("class") or "") or node.get("itemprop") == "author")
 
 
-def poster(member, body) -> str | None:
-    """The poster's name outside the body: the smallest profile link or author/user-classed
-    element with a short text (an author box also holds "Joined: …" and post counts)."""
-    inside = set(body.iter())
+def poster(member, body=None) -> str | None:
+    """The poster's name outside ``body`` (anywhere in the post without one): the smallest
+    profile link or author/user-classed element with a short text (an author box also
+    holds "Joined: …" and post counts)."""
+    inside = set(body.iter()) if body is not None else set()
     for node in member.iter():
         if node in inside or not isinstance(node.tag, str) or not _is_user(node):
             continue
@@ -252,3 +257,86 @@ def time_texts(member, body):
         for text in (node.text, node.tail):
             if text and len(text.strip()) < 80 and _TIME_HINT.search(text) and not _MEMBER_SINCE.search(text):
                 yield text.strip()
+
+
+def readability_posts(tree, copy) -> list[Block]:
+    """Posts found from Readability's block: ``copy`` is its first element, a copy
+    of a page element. When that element is a post's body (``_post_block``: a
+    poster and a time beside it, no headline), every element of its kind on the
+    page that is one too is a post, in page order: a question and its one or two
+    answers, or a single post, which the sibling test (three posts under one
+    parent) cannot see. [] when the block is no post body."""
+    if _HEADLINE(copy):  # its block would hold the headline too: an article
+        return []
+    body = in_page(tree, copy)
+    if body is None or _post_block(body) is None:
+        return []
+    kind = element_kind(body)
+    same = [e for e in tree.iter(body.tag) if element_kind(e) == kind and _text_chars(e) >= _MIN_KIND_CHARS]
+    nested = set(same)
+    outermost = [e for e in same if not any(a in nested for a in e.iterancestors())]
+    return [Block(block, e) for e in outermost if (block := _post_block(e)) is not None]
+
+
+def is_lone_post(blocks: list[Block]) -> bool:
+    """``blocks`` (of ``readability_posts``) are the page's single post: neither its
+    block's kind nor its body's occurs again on the page with text (a thread's
+    posts, a list's entries)."""
+    if len(blocks) != 1:
+        return False
+    page = blocks[0].body.getroottree()
+    return all(_kind_count(page, element) == 1 for element in (blocks[0].element, blocks[0].body))
+
+
+def in_page(tree, copy):
+    """The element of ``tree`` that ``copy`` was copied from: same id (else same
+    class) and the same text start; None if there is no single one."""
+    if copy.get("id"):
+        found = _BY_ID(tree, value=copy.get("id"))
+    elif copy.get("class"):
+        found = _BY_CLASS(tree, value=copy.get("class"))
+    else:
+        return None
+    start = " ".join("".join(copy.itertext()).split())[:80]
+    matches = [e for e in found if " ".join("".join(e.itertext()).split())[:80] == start]
+    return matches[0] if len(matches) == 1 else None
+
+
+def _post_block(body):
+    """The nearest block around ``body`` (up to ``_BLOCK_LEVELS`` levels) showing a poster
+    and a time outside it, if it holds no headline (an article's block has its h1/h2
+    beside the byline); else None. Each level adds only the nodes beside the previous one."""
+    user = timed = False
+    node = body
+    for _ in range(_BLOCK_LEVELS):
+        block = node.getparent()
+        if block is None or block.tag in ("body", "html"):
+            return None
+        added = [block] + [n for child in block if child is not node for n in child.iter()]
+        for n in added:
+            if not isinstance(n.tag, str) or n.tag in _SKIP:
+                continue
+            user = user or _is_user(n)
+            timed = timed or _shows_own_time(n)
+        if user and timed:
+            return None if _HEADLINE(block) else block
+        node = block
+    return None
+
+
+def _shows_own_time(node) -> bool:
+    """``node`` itself (not its descendants) is a ``<time>`` or carries a short date text."""
+    if node.tag == "time":
+        return True
+    return any(text and len(text.strip()) < 80 and _TIME_HINT.search(text) and not _MEMBER_SINCE.search(text)
+               for text in (node.text, node.tail))
+
+
+def _text_chars(element) -> int:
+    return len("".join(element.itertext()).strip())
+
+
+def _kind_count(page, element) -> int:
+    """Elements of the page of ``element``'s kind (tag, first class word) holding some text."""
+    kind = element_kind(element)
+    return sum(1 for e in page.iter(element.tag) if element_kind(e) == kind and _text_chars(e) >= _MIN_KIND_CHARS)
