@@ -34,6 +34,12 @@ def found(tagger, text):
     ("A notice from Juniper & Pine Goods said the store would close.", ("seller", "Juniper & Pine Goods")),
     ("Shares of Silverline Trading slid after the suspension.", ("seller", "Silverline Trading")),
     ("Quill Hollow Studio sells prints on three marketplaces.", ("seller", "Quill Hollow Studio")),
+    # a quoted shop name ending in what it is, with a cue that the text is about the shop
+    ("因租约到期，「青苔書店」將於下月結束營業。", ("seller", "青苔書店")),
+    ("“南风手作”拼多多店即日起暂停发货。", ("seller", "南风手作")),
+    ("老牌「永興文具行」宣布網路賣場收攤。", ("seller", "永興文具行")),
+    ("“蓝鲸数码”店铺被封后，老板开始申诉。", ("seller", "蓝鲸数码")),
+    ("跨境板块午后走强，“远航跨境”涨近5%。", ("seller", "远航跨境")),
 ])
 def test_round_seven_heads_find_sellers_and_bodies(bare, text, expected):
     assert expected in found(bare, text), found(bare, text)
@@ -53,6 +59,12 @@ def test_round_seven_heads_find_sellers_and_bodies(bare, text, expected):
     "Shares listed on the STAR Market rose.",
     "Hong Kong's Commerce and Economic Development Bureau said it was monitoring the situation.",
     "Visitors crowded the Consumer Electronics Show floor.",
+    # shop-shaped noun phrases: no quotes, or no cue that a shop is meant
+    "儿童书店越来越受家长欢迎。",
+    "咖啡行业的利润正在下降。",
+    "这家“儿童书店”的概念很受欢迎。",
+    "所谓“跨境”，指的是卖到海外。",
+    "“宠物”类目的流量在上涨。",
 ])
 def test_round_seven_heads_leave_other_words_alone(bare, text):
     assert [f for f in found(bare, text) if f[0] == "seller" or "处" in f[1]] == [], found(bare, text)
