@@ -65,6 +65,9 @@ def test_round_seven_heads_find_sellers_and_bodies(bare, text, expected):
     "这家“儿童书店”的概念很受欢迎。",
     "所谓“跨境”，指的是卖到海外。",
     "“宠物”类目的流量在上涨。",
+    # a trade described by what is done in it; 政府 alone after another body's word
+    "东莞经营饰品的亚马逊卖家大多受到影响。",
+    "商會建議政府延長補貼期限。",
 ])
 def test_round_seven_heads_leave_other_words_alone(bare, text):
     assert [f for f in found(bare, text) if f[0] == "seller" or "处" in f[1]] == [], found(bare, text)
