@@ -49,9 +49,8 @@ def business_name_pattern(rules: dict, heads: Sequence[str]) -> tuple[str, tuple
     """The pattern of English trade names that end in a word saying "a business" (Redwave Outfitters),
     as ``compile_patterns`` gives them: triggered by its heads, ``en_business_name`` with {heads} and
     {stop} (the words no such name contains before its head) filled in."""
-    stop = sorted({*rules["en_business_name_stopwords"], *rules["en_name_stopwords"]}, key=len, reverse=True)
-    pattern = rules["en_business_name"].replace("{heads}", trie_regex(heads)).replace(
-        "{stop}", "|".join(map(re.escape, stop)))
+    stop = {*rules["en_business_name_stopwords"], *rules["en_name_stopwords"]}
+    pattern = rules["en_business_name"].replace("{heads}", trie_regex(heads)).replace("{stop}", trie_regex(stop))
     return "seller", tuple(heads), re.compile(with_first_characters(pattern)), False, False
 
 
