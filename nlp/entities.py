@@ -12,8 +12,9 @@ import re
 from bisect import bisect_right
 from typing import Sequence
 
-from nlp.entity_tables import (NameNormaliser, business_name_pattern, compile_patterns, dictionary_names, final_character_heads, is_cjk,
-                               latin_regex, name_like, patterns_by_trigger, split_list, triggered)
+from nlp.entity_tables import (NameNormaliser, business_name_pattern, compile_patterns, dictionary_names,
+                               final_character_heads, is_cjk, latin_regex, name_like, patterns_by_trigger, split_list,
+                               triggered)
 from nlp.entity_pairs import ParenthesisPairs
 from nlp.regex import trie_regex
 from nlp.resources import Alias

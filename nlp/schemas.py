@@ -83,7 +83,7 @@ class EntityRules(_Strict):
     en_not_followed_by: Regex
     en_leading_stopwords: Words
     en_name_stopwords: Words
-    en_business_name: str  # a regular expression once {heads} is filled in (nlp.entity_tables)
+    en_business_name: str  # a regular expression once {heads} and {stop} are filled in (nlp.entity_tables)
     en_business_name_stopwords: Words
     not_followed_by: dict[str, Regex]
     not_preceded_by: dict[str, Regex]
