@@ -12,8 +12,9 @@ import re
 from bisect import bisect_right
 from typing import Sequence
 
-from nlp.entity_tables import (NameNormaliser, compile_patterns, dictionary_names, final_character_heads, is_cjk,
-                               latin_regex, name_like, patterns_by_trigger, split_list, triggered)
+from nlp.entity_tables import (NameNormaliser, business_name_pattern, compile_patterns, dictionary_names,
+                               final_character_heads, is_cjk, latin_regex, name_like, patterns_by_trigger, split_list,
+                               triggered)
 from nlp.entity_pairs import ParenthesisPairs
 from nlp.regex import trie_regex
 from nlp.resources import Alias
@@ -39,7 +40,7 @@ _BRANCH_TYPES = frozenset({"association", "government"})
 class EntityRecognizer:
     """Find entities in a segmented text; built once from the alias table and rules."""
 
-    def __init__(self, aliases: Sequence[Alias], rules: dict, tags: dict[str, str]):
+    def __init__(self, aliases: Sequence[Alias], rules: dict, tags: dict[str, str], business_heads: Sequence[str] = ()):
         self._zh_alias: dict[str, Alias] = {}
         self._latin_alias: dict[str, Alias] = {}
         for alias in aliases:
@@ -58,6 +59,8 @@ class EntityRecognizer:
                           for etype, words in rules["not_type_words"].items()}
         self._zh_patterns = compile_patterns(rules["zh_patterns"])
         self._en_patterns = compile_patterns(rules["en_patterns"])
+        if business_heads:  # (en_business_heads.txt: Redwave Outfitters, Fernwood Ceramics)
+            self._en_patterns.append(business_name_pattern(rules, business_heads))
         # every trigger word of every pattern, found in one scan (a trigger may sit inside a word:
         # "Technolog" in "Technology", so no word boundaries)
         triggers = {t for rule in self._zh_patterns + self._en_patterns for t in rule[1]}

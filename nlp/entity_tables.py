@@ -45,6 +45,15 @@ def compile_patterns(rules: list[dict]) -> list[tuple[str, tuple[str, ...], re.P
              rule["single_word"], rule["list"]) for rule in rules]
 
 
+def business_name_pattern(rules: dict, heads: Sequence[str]) -> tuple[str, tuple[str, ...], re.Pattern, bool, bool]:
+    """The pattern of English trade names that end in a word saying "a business" (Redwave Outfitters),
+    as ``compile_patterns`` gives them: triggered by its heads, ``en_business_name`` with {heads} and
+    {stop} (the words no such name contains before its head) filled in."""
+    stop = {*rules["en_business_name_stopwords"], *rules["en_name_stopwords"]}
+    pattern = rules["en_business_name"].replace("{heads}", trie_regex(heads)).replace("{stop}", trie_regex(stop))
+    return "seller", tuple(heads), re.compile(with_first_characters(pattern)), False, False
+
+
 def with_first_characters(pattern: str) -> str:
     """``pattern`` behind a lookahead for the characters a match can start with, when they are a
     literal set: the engine then rejects most positions with one set test."""

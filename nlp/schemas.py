@@ -27,6 +27,16 @@ def _compiles(pattern: str) -> str:
 
 
 Regex = Annotated[str, AfterValidator(_compiles)]
+
+
+def _has_placeholders(pattern: str) -> str:
+    if "{heads}" not in pattern or "{stop}" not in pattern:
+        raise ValueError("needs the placeholders {heads} and {stop}")
+    return pattern
+
+
+# a pattern whose {heads} and {stop} are filled in from word lists (it compiles with them as literals)
+TemplateRegex = Annotated[str, AfterValidator(_compiles), AfterValidator(_has_placeholders)]
 Words = list[Annotated[str, Field(min_length=1)]]
 
 
@@ -83,6 +93,8 @@ class EntityRules(_Strict):
     en_not_followed_by: Regex
     en_leading_stopwords: Words
     en_name_stopwords: Words
+    en_business_name: TemplateRegex  # {heads} and {stop} filled in by nlp.entity_tables
+    en_business_name_stopwords: Words
     not_followed_by: dict[str, Regex]
     not_preceded_by: dict[str, Regex]
 

@@ -59,7 +59,8 @@ class Tagger:
         # HMM over every document would cost more than the segmentation itself.
         self.postokenizer = jieba.posseg.POSTokenizer(self.tokenizer)
         self._tags = {**self.postokenizer.word_tag_tab, **self.tokenizer.user_word_tag_tab}
-        self.entities = EntityRecognizer(aliases, load_yaml("entity_rules.yaml"), self._tags)
+        self.entities = EntityRecognizer(aliases, load_yaml("entity_rules.yaml"), self._tags,
+                                         load_word_list(DATA_DIR / "en_business_heads.txt"))
         figure_lexicon = load_yaml("figures.yaml")
         self.figures = FigureExtractor(figure_lexicon, load_rates())
         self.roles = FigureRoles(figure_lexicon["roles"], figure_lexicon["scope"])

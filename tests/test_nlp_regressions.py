@@ -180,6 +180,8 @@ def test_data_files_validate():
     ("figures.yaml", lambda d: d["currency_suffix"].update(比索="MXN"), "figures.yaml: currency_suffix.比索"),
     ("entity_rules.yaml", lambda d: d.update(zh_sufixes={}), "entity_rules.yaml: zh_sufixes"),
     ("entity_rules.yaml", lambda d: d["zh_patterns"][0].update(pattern="(unclosed"), "entity_rules.yaml: zh_patterns.0.pattern"),
+    ("entity_rules.yaml", lambda d: d.update(en_business_name="(?P<name>[A-Z]\\w+ (?:{heads}))"),
+     "entity_rules.yaml: en_business_name"),
     ("relevance.yaml", lambda d: d["groups"]["closure"].update(weight=2), "relevance.yaml: groups.closure.weight"),
 ])
 def test_a_bad_key_or_value_is_one_line_naming_file_and_key(name, change, message):
