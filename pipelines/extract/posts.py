@@ -255,8 +255,13 @@ def time_texts(member, body):
             if value and _TIME_HINT.search(value) and not _MEMBER_SINCE.search(value):
                 yield value
         for text in (node.text, node.tail):
-            if text and len(text.strip()) < 80 and _TIME_HINT.search(text) and not _MEMBER_SINCE.search(text):
+            if _is_time_text(text):
                 yield text.strip()
+
+
+def _is_time_text(text: str | None) -> bool:
+    """A short text that reads as a post's time (not a member's "joined" date)."""
+    return bool(text and len(text.strip()) < 80 and _TIME_HINT.search(text) and not _MEMBER_SINCE.search(text))
 
 
 def readability_posts(tree, copy) -> list[Block]:
@@ -328,8 +333,7 @@ def _shows_own_time(node) -> bool:
     """``node`` itself (not its descendants) is a ``<time>`` or carries a short date text."""
     if node.tag == "time":
         return True
-    return any(text and len(text.strip()) < 80 and _TIME_HINT.search(text) and not _MEMBER_SINCE.search(text)
-               for text in (node.text, node.tail))
+    return _is_time_text(node.text) or _is_time_text(node.tail)
 
 
 def _text_chars(element) -> int:
