@@ -2,14 +2,6 @@
 both scripts, English trade names ending in a word that says "a business"). Texts of our own."""
 import pytest
 
-from nlp import Tagger
-
-
-@pytest.fixture(scope="module")
-def bare():
-    """A tagger without the alias table: what the rules alone find."""
-    return Tagger(keywords=0, alias_table=None)
-
 
 def found(tagger, text):
     return [(e["type"], e["text"]) for e in tagger.tag(text)["entities"]
@@ -41,8 +33,8 @@ def found(tagger, text):
     ("“蓝鲸数码”店铺被封后，老板开始申诉。", ("seller", "蓝鲸数码")),
     ("跨境板块午后走强，“远航跨境”涨近5%。", ("seller", "远航跨境")),
 ])
-def test_round_seven_heads_find_sellers_and_bodies(bare, text, expected):
-    assert expected in found(bare, text), found(bare, text)
+def test_round_seven_heads_find_sellers_and_bodies(rules_only, text, expected):
+    assert expected in found(rules_only, text), found(rules_only, text)
 
 
 @pytest.mark.parametrize("text", [
@@ -69,5 +61,5 @@ def test_round_seven_heads_find_sellers_and_bodies(bare, text, expected):
     "东莞经营饰品的亚马逊卖家大多受到影响。",
     "商會建議政府延長補貼期限。",
 ])
-def test_round_seven_heads_leave_other_words_alone(bare, text):
-    assert [f for f in found(bare, text) if f[0] == "seller" or "处" in f[1]] == [], found(bare, text)
+def test_round_seven_heads_leave_other_words_alone(rules_only, text):
+    assert [f for f in found(rules_only, text) if f[0] == "seller" or "处" in f[1]] == [], found(rules_only, text)
