@@ -16,9 +16,8 @@ _BLOCKS = frozenset(
 _SKIP = frozenset("script style noscript template iframe select button svg head".split())
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
 _DIGITS = re.compile(r"\d+")
-_HEADING = "*[self::h2 or self::h3 or self::h4 or self::h5 or self::h6]"
-_HEADLINE_LINKS = etree.XPath(f"//{_HEADING}//a[@href]")
-_CARD_HEADLINES = etree.XPath(f".//{_HEADING}//a[@href]")
+_HEADLINE_LINKS = etree.XPath("(//h2|//h3|//h4|//h5|//h6)//a[@href]")
+_CARD_HEADLINES = etree.XPath("(.//h2|.//h3|.//h4|.//h5|.//h6)//a[@href]")
 _MIN_CARDS = 3             # sibling cards that make a story stream
 _MIN_HEADLINE_CHARS = 6    # a shorter heading link is a "more" or a date, not a headline
 _CARD_DEPTH = 6            # levels from a headline link up to its card
@@ -248,7 +247,9 @@ class LinkCaptions:
     _KEY = 6  # captions this long or longer are found inside lines by their first characters
 
     def __init__(self, tree):
-        self.captions = {" ".join(" ".join(a.itertext()).split()) for a in tree.iter("a")}
+        # most anchors hold only text: their caption is that text, without an itertext walk
+        self.captions = {" ".join(((a.text or "") if len(a) == 0 else " ".join(a.itertext())).split())
+                         for a in tree.iter("a")}
         self.by_start: dict[str, list[str]] = {}
         for caption in self.captions:
             if len(caption) >= self._KEY:

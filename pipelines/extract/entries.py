@@ -18,7 +18,8 @@ from pipelines.extract.posts import body_of, measure_text
 
 _MAX_DATE_NODE = 80        # a longer text node is prose that mentions a date, not an entry's date line
 # Short text nodes that may hold a date of this or the last century (smart strings: each knows its element).
-_YEAR_TEXTS = etree.XPath(f"//body//text()[string-length() <= {_MAX_DATE_NODE}][contains(., '19') or contains(., '20')]")
+_YEAR_TEXTS = etree.XPath("//body/descendant::text()[contains(., '19') or contains(., '20')]"
+                          f"[string-length() <= {_MAX_DATE_NODE}]")
 _MIN_ENTRIES = 3
 _DATED_SHARE = 0.6         # share of the siblings that must show a date
 _MIN_ENTRY_CHARS = 100     # median non-link characters of an entry: dated link lists have a few dozen

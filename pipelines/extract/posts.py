@@ -36,8 +36,10 @@ _USER_HREF = re.compile("|".join(map(re.escape, _USER_HREF_WORDS)), re.I)
 _USER_CLASS = re.compile("|".join(_USER_CLASS_WORDS), re.I)
 # Attribute values as plain strings (no element proxy per value), and the elements
 # carrying them in the same document order, to pick the matching ones by position.
+# Elements are reached from their attributes (``//@class/..``): libxml2 then tests
+# the attribute nodes only, not every element (about twice as fast, same nodes).
 _CLASSES, _HREFS, _ITEMPROPS = (etree.XPath(x, smart_strings=False) for x in ("//@class", "//a/@href", "//@itemprop"))
-_CLASSED, _LINKS, _ITEMPROP_AUTHOR = (etree.XPath(x) for x in ("//*[@class]", "//a[@href]", "//*[@itemprop='author']"))
+_CLASSED, _LINKS, _ITEMPROP_AUTHOR = (etree.XPath(x) for x in ("//@class/..", "//a/@href/..", "//@itemprop[.='author']/.."))
 # Profile lines that carry a date but not the post's: "Joined: 4 months ago", "注册时间 2019-1-2".
 _MEMBER_SINCE = re.compile(r"joined|registered|member since|last (?:seen|active|visit)|注册|加入|最后登录|在线时间", re.I)
 _MIN_POSTS = 3
@@ -47,7 +49,7 @@ _BODY_SHARE = 0.7         # a child holding this share of a block's non-link tex
 _BLOCK_LEVELS = 4          # levels above a post body where its poster and time may sit (readability_posts)
 _MIN_KIND_CHARS = 20      # a same-kind element with less text (a "Posts" column header) is no second post
 _HEADLINE = etree.XPath(".//h1|.//h2")
-_BY_ID, _BY_CLASS = etree.XPath("//*[@id=$value]"), etree.XPath("//*[@class=$value]")
+_BY_ID, _BY_CLASS = etree.XPath("//@id[.=$value]/.."), etree.XPath("//@class[.=$value]/..")
 
 
 @dataclass
