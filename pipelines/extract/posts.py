@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
+from itertools import chain
 
 from lxml import etree
 
@@ -279,7 +280,7 @@ def readability_posts(tree, copy) -> list[Block]:
     if body is None or _post_block(body) is None:
         return []
     kind = element_kind(body)
-    same = [e for e in tree.iter(body.tag) if element_kind(e) == kind and _text_chars(e) >= _MIN_KIND_CHARS]
+    same = [e for e in tree.iter(body.tag) if element_kind(e) == kind and _has_text(e, _MIN_KIND_CHARS)]
     nested = set(same)
     outermost = [e for e in same if not any(a in nested for a in e.iterancestors())]
     return [Block(block, e) for e in outermost if (block := _post_block(e)) is not None]
@@ -304,8 +305,8 @@ def in_page(tree, copy):
         found = _BY_CLASS(tree, value=copy.get("class"))
     else:
         return None
-    start = " ".join("".join(copy.itertext()).split())[:80]
-    matches = [e for e in found if " ".join("".join(e.itertext()).split())[:80] == start]
+    start = _text_start(copy, 80)
+    matches = [e for e in found if _text_start(e, 80) == start]
     return matches[0] if len(matches) == 1 else None
 
 
@@ -319,8 +320,10 @@ def _post_block(body):
         block = node.getparent()
         if block is None or block.tag in ("body", "html"):
             return None
-        added = [block] + [n for child in block if child is not node for n in child.iter()]
+        added = chain([block], (n for child in block if child is not node for n in child.iter()))
         for n in added:
+            if user and timed:
+                break
             if not isinstance(n.tag, str) or n.tag in _SKIP:
                 continue
             user = user or _is_user(n)
@@ -338,11 +341,31 @@ def _shows_own_time(node) -> bool:
     return _is_time_text(node.text) or _is_time_text(node.tail)
 
 
-def _text_chars(element) -> int:
-    return len("".join(element.itertext()).strip())
+def _has_text(element, size: int) -> bool:
+    """``len("".join(element.itertext()).strip()) >= size``, reading no more text than that
+    needs (the elements tested are often a page's nested containers)."""
+    text = ""
+    for piece in element.itertext():
+        text += piece
+        if len(text) >= size and len(text.strip()) >= size:
+            return True
+    return len(text.strip()) >= size
+
+
+def _text_start(element, size: int) -> str:
+    """``" ".join("".join(element.itertext()).split())[:size]``, reading no more text than that
+    needs: the normalised text of a prefix is a prefix of the whole's normalised text."""
+    text = ""
+    for piece in element.itertext():
+        text += piece
+        if len(text) > size:
+            start = " ".join(text.split())
+            if len(start) >= size:
+                return start[:size]
+    return " ".join(text.split())[:size]
 
 
 def _kind_count(page, element) -> int:
     """Elements of the page of ``element``'s kind (tag, first class word) holding some text."""
     kind = element_kind(element)
-    return sum(1 for e in page.iter(element.tag) if element_kind(e) == kind and _text_chars(e) >= _MIN_KIND_CHARS)
+    return sum(1 for e in page.iter(element.tag) if element_kind(e) == kind and _has_text(e, _MIN_KIND_CHARS))
