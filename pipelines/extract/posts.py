@@ -40,7 +40,8 @@ _USER_CLASS = re.compile("|".join(_USER_CLASS_WORDS), re.I)
 # Elements are reached from their attributes (``//@class/..``): libxml2 then tests
 # the attribute nodes only, not every element (about twice as fast, same nodes).
 _CLASSES, _HREFS, _ITEMPROPS = (etree.XPath(x, smart_strings=False) for x in ("//@class", "//a/@href", "//@itemprop"))
-_CLASSED, _LINKS, _ITEMPROP_AUTHOR = (etree.XPath(x) for x in ("//@class/..", "//a/@href/..", "//@itemprop[.='author']/.."))
+_CLASSED, _LINKS, _ITEMPROP_AUTHOR = (etree.XPath(x) for x in
+                                     ("//@class/..", "//a/@href/..", "//@itemprop[.='author']/.."))
 # Profile lines that carry a date but not the post's: "Joined: 4 months ago", "注册时间 2019-1-2".
 _MEMBER_SINCE = re.compile(r"joined|registered|member since|last (?:seen|active|visit)|注册|加入|最后登录|在线时间", re.I)
 _MIN_POSTS = 3
