@@ -136,6 +136,15 @@ def test_control_characters_in_text_do_not_break_extraction():
     '<?xml version="1.0" encoding="utf-8"?><html><body><p>declared</p></body></html>',
     "<html/><body><p>self-closed html tag</p></body>",
     "<div>fragment only</div><p>second</p>",
+    # the repairs parse_html runs only when they change something, and the UTF-8 parse of a document
+    '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN" "http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd">'
+    "\n<html><body><p>doctype with a slash</p></body></html>",
+    "<!DOCTYPE html><html><body><p>no line break after the doctype</p></body></html>",
+    "<html><body><p>control\x01 char\x1f acters</p></body></html>",
+    "<html><body><p>non\ufffe char\uffffacters</p></body></html>",
+    "<html><body><p>中文正文，全角标点。</p><p>e\u0301 \U0001f600</p></body></html>",
+    "\u3000<html><body><p>a document after a wide space</p></body></html>",
+    "<html>\n<head></head></html>",
 ])
 def test_parse_builds_the_tree_trafilatura_builds(page):
     """Same tree as trafilatura's loader (its prologue repairs and checks), with HtmlElement nodes."""

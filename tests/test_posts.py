@@ -290,3 +290,18 @@ def test_a_poster_named_inside_the_content_box_is_the_author_not_text():
     page = f"<html><head><title>Store suspended</title></head><body><div class='comments'>{items}</div></body></html>"
     title, posts = segment_posts(page, crawled_at=CRAWL)
     assert [(p["author"], p["text"]) for p in posts] == [(who, text) for who, _, text in POSTS]
+
+
+def test_text_measures_read_only_what_they_need_and_equal_the_whole_text_formulas():
+    """_has_text and _text_start stop reading early; their answers are those of the whole text."""
+    from pipelines.extract.posts import _has_text, _text_start
+    pages = ["<div>  <b>ab</b>   c<i>de f</i>\n\n gh <span> </span> ij klmnop</div>",
+             "<div>" + "<p>  word  </p>" * 30 + "</div>",
+             "<div>   <p>   </p>\n</div>", "<div>x</div>",
+             "<div><span>unbroken</span><span>run</span>" + "z" * 90 + "</div>"]
+    for page in pages:
+        element = parse_html(f"<html><body>{page}</body></html>").find(".//div")
+        whole = "".join(element.itertext())
+        for size in (1, 5, 19, 20, 21, 80, 200):
+            assert _has_text(element, size) == (len(whole.strip()) >= size), (page, size)
+            assert _text_start(element, size) == " ".join(whole.split())[:size], (page, size)

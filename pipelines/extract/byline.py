@@ -16,7 +16,9 @@ from lxml import etree
 
 from pipelines.extract.dates import normalise_date
 
-_TEXTS = etree.XPath("//body//text()[normalize-space()][not(ancestor::script or ancestor::style)]",
+# (script and style elements hold text only, so their text nodes are their children; the
+# descendant axis and parent tests walk less than //text() and ancestor tests, same nodes)
+_TEXTS = etree.XPath("//body/descendant::text()[normalize-space()][not(parent::script or parent::style)]",
                      smart_strings=False)
 # A date a byline shows: with a year (a bare "4-1" is a score, not a date).
 _YEAR = re.compile(r"(?:19|20)\d\d\s*[年/.-]\s*\d{1,2}")

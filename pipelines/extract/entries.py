@@ -18,7 +18,9 @@ from pipelines.extract.posts import body_of, measure_text
 
 _MAX_DATE_NODE = 80        # a longer text node is prose that mentions a date, not an entry's date line
 # Short text nodes that may hold a date of this or the last century (smart strings: each knows its element).
-_YEAR_TEXTS = etree.XPath(f"//body//text()[string-length() <= {_MAX_DATE_NODE}][contains(., '19') or contains(., '20')]")
+_YEAR_TEXTS = etree.XPath("//body/descendant::text()[contains(., '19') or contains(., '20')]"
+                          f"[string-length() <= {_MAX_DATE_NODE}]")
+_BODY_TEXTS = etree.XPath("//body/descendant::text()", smart_strings=False)
 _MIN_ENTRIES = 3
 _DATED_SHARE = 0.6         # share of the siblings that must show a date
 _MIN_ENTRY_CHARS = 100     # median non-link characters of an entry: dated link lists have a few dozen
@@ -42,6 +44,11 @@ def first_entry(tree, text: str) -> str | None:
 def _entries(tree) -> list | None:
     """The sibling group whose members mostly show a full date and hold the most
     non-link text, a median of ``_MIN_ENTRY_CHARS`` at least."""
+    # Three members need three dated text nodes, which most pages lack: counted on plain
+    # strings first (a Python test of each is cheaper than the XPath's string predicates)
+    if sum(1 for text in _BODY_TEXTS(tree) if len(text) <= _MAX_DATE_NODE and ("19" in text or "20" in text)
+           and FULL_DATE.search(text)) < _MIN_ENTRIES:
+        return None
     dated, seen = Counter(), set()
     for node in _YEAR_TEXTS(tree):
         if not FULL_DATE.search(node):

@@ -24,7 +24,9 @@ _DATE_KEYS = ("article:published_time", "og:published_time", "datepublished", "p
 _TIME_ELEMENT = "//time[@itemprop='datePublished' or @pubdate]/@datetime"
 _SITE_KEYS = ("og:site_name", "application-name")
 _AUTHOR_KEYS = ("author", "article:author", "byl")
-_AUTHOR_ELEMENT = "//*[@rel='author' or @itemprop='author' or contains(@class, 'author')][not(.//p)]"
+# from the attributes, not a test of every element: same elements, about twice as fast
+_AUTHOR_ELEMENT = ("(//@rel[.='author'] | //@itemprop[.='author'] | //@class[contains(., 'author')])"
+                   "/parent::*[not(.//p)]")
 _AUTHOR_IN_TEXT = re.compile(r"(?:作者|记者|文|撰稿)\s*[:：/｜|]\s*([^\s|｜/,，。]{2,20})")
 _NOT_A_PERSON = re.compile(r"\d|https?:|www\.|\.com|网|报|社|,|，|\bteam\b|编辑部|阅读", re.I)
 _AUTHOR_PREFIX = re.compile(r"^(?:by|作者|记者|文)\s*[:：]?\s*", re.I)
