@@ -87,6 +87,7 @@ class EntityRules(_Strict):
     zh_description_followers: Words
     max_name_tokens: int = Field(ge=1, le=12)
     not_type_words: dict[EntityType, Words]
+    not_type_after: dict[EntityType, Regex]
     legal_suffixes: LegalSuffixes
     paired_name_exclude: Regex
     en_patterns: list[Pattern]
