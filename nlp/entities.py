@@ -31,6 +31,7 @@ _SELLER_START_TAGS = _PROPER_TAGS | {None}
 _NOT_IN_TRADE_NAMES = frozenset("的地得在是对向从被把给与及等将为了着过也就又")
 # What a named owner's closure is said of (帕拓逊店铺被封); not accounts, which gamers have too.
 _CLOSED_THINGS = frozenset({"店铺", "站点", "网店", "店"})
+_CLOSING_VERBS = frozenset({"封", "关闭", "关停", "封禁", "暂停", "移除", "下架", "停权"})
 _SHARE_WORDS = frozenset({"部分", "多个", "大量", "所有", "全部", "多家", "旗下"})
 _REPORT_VERBS = frozenset({"称", "表示", "显示", "披露", "指出"})
 # Types whose bodies have branches named after the parent (中国国际商会深圳商会).
@@ -367,14 +368,19 @@ class EntityRecognizer:
 
     def _closure_owners(self, text: str, seg: Segmentation, hits: list[int]):
         """A name opening a clause (or a report: 称, 表示) whose stores or sites were closed: 帕拓逊店铺被封,
-        泽宝技术的店铺被移除, X的亚马逊店铺遭关闭, 称X部分店铺被暂停. The name must be a word only the HMM
+        泽宝技术的店铺被移除, X的亚马逊店铺遭关闭, 称X部分店铺被暂停, 泽宝技术被封的店铺. The name must be a word only the HMM
         found, as trade names are (现在, 涉事, 卖家 are dictionary words), possibly with its trade word
         (泽宝 技术); and a store or site was closed, not an account (gamers have those)."""
         words = seg.words
         for i in hits:
-            if words[i] not in _CLOSED_THINGS or words[i + 1:i + 2] not in (["被"], ["遭"]):
+            if words[i] not in _CLOSED_THINGS:
                 continue
-            k = i - 1
+            if words[i + 1:i + 2] in (["被"], ["遭"]):
+                k = i - 1
+            elif i > 3 and words[i - 1] == "的" and words[i - 2] in _CLOSING_VERBS and words[i - 3] in ("被", "遭"):
+                k = i - 4  # the store named after its closure: 泽宝技术被封的店铺
+            else:
+                continue
             if k > 0 and words[k] in _SHARE_WORDS:
                 k -= 1  # 泽宝部分店铺
             if k > 0 and words[k] == "的":

@@ -28,6 +28,9 @@ def found(tagger, text):
     ("Ferncastle, once one of the largest Ningbo sellers, has closed.", [("seller", "Ferncastle")]),
     ("Brightmoor said about a third of its sales came from Amazon.", [("seller", "Brightmoor")]),
     ("Tenvale unveiled a 20,000mAh power bank for $59.", [("seller", "Tenvale")]),
+    ("禾屿创新宣布在北美市场召回部分型号充电宝。", [("seller", "禾屿创新")]),
+    # a store named after its closure, its owner before it
+    ("那一轮里，岚沐科技被封的店铺超过五十个。", [("seller", "岚沐科技")]),
     # a quoted name as it closes its shops or speaks as a brand; a quoted shop after what it sells
     ("网红面包店“麦田小筑”宣布关闭全部5家门店。", [("seller", "麦田小筑")]),
     ("「山嵐茶寮」將於本月底結束營業。", [("seller", "山嵐茶寮")]),
@@ -75,6 +78,9 @@ def test_a_trader_and_its_latin_form_in_quotes_share_one_name(rules_only):
     "Shares of Amazon fell 3% after the earnings call.",
     "市场监管部门抽查发现一家奶茶店卫生不合格。",
     "卖家联合市场监管部门举报假货。",
+    # closed stores whose owner is a time word or a pronoun
+    "现在被封的店铺越来越多。",
+    "我们被封的店铺还没解封。",
     # metrics after a first person, a quote not followed by the brand speaking
     "今年我们的GMV翻了一倍。",
     '"Prime Day" was a letdown, the analyst said.',
