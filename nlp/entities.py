@@ -58,7 +58,9 @@ class EntityRecognizer:
         self._max_name_tokens = int(rules["max_name_tokens"])
         self._not_type = {etype: re.compile("|".join(map(re.escape, words)))
                           for etype, words in rules["not_type_words"].items()}
-        self._not_type_after = {etype: re.compile(pattern) for etype, pattern in rules["not_type_after"].items()}
+        after = rules["not_seller_after"]
+        self._service_trades = (frozenset(after["en_trades"]), frozenset(after["en_heads"]),
+                                tuple(after["zh_trades"]), tuple(after["zh_heads"]))
         self._zh_patterns = compile_patterns(rules["zh_patterns"])
         self._en_patterns = compile_patterns(rules["en_patterns"])
         if business_heads:  # (en_business_heads.txt: Redwave Outfitters, Fernwood Ceramics)
@@ -206,13 +208,24 @@ class EntityRecognizer:
             yield Entity(etype, surface, start, end, self._canonical(surface))
 
     def _excluded(self, etype: str, text: str, start: int, end: int) -> bool:
-        """Do the name's words (物流, 足球协会) or the words right before it ("logistics firm X") say that
-        ``text[start:end]`` is another kind of body than ``etype``?"""
+        """Do the name's words (物流, 足球协会) or, for a seller, the words right before it ("logistics firm X",
+        物流服务商“X”) say that ``text[start:end]`` is another kind of body than ``etype``?"""
         words = self._not_type.get(etype)
         if words is not None and words.search(text, start, end):
             return True
-        before = self._not_type_after.get(etype)
-        return before is not None and before.search(text, max(0, start - 50), start) is not None
+        return etype == "seller" and self._serves_sellers(text[max(0, start - 40):start].rstrip(" “\"「『‘'"))
+
+    def _serves_sellers(self, before: str) -> bool:
+        """Does ``before`` end by calling what follows a firm of a trade that serves sellers (a word list
+        test, not a search: it runs for every seller candidate)?"""
+        en_trades, en_heads, zh_trades, zh_heads = self._service_trades
+        if not before[-1:].isascii():
+            if before.endswith(zh_trades):
+                return True
+            head = next((h for h in zh_heads if before.endswith(h)), None)
+            return head is not None and before[:-len(head)].endswith(zh_trades)
+        last = before.lower().split()[-3:]
+        return len(last) >= 2 and last[-1] in en_heads and any(w in en_trades for w in last[:-1])
 
     def _chinese_name_start(self, seg: Segmentation, suffix_index: int, etype: str, taken: bytearray) -> int | None:
         """Walk back from a suffix word over name-like words; the name's start offset, or None.
