@@ -44,6 +44,7 @@ def found(tagger, text):
     ("宁波市商务局联合市场监管部门开展调研。", [("government", "宁波市商务局"), ("government", "市场监管部门")]),
     ("The Online Traders Guild of Zhejiang asked for a hearing.", [("association", "Online Traders Guild of Zhejiang")]),
     ("Irish Border Force officers seized the parcels.", [("government", "Irish Border Force")]),
+    ("The Coastal Sellers Guild wrote to the marketplace.", [("association", "Coastal Sellers Guild")]),
 ])
 def test_round_eight_structures_find_sellers_and_bodies(rules_only, text, expected):
     result = found(rules_only, text)
@@ -81,9 +82,13 @@ def test_a_trader_and_its_latin_form_in_quotes_share_one_name(rules_only):
     # closed stores whose owner is a time word or a pronoun
     "现在被封的店铺越来越多。",
     "我们被封的店铺还没解封。",
+    # guilds of other trades, a game's guild
+    "The Screen Actors Guild called a strike.",
+    "Our Warcraft Guild lost its bank.",
     # metrics after a first person, a quote not followed by the brand speaking
     "今年我们的GMV翻了一倍。",
     '"Prime Day" was a letdown, the analyst said.',
 ])
 def test_round_eight_structures_leave_other_words_alone(rules_only, text):
-    assert [f for f in found(rules_only, text) if f[0] == "seller" or "部门" in f[1]] == [], found(rules_only, text)
+    assert [f for f in found(rules_only, text) if f[0] == "seller" or "部门" in f[1] or "Guild" in f[1]] == [], \
+        found(rules_only, text)
