@@ -92,3 +92,19 @@ def test_a_trader_and_its_latin_form_in_quotes_share_one_name(rules_only):
 def test_round_eight_structures_leave_other_words_alone(rules_only, text):
     assert [f for f in found(rules_only, text) if f[0] == "seller" or "部门" in f[1] or "Guild" in f[1]] == [], \
         found(rules_only, text)
+
+
+def test_recall_on_names_the_alias_table_lacks_counts_only_unknown_bodies_and_sellers(tagger):
+    """The bench's second figure beside the gated F1: known names (in either script) and platforms are left out."""
+    from nlp.evaluation import alias_lookup, evaluate_plain, recall_of_unknown_names
+    from nlp.resources import load_aliases
+    from nlp.tagger import ALIAS_TABLE
+
+    items = [{"id": 1, "text": "傲基與岚沐科技有限公司的亞馬遜店鋪被封。", "relevant": True, "figures": [],
+              "entities": [["seller", "傲基"], ["seller", "岚沐科技有限公司"], ["platform", "亞馬遜"]]},
+             {"id": 2, "text": "Brimwell lost listings; 澤寶 too.", "relevant": True, "figures": [],
+              "entities": [["seller", "Brimwell"], ["seller", "Quorra"], ["seller", "澤寶"]]}]
+    known = alias_lookup(load_aliases(ALIAS_TABLE, tagger.simplifier.simplify), tagger.simplifier.simplify)
+    assert known("澤寶") and known("Aukey") and not known("岚沐科技有限公司")
+    recall = recall_of_unknown_names(evaluate_plain(items, tagger.tag).mentions, known)
+    assert (recall.tp, recall.fn) == (2, 1)  # 岚沐科技有限公司 and Brimwell found, Quorra (not in the text) missed
