@@ -28,17 +28,24 @@ def trie_regex(words: Iterable[str]) -> str:
 
 def word_list_regex(words: Iterable[str]) -> str:
     """``trie_regex`` of ``words`` with a first-character lookahead (most positions are rejected by
-    one set test); words that start or end with a Latin letter or digit match whole words only."""
+    one set test); words that start or end with a Latin letter or digit match whole words only.
+    The Chinese and the Latin words each sit behind a lookahead of their own first characters
+    too: a position that passes the first is then tried against one trie, not both (a third of
+    the time of the role cues' scans)."""
     words = sorted(set(words))
     if not words:
         return "(?!)"
-    first = re.escape("".join(sorted({w[0] for w in words})))
     cjk = [w for w in words if not (w[0].isascii() and w[0].isalnum())]
     latin = [w for w in words if w[0].isascii() and w[0].isalnum()]
-    parts = [trie_regex(cjk)] if cjk else []
+    parts = [f"{_first_char_class(cjk)}(?:{trie_regex(cjk)})"] if cjk else []
     if latin:
-        parts.append(rf"(?<![A-Za-z0-9])(?:{trie_regex(latin)})(?![A-Za-z0-9])")
-    return f"(?=[{first}])(?:{'|'.join(parts)})"
+        parts.append(rf"{_first_char_class(latin)}(?<![A-Za-z0-9])(?:{trie_regex(latin)})(?![A-Za-z0-9])")
+    return f"{_first_char_class(words)}(?:{'|'.join(parts)})"
+
+
+def _first_char_class(words: list[str]) -> str:
+    """A lookahead for the first characters of ``words``."""
+    return f"(?=[{re.escape(''.join(sorted({w[0] for w in words})))}])"
 
 
 def first_chars(pattern: str) -> set[str] | None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 import logging
 from bisect import bisect_right
 from collections import Counter
-from dataclasses import replace
 from pathlib import Path
 
 import jieba
@@ -84,17 +83,18 @@ class Tagger:
         entities = self.entities.find(simple, seg)
         figures = self.roles.annotate(simple, self.figures.find(simple, seg.offsets, word_counts), entities)
         relevance, reasons = self.relevance.score(simple, seg, entities)
+        entity_dicts = [e.as_dict() for e in entities]
+        figure_dicts = [f.as_dict() for f in figures]
         if simple is not text:  # the original's surface forms (傲基股份 in 傲基股份, 萬 in 30萬家)
-            entities = [replace(e, text=text[e.start:e.end]) for e in entities]
-            for figure in figures:
-                figure.text = text[figure.start:figure.end]
+            for item in (*entity_dicts, *figure_dicts):
+                item["text"] = text[item["start"]:item["end"]]
         return {
             "lang": lang,
             "relevant": self.relevance.is_relevant(relevance, relevance_threshold),
             "relevance": relevance,
             "relevance_reasons": reasons,
-            "entities": [e.as_dict() for e in entities],
-            "figures": [f.as_dict() for f in figures],
+            "entities": entity_dicts,
+            "figures": figure_dicts,
             "keywords": self.keyword_extractor.top(word_counts, self.keywords, self._figure_words(seg, figures)),
         }
 

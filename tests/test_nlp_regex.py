@@ -7,8 +7,9 @@ import pytest
 
 import config
 from nlp.evaluation import load_gold
-from nlp.figures import _alternation
+from nlp.figures import _SHARE_WORDS, _alternation
 from nlp.regex import first_chars, trie_regex
+from nlp.resources import load_yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -87,3 +88,26 @@ def _plain_bounded(words) -> str:
         right = r"(?![A-Za-z])" if word[-1].isascii() and word[-1].isalpha() else ""
         parts.append(left + re.escape(word) + right)
     return "|".join(parts)
+
+
+@pytest.mark.slow  # scans about 4,000 texts with each expression twice
+def test_lookaheads_find_what_the_expressions_without_them_find(tagger):
+    """The first-character lookaheads on each group of the relevance patterns, on each script's
+    trie of a word list (the figure role cues) and before every alternative of the share words
+    change only speed: on every text, the same matches as the expressions without them."""
+    lexicon = load_yaml("relevance.yaml")
+    groups = "|".join(f"(?P<{name}>{'|'.join(f'(?:{p})' for p in spec['patterns'])})"
+                      for name, spec in lexicon["groups"].items() if spec["patterns"])
+    role_of = tagger.roles._role_of
+    latin = [w for w in role_of if w[0].isascii() and w[0].isalnum()]
+    cues = f"{_plain(set(role_of) - set(latin))}|(?<![A-Za-z0-9])(?:{_plain(latin)})(?![A-Za-z0-9])"
+    share = _SHARE_WORDS.pattern
+    pairs = [(tagger.relevance.lexicon._patterns, re.compile(groups), str.lower),
+             (tagger.roles._roles, re.compile(cues), str.lower),
+             (_SHARE_WORDS, re.compile(share.replace("(?=[hatodm一半])", "", 1)), str)]
+    texts = _texts()
+    for fast, plain, prepare in pairs:
+        assert fast.pattern != plain.pattern  # the lookaheads were there to take out
+        for text in map(prepare, texts):
+            assert [(m.span(), m.lastgroup) for m in fast.finditer(text)] == \
+                [(m.span(), m.lastgroup) for m in plain.finditer(text)]
