@@ -31,6 +31,7 @@ _SELLER_START_TAGS = _PROPER_TAGS | {None}
 _NOT_IN_TRADE_NAMES = frozenset("的地得在是对向从被把给与及等将为了着过也就又")
 # What a named owner's closure is said of (帕拓逊店铺被封); not accounts, which gamers have too.
 _CLOSED_THINGS = frozenset({"店铺", "站点", "网店", "店"})
+_CLOSING_VERBS = frozenset({"封", "关闭", "关停", "封禁", "暂停", "移除", "下架", "停权"})
 _SHARE_WORDS = frozenset({"部分", "多个", "大量", "所有", "全部", "多家", "旗下"})
 _REPORT_VERBS = frozenset({"称", "表示", "显示", "披露", "指出"})
 # Types whose bodies have branches named after the parent (中国国际商会深圳商会).
@@ -57,6 +58,9 @@ class EntityRecognizer:
         self._max_name_tokens = int(rules["max_name_tokens"])
         self._not_type = {etype: re.compile("|".join(map(re.escape, words)))
                           for etype, words in rules["not_type_words"].items()}
+        after = rules["not_seller_after"]
+        self._service_trades = (frozenset(after["en_trades"]), frozenset(after["en_heads"]),
+                                tuple(after["zh_trades"]), tuple(after["zh_heads"]))
         self._zh_patterns = compile_patterns(rules["zh_patterns"])
         self._en_patterns = compile_patterns(rules["en_patterns"])
         if business_heads:  # (en_business_heads.txt: Redwave Outfitters, Fernwood Ceramics)
@@ -88,9 +92,10 @@ class EntityRecognizer:
             **whole, **final_character_heads(tags, rules["zh_head_final_characters"], rules["zh_head_final_exclude"]),
             **{word: (etype, False) for word, etype in rules["zh_suffixes"].items()}}
         self._places = places
-        self._pairs = ParenthesisPairs(rules, places, self._canonical)
+        self._pairs = ParenthesisPairs(rules, places, self._canonical, self._excluded)
         self._connectors = frozenset(rules["zh_government_connectors"])
         self._placeless_openers = frozenset(rules["zh_placeless_openers"])
+        self._joining_words = self._connectors | {"联合", "会同", "联同", "、"}
         self._place_only_heads = frozenset(rules["zh_place_only_heads"])
         self._description_followers = frozenset(rules["zh_description_followers"])
         # words jieba's dictionary tags as places or people, for the untyped location/person entities
@@ -199,9 +204,28 @@ class EntityRecognizer:
         surface = text[start:end]
         if "某" in surface:
             return  # 某大卖, 上海某美妆电商: a firm left unnamed
-        excluded = self._not_type.get(etype)
-        if excluded is None or not excluded.search(surface):
+        if not self._excluded(etype, text, start, end):
             yield Entity(etype, surface, start, end, self._canonical(surface))
+
+    def _excluded(self, etype: str, text: str, start: int, end: int) -> bool:
+        """Do the name's words (物流, 足球协会) or, for a seller, the words right before it ("logistics firm X",
+        物流服务商“X”) say that ``text[start:end]`` is another kind of body than ``etype``?"""
+        words = self._not_type.get(etype)
+        if words is not None and words.search(text, start, end):
+            return True
+        return etype == "seller" and self._serves_sellers(text[max(0, start - 40):start].rstrip(" “\"「『‘'"))
+
+    def _serves_sellers(self, before: str) -> bool:
+        """Does ``before`` end by calling what follows a firm of a trade that serves sellers (a word list
+        test, not a search: it runs for every seller candidate)?"""
+        en_trades, en_heads, zh_trades, zh_heads = self._service_trades
+        if not before[-1:].isascii():
+            if before.endswith(zh_trades):
+                return True
+            head = next((h for h in zh_heads if before.endswith(h)), None)
+            return head is not None and before[:-len(head)].endswith(zh_trades)
+        last = before.lower().split()[-3:]
+        return len(last) >= 2 and last[-1] in en_heads and any(w in en_trades for w in last[:-1])
 
     def _chinese_name_start(self, seg: Segmentation, suffix_index: int, etype: str, taken: bytearray) -> int | None:
         """Walk back from a suffix word over name-like words; the name's start offset, or None.
@@ -223,6 +247,10 @@ class EntityRecognizer:
             word, tag = seg.words[j], seg.tag(j)
             if taken[seg.offsets[j]]:
                 break
+            if (etype in self._needs_place and word in ("）", ")") and j >= 3 and seg.words[j - 2] in ("（", "(")
+                    and seg.tag(j - 1) == "ns" and seg.tag(j - 3) == "ns"):
+                first, in_place = j - 2, True  # a place in parentheses inside the name: 中国（福建）跨境电商联盟
+                continue
             if etype == "government" and word in self._connectors and first < suffix_index and self._joins_fields(seg, j):
                 first = j  # 人力资源和社会保障局, 商务及经济发展局, 国家发展和改革委员会
                 continue
@@ -248,8 +276,11 @@ class EntityRecognizer:
             walked = first
             while first < suffix_index and not self._starts_with_place(seg, first) and seg.words[first] not in self._national:
                 first += 1
-            if first == suffix_index and etype == "government" and seg.words[suffix_index] not in self._place_only_heads:
-                return self._placeless_government(seg, walked, suffix_index)
+            if first == suffix_index and etype == "government":
+                if seg.words[suffix_index] not in self._place_only_heads:
+                    return self._placeless_government(seg, walked, suffix_index)
+                if walked < suffix_index and self._beside_a_body(seg, walked):
+                    return seg.offsets[walked]  # 深圳市商务局联合市场监管部门: the city's own department
         else:
             if not legal:
                 while first < suffix_index and seg.tag(first) not in _SELLER_START_TAGS:
@@ -274,6 +305,12 @@ class EntityRecognizer:
         while k > 0 and seg.tag(k - 1) == "ns" and not taken[seg.offsets[k - 1]]:
             k -= 1
         return k
+
+    def _beside_a_body(self, seg: Segmentation, first: int) -> bool:
+        """Does a government body's head come right before word ``first``, joined to it by 联合, 会同, 和 …?
+        A department named by its field there is that place's own (商务局联合市场监管部门), not any department."""
+        return (first >= 2 and seg.words[first - 1] in self._joining_words
+                and self._heads.get(seg.words[first - 2], ("",))[0] == "government")
 
     def _joins_fields(self, seg: Segmentation, j: int) -> bool:
         """Is the connector at ``j`` inside one body's name (a field word before it, not another body)?"""
@@ -344,14 +381,19 @@ class EntityRecognizer:
 
     def _closure_owners(self, text: str, seg: Segmentation, hits: list[int]):
         """A name opening a clause (or a report: 称, 表示) whose stores or sites were closed: 帕拓逊店铺被封,
-        泽宝技术的店铺被移除, X的亚马逊店铺遭关闭, 称X部分店铺被暂停. The name must be a word only the HMM
+        泽宝技术的店铺被移除, X的亚马逊店铺遭关闭, 称X部分店铺被暂停, 泽宝技术被封的店铺. The name must be a word only the HMM
         found, as trade names are (现在, 涉事, 卖家 are dictionary words), possibly with its trade word
         (泽宝 技术); and a store or site was closed, not an account (gamers have those)."""
         words = seg.words
         for i in hits:
-            if words[i] not in _CLOSED_THINGS or words[i + 1:i + 2] not in (["被"], ["遭"]):
+            if words[i] not in _CLOSED_THINGS:
                 continue
-            k = i - 1
+            if words[i + 1:i + 2] in (["被"], ["遭"]):
+                k = i - 1
+            elif i > 3 and words[i - 1] == "的" and words[i - 2] in _CLOSING_VERBS and words[i - 3] in ("被", "遭"):
+                k = i - 4  # the store named after its closure: 泽宝技术被封的店铺
+            else:
+                continue
             if k > 0 and words[k] in _SHARE_WORDS:
                 k -= 1  # 泽宝部分店铺
             if k > 0 and words[k] == "的":
@@ -369,12 +411,13 @@ class EntityRecognizer:
     def _trade_name(self, seg: Segmentation, start: int, end: int) -> str:
         """The short form ``start:end`` without the trade and legal words that end it: 安克创新 of
         安克创新科技股份, the form news uses once the firm is named in full; "" if the span is not whole words."""
-        first, last = bisect_right(seg.offsets, start) - 1, bisect_right(seg.offsets, end - 1)
-        if seg.offsets[first] != start or seg.offsets[last] != end:
+        first, end_index = bisect_right(seg.offsets, start) - 1, bisect_right(seg.offsets, end - 1)
+        if seg.offsets[first] != start or seg.offsets[end_index] != end:
             return ""
+        last = end_index
         while last > first + 1 and (seg.words[last - 1] in self._generic_trade or seg.words[last - 1] in self._heads):
             last -= 1
-        return "".join(seg.words[first:last]) if last < bisect_right(seg.offsets, end - 1) else ""
+        return "".join(seg.words[first:last]) if last < end_index else ""
 
     def _list_items(self, text: str, seg: Segmentation, taken: bytearray):
         """Sellers listed before 等 + a word for firms: 帕拓逊、傲基、泽宝等知名大卖 (items already

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from typing import Callable
 
 from nlp.entity_tables import (NameNormaliser, PAIR_PROPER_TAGS, PAREN_AFTER, PAREN_INNER, is_cjk, looks_like_name,
                                type_of_latin_name)
@@ -13,12 +14,14 @@ from nlp.segmentation import Entity, Segmentation
 class ParenthesisPairs:
     """The parenthesis pass of ``EntityRecognizer.find``, built once from the entity rules."""
 
-    def __init__(self, rules: dict, places: frozenset, canonical: NameNormaliser):
+    def __init__(self, rules: dict, places: frozenset, canonical: NameNormaliser,
+                 excluded: Callable[[str, str, int, int], bool]):
         self._exclude = re.compile(rules["paired_name_exclude"])
         self._en_stopwords = frozenset(rules["en_name_stopwords"])
         self._list_stopwords = frozenset(rules["zh_list_item_stopwords"])
         self._places = places
         self._canonical = canonical
+        self._excluded = excluded  # (type, text, start, end): the name or the words before it say it is no such body
 
     def new_pairs(self, text: str, seg: Segmentation, found: list[Entity], taken: bytearray) -> list[Entity]:
         """A name and its other script in parentheses, one or both not found by any other rule:
@@ -48,8 +51,8 @@ class ParenthesisPairs:
                 continue
             entity = next((e for e in known if e is not None), None)
             etype = entity.type if entity is not None else type_of_latin_name(latin)
-            if etype is None:
-                continue
+            if etype is None or any(self._excluded(etype, text, a, b) for a, b in spans):
+                continue  # (logistics firm Swiftlane (迅航物流): neither form is a seller)
             chinese = next(t for t in surfaces if not t.isascii())
             name = entity.name if entity is not None else self._canonical(chinese)
             for (a, b), e in zip(spans, known):

@@ -61,7 +61,7 @@ def with_first_characters(pattern: str) -> str:
     return f"(?=[{re.escape(''.join(sorted(chars)))}])(?:{pattern})" if chars else pattern
 
 
-LIST_SEPARATOR = re.compile(r",?\s+and\s+|,\s+|、")
+LIST_SEPARATOR = re.compile(r",?\s+and\s+|,\s+|\s?(?:、|和|及|与|到)\s?")
 
 
 def split_list(text: str, start: int, end: int) -> list[tuple[int, int]]:

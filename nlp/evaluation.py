@@ -15,7 +15,7 @@ import json
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 SCORED_ENTITY_TYPES = ("seller", "association", "platform", "government")
 # The types whose unknown names the rules must find (gold_unseen.jsonl); platforms are few and all known.
@@ -59,6 +59,7 @@ class Scores:
     qualifier_correct: int = 0
     figures_matched: int = 0
     errors: list[str] = field(default_factory=list)  # one line per miss, for reading
+    mentions: list[tuple[str, str, bool]] = field(default_factory=list)  # (type, gold surface, found) per gold mention
 
     @staticmethod
     def total(parts: Iterable[PRF]) -> PRF:
@@ -84,6 +85,25 @@ class Scores:
         return self.relevance_correct / self.documents if self.documents else 0.0
 
 
+def recall_of_unknown_names(mentions: Iterable[tuple[str, str, bool]], known: Callable[[str], bool]) -> PRF:
+    """Recall (tp, fn) on the sellers, associations and government bodies whose names the alias table
+    does not know (``known(surface)`` false): the issue's "sellers the alias table lacks", apart from
+    the well-known names that only the table finds."""
+    prf = PRF()
+    for etype, surface, hit in mentions:
+        if etype in DISCOVERED_TYPES and not known(surface):
+            prf.tp += hit
+            prf.fn += not hit
+    return prf
+
+
+def alias_lookup(aliases: Iterable, simplify: Callable[[str], str]) -> Callable[[str], bool]:
+    """``known(surface)``: is the surface, in either script, a form of the alias table (case, spaces and
+    punctuation ignored, as the plain scoring does)?"""
+    forms = {_norm(simplify(form)) for alias in aliases for form in alias.forms}
+    return lambda surface: _norm(simplify(surface)) in forms
+
+
 def load_gold(path: str | Path) -> list[dict]:
     with open(path, encoding="utf-8") as fh:
         return [json.loads(line) for line in fh if line.strip()]
@@ -100,6 +120,7 @@ def score_entities(gold: dict, predicted: list[dict], scores: Scores) -> None:
         prf.tp += tp
         prf.fp += predicted_keys[key] - tp
         prf.fn += gold_keys[key] - tp
+        scores.mentions += [(key[0], key[1], True)] * tp + [(key[0], key[1], False)] * (gold_keys[key] - tp)
         if predicted_keys[key] > tp:
             scores.errors.append(f"{gold['id']}: entity FP {key}")
         if gold_keys[key] > tp:
@@ -180,6 +201,7 @@ class PlainScores:
     roles_correct: int = 0
     roles_scored: int = 0
     errors: list[str] = field(default_factory=list)
+    mentions: list[tuple[str, str, bool]] = field(default_factory=list)  # (type, gold surface, found) per gold mention
 
     @property
     def discovered_total(self) -> PRF:
@@ -234,6 +256,7 @@ def _plain_entities(item: dict, predicted: list[dict], scores: PlainScores) -> N
             continue
         gold = _norm(surface)
         match = next((p for p in left if p[0] == etype and p[1] and (p[1] in gold or gold in p[1])), None)
+        scores.mentions.append((etype, surface, match is not None))
         if match is None:
             scores.entities[etype].fn += 1
             scores.errors.append(f"{item['id']}: entity FN {etype} {surface}")

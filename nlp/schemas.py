@@ -63,6 +63,13 @@ class LegalSuffixes(_Strict):
     en: Regex
 
 
+class NotSellerAfter(_Strict):
+    en_trades: Words
+    en_heads: Words
+    zh_trades: Words
+    zh_heads: Words
+
+
 class EntityRules(_Strict):
     zh_suffixes: dict[str, EntityType]
     zh_dictionary_name_suffixes: dict[str, EntityType]
@@ -87,6 +94,7 @@ class EntityRules(_Strict):
     zh_description_followers: Words
     max_name_tokens: int = Field(ge=1, le=12)
     not_type_words: dict[EntityType, Words]
+    not_seller_after: NotSellerAfter
     legal_suffixes: LegalSuffixes
     paired_name_exclude: Regex
     en_patterns: list[Pattern]
