@@ -50,12 +50,15 @@ REQUIRED_DISCOVERY_F1 = 0.90  # sellers, associations, governments with the alia
 # blind3 precision 0.914 -> 0.907 with the model retrained for the round's entities, still above the issue's 0.90)
 # (eighth round, structures that mark a business or a body: blind5 0.951 -> 0.986, blind6 0.871 -> 0.994, blind2 0.956 -> 0.970;
 # development figures: both batches' misses were read for the kinds of cue)
+# blind7 (an eighth writer) scored blind with the eighth round's tagger: P 0.967 R 0.983, discovery 0.902
+# (blind7.README.md), the first blind batch at the requirement; held at the requirement, not lowered.
 BLIND_FLOORS = {"blind1.jsonl": {"precision": 0.92, "recall": 0.975, "discovery_f1": 0.98},
                 "blind2.jsonl": {"precision": 0.935, "recall": 0.97, "discovery_f1": 0.965},
                 "blind3.jsonl": {"precision": REQUIRED_PRECISION, "recall": 0.97, "discovery_f1": 0.97},
                 "blind4.jsonl": {"precision": 0.915, "recall": 0.98, "discovery_f1": 0.985},
                 "blind5.jsonl": {"precision": 0.92, "recall": 0.97, "discovery_f1": 0.98},
-                "blind6.jsonl": {"precision": 0.95, "recall": 0.96, "discovery_f1": 0.99}}
+                "blind6.jsonl": {"precision": 0.95, "recall": 0.96, "discovery_f1": 0.99},
+                "blind7.jsonl": {"precision": 0.96, "recall": 0.98, "discovery_f1": 0.90}}
 # nlp_dev.jsonl with the alias table emptied: 0.765 before the fifth round, 0.880 after it, 0.923 after
 # the sixth (what is left are bare known names with no cue at all, which no pattern can find)
 DEV_DISCOVERY_F1_FLOOR = 0.91
