@@ -1,7 +1,6 @@
 """Discovery of names missing from the alias table: boundaries, types, canonical names."""
 import pytest
 
-from nlp import Tagger
 from nlp.entities import EntityRecognizer
 from nlp.resources import load_yaml
 
@@ -95,16 +94,10 @@ def test_a_quoted_name_is_found_again_without_its_quotes(tagger):
 
 
 def test_rules_alone_find_unknown_names(tagger):
-    rules_only = EntityRecognizer([], load_yaml("entity_rules.yaml"), tagger._tags)
+    recognizer = EntityRecognizer([], load_yaml("entity_rules.yaml"), tagger._tags)
     text = "福建省电子商务协会提醒会员，杭州市商务局也发布了通知。"
-    found = [(e.type, e.text) for e in rules_only.find(text, tagger.segment(text))]
+    found = [(e.type, e.text) for e in recognizer.find(text, tagger.segment(text))]
     assert ("association", "福建省电子商务协会") in found and ("government", "杭州市商务局") in found
-
-
-@pytest.fixture(scope="module")
-def bare():
-    """A tagger without the alias table: what the rules alone find."""
-    return Tagger(keywords=0, alias_table=None)
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -120,8 +113,8 @@ def bare():
     ("The Online Sellers Alliance asked the platform for an appeal channel.", ("association", "Online Sellers Alliance")),
     ("The Royal Thai Police arrested a group selling fake accounts.", ("government", "Royal Thai Police")),
 ])
-def test_rule_patterns_find_sellers_and_bodies_by_their_cues(bare, text, expected):
-    assert expected in [(e["type"], e["text"]) for e in bare.tag(text)["entities"]], bare.tag(text)["entities"]
+def test_rule_patterns_find_sellers_and_bodies_by_their_cues(rules_only, text, expected):
+    assert expected in [(e["type"], e["text"]) for e in rules_only.tag(text)["entities"]], rules_only.tag(text)["entities"]
 
 
 @pytest.mark.parametrize("text", [
@@ -129,8 +122,8 @@ def test_rule_patterns_find_sellers_and_bodies_by_their_cues(bare, text, expecte
     "中小企在海外电商平台开店越来越多。",        # 电商 before 平台 describes a trade
     "据拉美电商服务商统计，新卖家增长很快。",
 ])
-def test_platforms_and_trade_descriptions_are_not_sellers(bare, text):
-    assert [e for e in bare.tag(text)["entities"] if e["type"] == "seller"] == []
+def test_platforms_and_trade_descriptions_are_not_sellers(rules_only, text):
+    assert [e for e in rules_only.tag(text)["entities"] if e["type"] == "seller"] == []
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -211,12 +204,12 @@ def test_short_form_and_acronym_cues_leave_other_words_alone(rules_only, text):
     ("Spain's consumer regulator AECOSAN ordered the listings removed.", ("government", "AECOSAN")),
     ("跨境卖家互助联合会就平台封号问题发表声明。", ("association", "跨境卖家互助联合会")),
 ])
-def test_round_five_cues_find_sellers_and_bodies(bare, text, expected):
-    assert expected in [(e["type"], e["text"]) for e in bare.tag(text)["entities"]], bare.tag(text)["entities"]
+def test_round_five_cues_find_sellers_and_bodies(rules_only, text, expected):
+    assert expected in [(e["type"], e["text"]) for e in rules_only.tag(text)["entities"]], rules_only.tag(text)["entities"]
 
 
-def test_a_quoted_name_and_its_latin_form_share_one_name(bare):
-    found = {e["text"]: e["name"] for e in bare.tag("“云杉家居”（Spruceway Home）恢复了销售。")["entities"]}
+def test_a_quoted_name_and_its_latin_form_share_one_name(rules_only):
+    found = {e["text"]: e["name"] for e in rules_only.tag("“云杉家居”（Spruceway Home）恢复了销售。")["entities"]}
     assert found.get("云杉家居") == found.get("Spruceway Home") == "云杉家居", found
 
 
@@ -243,8 +236,8 @@ def test_a_quoted_name_and_its_latin_form_share_one_name(bare):
     "据其母公司披露，被封站点达三百个。",
     "会后，市商务局表示将组织培训。",
 ])
-def test_round_five_cues_leave_other_words_alone(bare, text):
-    found = [(e["type"], e["text"]) for e in bare.tag(text)["entities"] if e["type"] in ("seller", "association", "government")]
+def test_round_five_cues_leave_other_words_alone(rules_only, text):
+    found = [(e["type"], e["text"]) for e in rules_only.tag(text)["entities"] if e["type"] in ("seller", "association", "government")]
     assert found == [], found
 
 
@@ -304,12 +297,12 @@ def test_round_five_cues_leave_other_words_alone(bare, text):
     ("The FTC's rule banning fake reviews took effect.", ("government", "FTC")),
     ("Asked about the delistings, the CPSC said it was reviewing them.", ("government", "CPSC")),
 ])
-def test_round_six_cues_find_sellers_and_bodies(bare, text, expected):
-    assert expected in [(e["type"], e["text"]) for e in bare.tag(text)["entities"]], bare.tag(text)["entities"]
+def test_round_six_cues_find_sellers_and_bodies(rules_only, text, expected):
+    assert expected in [(e["type"], e["text"]) for e in rules_only.tag(text)["entities"]], rules_only.tag(text)["entities"]
 
 
-def test_a_bare_trade_name_is_the_firm_named_in_full_earlier(bare):
-    found = [(e["type"], e["text"], e["name"]) for e in bare.tag(
+def test_a_bare_trade_name_is_the_firm_named_in_full_earlier(rules_only):
+    found = [(e["type"], e["text"], e["name"]) for e in rules_only.tag(
         "青禾创新科技股份有限公司近日表示，青禾创新将继续在亚马逊销售。")["entities"] if e["type"] == "seller"]
     assert found == [("seller", "青禾创新科技股份有限公司", "青禾创新科技股份"), ("seller", "青禾创新", "青禾创新科技股份")]
 
@@ -349,17 +342,17 @@ def test_a_bare_trade_name_is_the_firm_named_in_full_earlier(bare):
     "我的店铺被封了。",
     "原神账号被封，申诉无果。",
 ])
-def test_round_six_cues_leave_other_words_alone(bare, text):
-    found = [(e["type"], e["text"]) for e in bare.tag(text)["entities"] if e["type"] in ("seller", "association", "government")]
+def test_round_six_cues_leave_other_words_alone(rules_only, text):
+    found = [(e["type"], e["text"]) for e in rules_only.tag(text)["entities"] if e["type"] in ("seller", "association", "government")]
     assert found == [], found
 
 
-def test_a_legal_form_name_does_not_run_across_a_particle(bare):
-    found = [e["text"] for e in bare.tag("走访深圳市的明辉科技有限公司。")["entities"] if e["type"] == "seller"]
+def test_a_legal_form_name_does_not_run_across_a_particle(rules_only):
+    found = [e["text"] for e in rules_only.tag("走访深圳市的明辉科技有限公司。")["entities"] if e["type"] == "seller"]
     assert found == ["明辉科技有限公司"], found
 
 
-def test_a_list_after_a_comma_keeps_only_its_items(bare):
+def test_a_list_after_a_comma_keeps_only_its_items(rules_only):
     text = "约5万名卖家受到波及，岚沐、禾屿、青柚等大卖都没能躲过。"
-    found = [e["text"] for e in bare.tag(text)["entities"] if e["type"] == "seller"]
+    found = [e["text"] for e in rules_only.tag(text)["entities"] if e["type"] == "seller"]
     assert found == ["岚沐", "禾屿", "青柚"], found
