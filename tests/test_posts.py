@@ -51,6 +51,21 @@ def test_repeated_copy_of_a_post_is_dropped():
     assert len(posts) == 3
 
 
+def test_a_page_frame_around_the_main_region_is_not_a_post():
+    # A utility-class layout ("box-flex") gives the page frame and its modal dialogs one
+    # kind; the frame shows a poster and a time (the one post inside <main>), and so do the
+    # dialogs (a share box naming the user, a poll closing "in 3 days"), but they are no thread.
+    frame = (f'<div class="box-flex frame"><main class="box-flex main"><a class="user" href="/u/1">newsdesk</a>'
+             f'<span>24-5-13 17:07</span><p>{POSTS[0][2]} {POSTS[1][2]}</p></main>'
+             '<aside><a href="/hot/1">Trending topic one</a></aside></div>')
+    dialogs = "".join(f'<div class="box-flex modal"><span class="avatar"><a href="/u/me">me</a></span>'
+                      f'<p>Poll {i} closes in 3 days, share your vote</p></div>' for i in range(1, 3))
+    page = f"<html><body><div>{frame}{dialogs}</div></body></html>"
+    assert find_post_blocks(parse_html(page)) == []
+    without_main = page.replace("<main", "<section").replace("</main>", "</section>")
+    assert len(find_post_blocks(parse_html(without_main))) == 3
+
+
 def test_short_post_keeps_no_poster_or_time_line():
     short = POSTS + [("dan", "2024-05-31 09:00", "+1")]
     _, posts = segment_posts(thread(short), crawled_at=CRAWL)

@@ -51,6 +51,7 @@ _BODY_SHARE = 0.7         # a child holding this share of a block's non-link tex
 _BLOCK_LEVELS = 4          # levels above a post body where its poster and time may sit (readability_posts)
 _MIN_KIND_CHARS = 20      # a same-kind element with less text (a "Posts" column header) is no second post
 _HEADLINE = etree.XPath(".//h1|.//h2")
+_MAIN_REGIONS = etree.XPath("//main|//@role[.='main']/..")
 _BY_ID, _BY_CLASS = etree.XPath("//@id[.=$value]/.."), etree.XPath("//@class[.=$value]/..")
 
 
@@ -80,12 +81,16 @@ def find_post_blocks(tree) -> list[Block]:
                 break  # a seen member's ancestors are counted already: each member counts once
             seen_members.add(member)
             bearing[parent, element_kind(member)] += 1
+    # The page's main region holds the posts; an element around it (a page frame
+    # whose layout class a modal dialog shares) is never one of them.
+    around_main = {node for region in _MAIN_REGIONS(tree) for node in chain([region], region.iterancestors())}
     text_len, link_len = {}, {}
     candidates = []  # (non-link text, members) of each group; the structure test runs best-first
     for (parent, kind), count in bearing.items():
         if count < 2 or parent.tag in _SKIP:
             continue
-        members = [c for c in parent if isinstance(c.tag, str) and c.tag not in _SKIP and element_kind(c) == kind]
+        members = [c for c in parent if isinstance(c.tag, str) and c.tag not in _SKIP and element_kind(c) == kind
+                   and c not in around_main]
         if len(members) < _MIN_POSTS or count < _EVIDENCE_SHARE * len(members):
             continue
         if parent not in text_len:
