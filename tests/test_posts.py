@@ -66,6 +66,19 @@ def test_a_page_frame_around_the_main_region_is_not_a_post():
     assert len(find_post_blocks(parse_html(without_main))) == 3
 
 
+def test_a_box_with_the_same_text_in_every_post_is_not_the_body():
+    # Short answers beside a vote-and-share bar that is longer than each of them: the bar
+    # shows one text in every post (its answer id aside), so the answers are the bodies.
+    bar = ("<div class='share'>Was this answer helpful? Vote up, vote down, report it, or copy "
+           "the link https://qa.example/answer/{i}.html to share it with friends</div>")
+    answers = "".join(f'<div class="answer"><a class="user" href="/u/{who}">{who}</a><span>{when}</span>'
+                      f'<div class="text">{text}</div>{bar.format(i=i)}</div>'
+                      for i, (who, when, text) in enumerate(POSTS, start=1))
+    _, posts = segment_posts(f"<html><body><h1>Store suspended</h1><div class='answers'>{answers}</div></body></html>",
+                             crawled_at=CRAWL)
+    assert [p["text"] for p in posts] == [text for _, _, text in POSTS]
+
+
 def test_short_post_keeps_no_poster_or_time_line():
     short = POSTS + [("dan", "2024-05-31 09:00", "+1")]
     _, posts = segment_posts(thread(short), crawled_at=CRAWL)

@@ -155,6 +155,12 @@ def containment(part: Counter, whole: Counter) -> float:
     return sum((part & whole).values()) / total if total else 0.0
 
 
+def digits_aside(text: str) -> str:
+    """``text`` with every run of digits as "0": an engine's chrome printed in every post
+    differs only by counts and ids ("Posts: 22", ".../answer/379098.html")."""
+    return _DIGITS.sub("0", text)
+
+
 def element_kind(element) -> tuple:
     """Tag and first class word, digits dropped: ``post-1`` and ``post-2`` are one kind of sibling."""
     classes = (element.get("class") or "").split()

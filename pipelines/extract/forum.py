@@ -18,7 +18,7 @@ from lxml import etree, html as lxml_html
 
 from pipelines.extract.dates import normalise_date
 from pipelines.extract.posts import find_post_blocks, poster, time_texts
-from pipelines.extract.dom import class_xpath, element_text, first, first_text, parse_html, texts
+from pipelines.extract.dom import class_xpath, digits_aside, element_text, first, first_text, parse_html, texts
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +81,6 @@ _IDS = etree.XPath("//@id", smart_strings=False)
 _TEMPLATE_MIN_POSTS = 3
 _MAX_TIME_LINE = 60
 _CLEAR_TIME = re.compile(r"(?:19|20)\d\d|\d:\d\d|前|ago\b|昨天|今天|yesterday|today", re.I)
-_DIGITS = re.compile(r"\d+")
 _REGEX_NS = {"re": "http://exslt.org/regular-expressions"}
 _FLOOR_NAMES = {"楼主": 1, "沙发": 2, "板凳": 3, "地板": 4}
 _FLOOR = re.compile(r"(\d+)\s*(?:#|楼|樓|F\b)|#\s*(\d+)|^\s*(\d+)\s*$")
@@ -166,11 +165,11 @@ def drop_template_lines(posts: list[dict]) -> None:
         return
     counts = Counter()
     for post in posts:
-        counts.update({_DIGITS.sub("0", line) for line in post["text"].split("\n")})
+        counts.update({digits_aside(line) for line in post["text"].split("\n")})
     chrome = {line for line, n in counts.items() if n >= max(_TEMPLATE_MIN_POSTS, len(posts) / 2)}
     for post in posts:
         lines = post["text"].split("\n")
-        kept = [line for line in lines if _DIGITS.sub("0", line) not in chrome]
+        kept = [line for line in lines if digits_aside(line) not in chrome]
         if kept and len(kept) < len(lines):
             post["text"] = "\n".join(kept)
 

@@ -21,7 +21,7 @@ from itertools import chain
 
 from lxml import etree
 
-from pipelines.extract.dom import element_kind
+from pipelines.extract.dom import digits_aside, element_kind
 
 _SKIP = frozenset("script style noscript template head select option button svg".split())
 # Cheap pre-filter for "this block shows a time"; normalise_date decides which text is the date.
@@ -49,6 +49,7 @@ _EVIDENCE_SHARE = 0.6     # share of members that must show a time and a poster
 _MIN_BODY_CHARS = 8       # median non-link characters of a member: link lists have ~0
 _BODY_SHARE = 0.7         # a child holding this share of a block's non-link text is its body
 _BLOCK_LEVELS = 4          # levels above a post body where its poster and time may sit (readability_posts)
+_TEMPLATE_MIN_BOXES = 3   # a box showing one text in this many posts, all of them, is the engine's
 _MIN_KIND_CHARS = 20      # a same-kind element with less text (a "Posts" column header) is no second post
 _HEADLINE = etree.XPath(".//h1|.//h2")
 _MAIN_REGIONS = etree.XPath("//main|//@role[.='main']/..")
@@ -193,8 +194,9 @@ def body_of(member, text_len, link_len):
 def _with_bodies(members: list, text_len, link_len) -> list[Block]:
     """Each member's body: the element kind (tag, class) that occurs once in
     most members, lies outside the poster block and holds the most non-link
-    text (a post's content box beside its author box); where no such kind
-    holds half the text, the descent of ``body_of``."""
+    text (a post's content box beside its author box), a box with one text
+    in every post excepted (the engine's); where no such kind holds half the
+    text outside that box, the descent of ``body_of``."""
     counts, candidates = Counter(), {}
     for member in members:
         kinds: dict[tuple, list] = {}
@@ -207,17 +209,35 @@ def _with_bodies(members: list, text_len, link_len) -> list[Block]:
                 counts[kind] += 1
                 candidates[member, kind] = nodes[0]
     total = sum(text_len[m] - link_len[m] for m in members)
-    best, best_prose = None, 0.5 * total
+    ranked = []
     for kind, count in counts.items():
         if count >= _EVIDENCE_SHARE * len(members):
-            prose = sum(text_len[e] - link_len[e] for (m, k), e in candidates.items() if k == kind)
-            if prose > best_prose:
-                best, best_prose = kind, prose
+            elements = [e for (m, k), e in candidates.items() if k == kind]
+            ranked.append((sum(text_len[e] - link_len[e] for e in elements), kind, elements))
+    ranked.sort(key=lambda r: r[0], reverse=True)
+    best, chrome = None, 0
+    for prose, kind, elements in ranked:
+        if _same_in_all(elements):
+            # what the posters wrote differs from post to post; a box with one text in every
+            # post (a vote-and-share bar longer than short answers) is the engine's chrome
+            chrome = max(chrome, prose)
+            continue
+        if prose > 0.5 * (total - chrome):
+            best = kind
+        break
     blocks = []
     for member in members:
         body = candidates.get((member, best))
         blocks.append(Block(member, body if body is not None else body_of(member, text_len, link_len)))
     return blocks
+
+
+def _same_in_all(elements: list) -> bool:
+    """Three or more ``elements`` all show one text (digits aside) with words in it: a
+    post's date or counts alone read the same with their digits aside, but say something."""
+    texts = {digits_aside(" ".join(" ".join(e.itertext()).split())) for e in elements}
+    return (len(elements) >= _TEMPLATE_MIN_BOXES and len(texts) == 1
+            and sum(c.isalpha() for c in next(iter(texts))) >= _MIN_BODY_CHARS)
 
 
 def _contains(element, node) -> bool:
