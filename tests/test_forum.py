@@ -114,3 +114,29 @@ def test_empty_title_attribute_never_beats_visible_relative_date():
         "2021-05-12T14:05:00+08:00", "2021-05-13T09:00:00+08:00",
         "2021-05-10T08:00:00+08:00",  # a real absolute date in the attribute still wins
         "2021-02-12T12:00:00+08:00"]  # 3 months of 30 days back, not 3 hours
+
+
+def _comment(cid, who, when, text, replies=""):
+    """A comment box whose post-like id sits on an empty anchor beside it; nested replies
+    carry the id on their own box."""
+    return (f'<div class="comment"><div id="reply{cid}"></div><a class="author" href="/users/{who}">{who}</a>'
+            f'<span class="when">{when}</span><div class="text">{text}</div>'
+            f'<div class="comments">{replies}</div></div>')
+
+
+def _reply(cid, who, text):
+    return f'<div class="reply" id="reply{cid}"><a href="/users/{who}">{who}</a><div class="content">{text}</div></div>'
+
+
+def test_ids_only_on_nested_replies_do_not_hide_the_comment_boxes():
+    comments = (_comment(1, "ann", "2021-05-12 10:00", "Our shop was closed after the review audit last week.",
+                         _reply(11, "bob", "Did they freeze the funds too?"))
+                + _comment(2, "cat", "2021-05-12 11:00", "Same here, the appeal took three weeks.",
+                           _reply(21, "ann", "Three weeks is quick, ours is still open."))
+                + _comment(3, "dan", "2021-05-12 12:00", "Check the account health page before anything else."))
+    _, posts = segment_posts(f"<html><body><div class='list'>{comments}</div></body></html>", crawled_at=CRAWL)
+    assert [(p["post_id"], p["text"]) for p in posts] == [
+        (None, "Our shop was closed after the review audit last week."), ("11", "Did they freeze the funds too?"),
+        (None, "Same here, the appeal took three weeks."), ("21", "Three weeks is quick, ours is still open."),
+        (None, "Check the account health page before anything else.")]
+    assert [p["author"] for p in posts[::2]] == ["ann", "cat", "dan"]

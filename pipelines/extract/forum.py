@@ -127,18 +127,43 @@ def find_thread(tree, url: str = "", rules: dict | None = None, crawled_at: date
     then the structural detector; method is the profile's name ("rules",
     "discuz", "phpbb", "generic"), "structure" or None."""
     found = _profile(tree, rules)
+    title, posts, method = None, [], None
     if found is not None:
         method, profile, elements = found
         title = first_text(tree, profile.get("title"))
         posts = [_post(element, profile, crawled_at, default_tz) for element in elements]
-    else:
-        title, posts = block_posts(tree, find_post_blocks(tree), rules, crawled_at, default_tz)
-        method = "structure" if posts else None
+    if method in (None, "generic"):
+        blocks = find_post_blocks(tree)
+        # post-like ids only on replies nested in comment boxes (the boxes' own id on an
+        # empty anchor beside them): the repeated boxes are the thread, each followed
+        # by its replies unless its body holds them already
+        if blocks and (method is None or len(blocks) >= 2 and _all_inside(elements, [b.element for b in blocks])):
+            replies = list(zip(elements, posts)) if method == "generic" else []
+            title, posts = block_posts(tree, blocks, rules, crawled_at, default_tz)
+            posts = _with_replies(blocks, posts, replies)
+            method = "structure"
     drop_template_lines(posts)
     for index, post in enumerate(posts, start=1):
         post["floor"] = post["floor"] or index
     logger.debug("%s: %d posts segmented (%s)", url, len(posts), method)
     return title, posts, method
+
+
+def _with_replies(blocks: list, posts: list[dict], replies: list) -> list[dict]:
+    """``posts`` (one per block), each followed by the ``(element, post)`` replies inside
+    its block and outside its body."""
+    merged = []
+    for block, post in zip(blocks, posts, strict=True):
+        merged.append(post)
+        merged += [reply for element, reply in replies
+                   if _all_inside([element], [block.element]) and not _all_inside([element], [block.body])]
+    return merged
+
+
+def _all_inside(elements: list, containers: list) -> bool:
+    """Every element lies inside one of ``containers``."""
+    around = set(containers)
+    return all(any(a in around for a in element.iterancestors()) for element in elements)
 
 
 def block_posts(tree, blocks: list, rules: dict | None, crawled_at: datetime | None,
