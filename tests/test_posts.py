@@ -320,6 +320,37 @@ def test_a_poster_named_inside_the_content_box_is_the_author_not_text():
     assert [(p["author"], p["text"]) for p in posts] == [(who, text) for who, _, text in POSTS]
 
 
+def test_the_poster_header_inside_the_content_box_is_not_text():
+    """The name inside the content box sits in a header with the poster's rank and
+    reputation: none of it is the post's text; a post printed inside that small box stays."""
+    ranks = ["Moderator 3.1k reputation", "Course reader 610 reputation / seller @ Shenzhen", "62 reputation"]
+    texts = [text for _, _, text in POSTS[:2]] + ["+1"]
+    items = "".join(
+        f'<div class="comment"><div class="left"><a href="/user/{i}" class="avatar"></a></div>'
+        f'<div class="main"><div class="header">\n      <a href="/user/{i}" class="nickname">{who}</a>\n'
+        f'      <div class="rank">{rank}</div>{"<span>+1</span>" if text == "+1" else ""}</div>'
+        f'{"" if text == "+1" else f"<div class=comment-content><p>{text}</p></div>"}'
+        f'<div class="when">2021-01-0{i} 10:3{i}:00</div></div></div>'
+        for i, ((who, _, _), rank, text) in enumerate(zip(POSTS, ranks, texts), start=1))
+    page = f"<html><head><title>Store suspended</title></head><body><div class='comments'>{items}</div></body></html>"
+    _, posts = segment_posts(page, crawled_at=CRAWL)
+    assert [(p["author"], p["text"]) for p in posts[:2]] == [(who, text) for who, _, text in POSTS[:2]]
+    assert posts[2]["author"] == "cat" and "+1" in posts[2]["text"]
+
+
+def test_a_relative_time_inside_the_body_takes_the_exact_date_of_its_title():
+    """Name, rank, text and time all in one content box, the time printed as "N 天前" over an
+    exact title attribute: the post's date is the title's, not counted back from the crawl."""
+    items = "".join(
+        f'<div class="comment"><a href="/user/{i}" class="avatar"></a><div class="main">'
+        f'<div class="header"><a href="/user/{i}" class="nickname">{who}</a> 62 reputation</div><p>{text}</p>'
+        f'<div class="when" title="2024-05-2{i} 10:3{i}:00">{i} 天前</div></div></div>'
+        for i, (who, _, text) in enumerate(POSTS, start=1))
+    _, posts = segment_posts(f"<html><body><div class='comments'>{items}</div></body></html>", crawled_at=CRAWL)
+    assert [(p["author"], p["text"]) for p in posts] == [(who, text) for who, _, text in POSTS]
+    assert [p["published"] for p in posts] == [f"2024-05-2{i}T10:3{i}:00+08:00" for i in (1, 2, 3)]
+
+
 def test_text_measures_read_only_what_they_need_and_equal_the_whole_text_formulas():
     """_has_text and _text_start stop reading early; their answers are those of the whole text."""
     from pipelines.extract.posts import _has_text, _text_start

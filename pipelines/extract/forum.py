@@ -17,7 +17,7 @@ from datetime import datetime
 from lxml import etree, html as lxml_html
 
 from pipelines.extract.dates import normalise_date
-from pipelines.extract.posts import find_post_blocks, poster, time_texts
+from pipelines.extract.posts import find_post_blocks, poster, poster_inside, time_texts
 from pipelines.extract.dom import class_xpath, digits_aside, element_text, first, first_text, parse_html, texts
 
 logger = logging.getLogger(__name__)
@@ -257,18 +257,41 @@ def _block_post(block, drops: list, crawled_at, default_tz) -> dict:
     published = next((d for raw in time_texts(block.element, block.body)
                       if (d := normalise_date(raw, crawled_at, default_tz))), None)
     # outside the body, else inside it: some engines print the name in the content box
-    # beside an avatar link with no text (the name's line is then dropped below)
-    author = poster(block.element, block.body) or poster(block.element)
-    parts = _body_parts(block.body, PROFILES["generic"]["drop"] + drops, PROFILES["generic"]["quote"])
-    # a short post's body is its whole block, and some engines print the time
-    # inside the content box: poster and time lines are not its text
+    # beside an avatar link with no text, in a header with the poster's rank (not text)
+    author, header = poster(block.element, block.body), None
+    if author is None:
+        author, header = poster_inside(block.element, block.body)
+    drops = PROFILES["generic"]["drop"] + drops
+    parts = _body_parts(block.body, drops, PROFILES["generic"]["quote"], [header] if header is not None else [])
+    times = _strip_poster_and_times(parts, author, crawled_at, default_tz)
+    if header is not None and not parts["text"]:  # the header box was the whole post ("+1")
+        parts = _body_parts(block.body, drops, PROFILES["generic"]["quote"])
+        times = _strip_poster_and_times(parts, author, crawled_at, default_tz)
+    if published is None and times:
+        published = _exact_date(block.body, times[0], crawled_at, default_tz) or \
+            normalise_date(times[0], crawled_at, default_tz)
+    return {"post_id": match.group(1) if match else None, "floor": None, "author": author,
+            "published": published, **parts}
+
+
+def _strip_poster_and_times(parts: dict, author: str | None, crawled_at, default_tz) -> list[str]:
+    """Drop the poster's name and time lines from ``parts["text"]`` (a short post's body is
+    its whole block, and some engines print the time inside the content box); the time lines."""
     lines = parts["text"].split("\n")
     times = [line for line in lines if _is_time_line(line, crawled_at, default_tz)]
     parts["text"] = "\n".join(line for line in lines if line != author and line not in times)
-    if published is None and times:
-        published = normalise_date(times[0], crawled_at, default_tz)
-    return {"post_id": match.group(1) if match else None, "floor": None, "author": author,
-            "published": published, **parts}
+    return times
+
+
+def _exact_date(body, line: str, crawled_at, default_tz) -> str | None:
+    """The date in the datetime/title attribute of the element printing the time ``line``
+    ("1周前" over title="2024-05-13 22:13:05"): exact where the line is relative."""
+    for node in body.iter():
+        if isinstance(node.tag, str) and " ".join(" ".join(node.itertext()).split()) == line:
+            for attribute in ("datetime", "title"):
+                if node.get(attribute) and (date := normalise_date(node.get(attribute), crawled_at, default_tz)):
+                    return date
+    return None
 
 
 def _is_time_line(line: str, crawled_at, default_tz) -> bool:
@@ -278,9 +301,9 @@ def _is_time_line(line: str, crawled_at, default_tz) -> bool:
         normalise_date(line, crawled_at, default_tz) is not None
 
 
-def _body_parts(body, drops: list, quote_xpaths) -> dict:
+def _body_parts(body, drops: list, quote_xpaths, skip_elements: list = ()) -> dict:
     """text (without quotes, signatures, hidden text), quote and reply_to of a post body."""
-    skip = set()
+    skip = set(skip_elements)
     for xpath in _COMMON_DROP + drops:
         skip.update(first(body, xpath))
     quotes = [q for q in first(body, quote_xpaths) if q not in skip]

@@ -50,6 +50,7 @@ _MIN_BODY_CHARS = 8       # median non-link characters of a member: link lists h
 _BODY_SHARE = 0.7         # a child holding this share of a block's non-link text is its body
 _BLOCK_LEVELS = 4          # levels above a post body where its poster and time may sit (readability_posts)
 _TEMPLATE_MIN_BOXES = 3   # a box showing one text in this many posts, all of them, is the engine's
+_HEADER_CHARS = 80        # a poster's header box in a post body: name, rank, reputation, title
 _MIN_KIND_CHARS = 20      # a same-kind element with less text (a "Posts" column header) is no second post
 _HEADLINE = etree.XPath(".//h1|.//h2")
 _MAIN_REGIONS = etree.XPath("//main|//@role[.='main']/..")
@@ -261,16 +262,39 @@ def poster(member, body=None) -> str | None:
     """The poster's name outside ``body`` (anywhere in the post without one): the smallest
     profile link or author/user-classed element with a short text (an author box also
     holds "Joined: …" and post counts)."""
-    inside = set(body.iter()) if body is not None else set()
-    for node in member.iter():
-        if node in inside or not isinstance(node.tag, str) or not _is_user(node):
+    node = _named_user(member, set(body.iter()) if body is not None else set())
+    return _name(node) if node is not None else None
+
+
+def poster_inside(member, body) -> tuple[str | None, etree._Element | None]:
+    """The poster's name printed inside ``body`` (beside an avatar link with no text) and
+    the header box around it: the outermost element around the name, inside the body,
+    with at most ``_HEADER_CHARS`` of text (name, rank, reputation); None when the name
+    is not alone in a box that small."""
+    node = _named_user(body, set())
+    if node is None:
+        return None, None
+    header = None
+    for box in chain([node], node.iterancestors()):
+        if box is body or len(_name(box)) > _HEADER_CHARS:
+            break
+        header = box
+    return _name(node), header
+
+
+def _named_user(root, skip: set):
+    for node in root.iter():
+        if node in skip or not isinstance(node.tag, str) or not _is_user(node):
             continue
         if any(_is_user(child) for child in node.iterdescendants() if isinstance(child.tag, str)):
             continue  # a box around the name: its innermost user element names the poster
-        name = " ".join(" ".join(node.itertext()).split())
-        if 0 < len(name) <= 40:
-            return name
+        if 0 < len(_name(node)) <= 40:
+            return node
     return None
+
+
+def _name(node) -> str:
+    return " ".join(" ".join(node.itertext()).split())
 
 
 def time_texts(member, body):
