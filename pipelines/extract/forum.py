@@ -260,7 +260,7 @@ def _block_post(block, drops: list, crawled_at, default_tz) -> dict:
     # beside an avatar link with no text, in a header with the poster's rank (not text)
     author, header = poster(block.element, block.body), None
     if author is None:
-        author, header = poster_inside(block.element, block.body)
+        author, header = poster_inside(block.body)
     drops = PROFILES["generic"]["drop"] + drops
     parts = _body_parts(block.body, drops, PROFILES["generic"]["quote"], [header] if header is not None else [])
     times = _strip_poster_and_times(parts, author, crawled_at, default_tz)

@@ -266,11 +266,10 @@ def poster(member, body=None) -> str | None:
     return _name(node) if node is not None else None
 
 
-def poster_inside(member, body) -> tuple[str | None, etree._Element | None]:
-    """The poster's name printed inside ``body`` (beside an avatar link with no text) and
-    the header box around it: the outermost element around the name, inside the body,
-    with at most ``_HEADER_CHARS`` of text (name, rank, reputation); None when the name
-    is not alone in a box that small."""
+def poster_inside(body) -> tuple[str | None, etree._Element | None]:
+    """The poster's name printed inside a post's ``body`` (beside an avatar link with no
+    text) and the header box around it: the outermost element around the name, inside
+    the body, with at most ``_HEADER_CHARS`` of text (name, rank, reputation)."""
     node = _named_user(body, set())
     if node is None:
         return None, None
