@@ -79,6 +79,19 @@ def test_a_box_with_the_same_text_in_every_post_is_not_the_body():
     assert [p["text"] for p in posts] == [text for _, _, text in POSTS]
 
 
+def test_a_stream_of_story_cards_is_not_a_thread():
+    # each card: a headline link to another story, its writer's author page, a time, a summary
+    cards = "".join(f'<div class="card"><h3><a href="/2024/05/2{i}/story-{i}/">Marketplace story number {i}</a></h3>'
+                    f'<a class="author" href="/author/writer-{i}/">Writer {i}</a><span>{i} hours ago</span>'
+                    f'<p>{text}</p></div>' for i, (_, _, text) in enumerate(POSTS, start=1))
+    assert find_post_blocks(parse_html(f"<html><body><div class='more'>{cards}</div></body></html>")) == []
+    # the same blocks with the poster's name as the heading link (and a post's own "#p1" title) are posts
+    posts = cards.replace('<h3><a href="/2024/05/2', '<h3><a href="/members/2').replace("story-", "user-")
+    assert len(find_post_blocks(parse_html(f"<html><body><div class='t'>{posts}</div></body></html>"))) == 3
+    own = cards.replace('href="/2024/05/2', 'href="#p2')
+    assert len(find_post_blocks(parse_html(f"<html><body><div class='t'>{own}</div></body></html>"))) == 3
+
+
 def test_short_post_keeps_no_poster_or_time_line():
     short = POSTS + [("dan", "2024-05-31 09:00", "+1")]
     _, posts = segment_posts(thread(short), crawled_at=CRAWL)

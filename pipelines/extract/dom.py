@@ -167,6 +167,12 @@ def element_kind(element) -> tuple:
     return element.tag, _DIGITS.sub("", classes[0]) if classes else ""
 
 
+def headline_links(element) -> list:
+    """The heading links (h2–h6) under ``element`` long enough to be headlines."""
+    return [link for link in _CARD_HEADLINES(element)
+            if len(" ".join(" ".join(link.itertext()).split())) >= _MIN_HEADLINE_CHARS]
+
+
 def card_lines(tree) -> set[str]:
     """Text lines of the page's story cards.
 

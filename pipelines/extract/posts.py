@@ -21,7 +21,7 @@ from itertools import chain
 
 from lxml import etree
 
-from pipelines.extract.dom import digits_aside, element_kind
+from pipelines.extract.dom import digits_aside, element_kind, headline_links
 
 _SKIP = frozenset("script style noscript template head select option button svg".split())
 # Cheap pre-filter for "this block shows a time"; normalise_date decides which text is the date.
@@ -95,6 +95,8 @@ def find_post_blocks(tree) -> list[Block]:
                    and c not in around_main]
         if len(members) < _MIN_POSTS or count < _EVIDENCE_SHARE * len(members):
             continue
+        if sum(map(_is_story_card, members)) >= _EVIDENCE_SHARE * len(members):
+            continue  # a "latest stories" stream: author, time and summary under a headline link
         if parent not in text_len:
             measure_text(parent, text_len, link_len)
         prose = [text_len[m] - link_len[m] for m in members]
@@ -154,6 +156,13 @@ def measure_text(root, text_len: dict, link_len: dict) -> None:
             links += link_len[child]
         text_len[element] = total
         link_len[element] = total if element.tag == "a" else links
+
+
+def _is_story_card(member) -> bool:
+    """``member`` holds a headline link to another page (h2–h6; not a post's own "#p12" title,
+    not its poster's name printed as a heading): a story card, which shows an author and a
+    time too."""
+    return any(not link.get("href").startswith("#") and not _is_user(link) for link in headline_links(member))
 
 
 def _has_post_structure(members: list) -> bool:
