@@ -17,7 +17,7 @@ BENCH = Path(__file__).resolve().parent.parent / "bench" / "bench_extract.py"
 # Floors: a little under the figures of docs/extraction.md (pipeline F1 per set); zh_forum at
 # issue 9's target itself (0.883 reached), so no change may take it below the target.
 FLOORS = {
-    "en_article_magichtml": 0.85, "en_forum_magichtml": 0.86, "en_news_scrapinghub": 0.96,
+    "en_article_magichtml": 0.86, "en_forum_magichtml": 0.86, "en_news_scrapinghub": 0.96,
     "xx_article_magichtml": 0.835, "xx_forum_magichtml": 0.76, "xx_news_scrapinghub": 0.94,
     "zh_article_magichtml": 0.97, "zh_forum_magichtml": 0.88, "zh_web_cwced": 0.94,
 }
