@@ -106,6 +106,17 @@ def test_reader_comments_under_an_article_do_not_make_a_thread():
     assert got["kind"] == "article" and got["posts"] == []
 
 
+def test_a_side_list_on_a_page_the_spider_calls_a_thread_is_not_its_posts():
+    # a one-post thread (no repeated blocks) beside a "related threads" list with posters and
+    # times: the list fails the content test here too, and the page is one document, counted
+    post = "<div class='first'><p>" + "Our store was closed after a review audit and the funds are frozen. " * 20 + \
+           "</p></div>"
+    page = thread(extra="").replace("<div class='thread'>", post + "<div class='thread'>")
+    got = extract_page(page.encode(), "http://x.test/forum/t/1", rules={"kind": "forum"}, crawled_at=CRAWL)
+    assert got["posts"] == [] and got["thread_fallback"]
+    assert "funds are frozen" in got["text"]
+
+
 def test_thread_page_is_forum_and_main_text_outside_posts_is_the_opening_post():
     opener = "<div class='question'><p>" + "How do I appeal a suspension for review manipulation on Amazon? " + \
              "</p></div>"

@@ -83,7 +83,7 @@ def extract_page(body: bytes, url: str, headers: dict | None = None, rules: dict
     text = readability = None
     if method in ("structure", "generic"):  # no engine-specific opening post
         text, readability = main_texts(tree, url, rules, config.article)
-        posts = _thread_posts(text, posts, kind == "forum", config.thread_coverage, tree, title)
+        posts = _thread_posts(text, posts, config.thread_coverage, tree, title)
     fallback = not posts and kind == "forum"
     if fallback:
         # a thread page no profile or detector understands: one document of
@@ -119,18 +119,19 @@ def extract_page(body: bytes, url: str, headers: dict | None = None, rules: dict
     return result
 
 
-def _thread_posts(text: str, posts: list[dict], forced: bool, coverage: float, tree, title) -> list[dict]:
+def _thread_posts(text: str, posts: list[dict], coverage: float, tree, title) -> list[dict]:
     """Posts of the structural detector, checked against the main text.
 
-    Unless the spider says the page is a thread, the posts must be its content
-    (``_posts_are_the_content``). The opening post often has its
+    The posts must be the page's content (``_posts_are_the_content``), also on a page
+    the spider calls a thread: its sidebar of related threads has posters and times
+    too. The opening post often has its
     own markup (a question above its answers): the main-text lines above the
     first line a post holds become that opening post, less the title and
     link captions (navigation); lines after it are page chrome."""
     joined = "\n".join(p["text"] for p in posts)
     held = tokens(joined)  # by tokens: line breaks and list marks differ
     captions = LinkCaptions(tree)
-    if not forced and not _posts_are_the_content(text, posts, held, captions, coverage):
+    if not _posts_are_the_content(text, posts, held, captions, coverage):
         return []
     opener = []
     for line in text.split("\n"):
