@@ -155,6 +155,11 @@ def containment(part: Counter, whole: Counter) -> float:
     return sum((part & whole).values()) / total if total else 0.0
 
 
+def flat_text(element) -> str:
+    """The text under ``element`` on one line, runs of whitespace as one space."""
+    return " ".join(" ".join(element.itertext()).split())
+
+
 def digits_aside(text: str) -> str:
     """``text`` with every run of digits as "0": an engine's chrome printed in every post
     differs only by counts and ids ("Posts: 22", ".../answer/379098.html")."""
@@ -170,7 +175,7 @@ def element_kind(element) -> tuple:
 def headline_links(element) -> list:
     """The heading links (h2–h6) under ``element`` long enough to be headlines."""
     return [link for link in _CARD_HEADLINES(element)
-            if len(" ".join(" ".join(link.itertext()).split())) >= _MIN_HEADLINE_CHARS]
+            if len(flat_text(link)) >= _MIN_HEADLINE_CHARS]
 
 
 def card_lines(tree) -> set[str]:
@@ -182,7 +187,7 @@ def card_lines(tree) -> set[str]:
     drops their headline links but keeps their summaries as paragraphs."""
     lines, seen = set(), set()  # seen: (parent, kind) pairs already tested
     for link in _HEADLINE_LINKS(tree):
-        if len(" ".join(" ".join(link.itertext()).split())) < _MIN_HEADLINE_CHARS:
+        if len(flat_text(link)) < _MIN_HEADLINE_CHARS:
             continue
         node = link
         for _ in range(_CARD_DEPTH):

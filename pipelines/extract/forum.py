@@ -18,7 +18,8 @@ from lxml import etree, html as lxml_html
 
 from pipelines.extract.dates import normalise_date
 from pipelines.extract.posts import find_post_blocks, poster, poster_inside, time_texts
-from pipelines.extract.dom import class_xpath, digits_aside, element_text, first, first_text, parse_html, texts
+from pipelines.extract.dom import (class_xpath, digits_aside, element_text, first, first_text, flat_text, parse_html,
+                                   texts)
 
 logger = logging.getLogger(__name__)
 
@@ -287,7 +288,7 @@ def _exact_date(body, line: str, crawled_at, default_tz) -> str | None:
     """The date in the datetime/title attribute of the element printing the time ``line``
     ("1周前" over title="2024-05-13 22:13:05"): exact where the line is relative."""
     for node in body.iter():
-        if isinstance(node.tag, str) and " ".join(" ".join(node.itertext()).split()) == line:
+        if isinstance(node.tag, str) and flat_text(node) == line:
             for attribute in ("datetime", "title"):
                 if node.get(attribute) and (date := normalise_date(node.get(attribute), crawled_at, default_tz)):
                     return date

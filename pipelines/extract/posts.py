@@ -21,7 +21,7 @@ from itertools import chain
 
 from lxml import etree
 
-from pipelines.extract.dom import digits_aside, element_kind, headline_links
+from pipelines.extract.dom import digits_aside, element_kind, flat_text, headline_links
 
 _SKIP = frozenset("script style noscript template head select option button svg".split())
 # Cheap pre-filter for "this block shows a time"; normalise_date decides which text is the date.
@@ -245,7 +245,7 @@ def _with_bodies(members: list, text_len, link_len) -> list[Block]:
 def _same_in_all(elements: list) -> bool:
     """Three or more ``elements`` all show one text (digits aside) with words in it: a
     post's date or counts alone read the same with their digits aside, but say something."""
-    texts = {digits_aside(" ".join(" ".join(e.itertext()).split())) for e in elements}
+    texts = {digits_aside(flat_text(e)) for e in elements}
     return (len(elements) >= _TEMPLATE_MIN_BOXES and len(texts) == 1
             and sum(c.isalpha() for c in next(iter(texts))) >= _MIN_BODY_CHARS)
 
@@ -272,7 +272,7 @@ def poster(member, body=None) -> str | None:
     profile link or author/user-classed element with a short text (an author box also
     holds "Joined: …" and post counts)."""
     node = _named_user(member, set(body.iter()) if body is not None else set())
-    return _name(node) if node is not None else None
+    return flat_text(node) if node is not None else None
 
 
 def poster_inside(body) -> tuple[str | None, etree._Element | None]:
@@ -284,10 +284,10 @@ def poster_inside(body) -> tuple[str | None, etree._Element | None]:
         return None, None
     header = None
     for box in chain([node], node.iterancestors()):
-        if box is body or len(_name(box)) > _HEADER_CHARS:
+        if box is body or len(flat_text(box)) > _HEADER_CHARS:
             break
         header = box
-    return _name(node), header
+    return flat_text(node), header
 
 
 def _named_user(root, skip: set):
@@ -296,13 +296,9 @@ def _named_user(root, skip: set):
             continue
         if any(_is_user(child) for child in node.iterdescendants() if isinstance(child.tag, str)):
             continue  # a box around the name: its innermost user element names the poster
-        if 0 < len(_name(node)) <= 40:
+        if 0 < len(flat_text(node)) <= 40:
             return node
     return None
-
-
-def _name(node) -> str:
-    return " ".join(" ".join(node.itertext()).split())
 
 
 def time_texts(member, body):
