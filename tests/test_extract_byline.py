@@ -47,6 +47,14 @@ def test_reporter_in_parentheses_closing_the_text():
     assert got["author"] == "张伟"
 
 
+def test_a_headline_ending_in_a_bracketed_word_is_no_closing_byline():
+    # the page's headline line "示例新闻网_(新闻)" ends like "（张伟）", but only the text's end signs it
+    page = article(tail="<p>（张伟）</p>").replace("<h1>卖家店铺被封调查</h1>".encode(),
+                                                "<h1>卖家店铺被封调查</h1><div>示例新闻网_(新闻)</div>".encode())
+    assert extract(page)["author"] == "张伟"
+    assert extract(page.replace("<p>（张伟）</p>".encode(), b""))["author"] is None
+
+
 def test_editor_line_after_the_body_when_no_writer_is_named():
     got = extract(article(tail="<div>责任编辑：赵强</div>"))
     assert got["author"] == "赵强"

@@ -36,9 +36,10 @@ _BYLINES = [
     re.compile(rf"(?:本贴由|由)\s*({_HANDLE})\s*(?:于|张贴|發表|发表)"),
     re.compile(rf"^({_HANDLE})\s*(?:发表于|發表於)"),
     re.compile(rf"(?:责任编辑|责编|编辑)\s*[:：]\s*({_NAMES}|[A-Za-z][\w .\-]{{1,30}}?)\s*(?:$|[|｜\s)）])"),
-    # "（袁源）", "（姚峰 上海报道）" closing a news text
-    re.compile(rf"[（(]\s*({_CJK_NAME})(?:\s+[\u4e00-\u9fff]{{2,6}}报道)?\s*[)）]$"),
 ]
+# "（袁源）", "（姚峰 上海报道）" closing a news text: only at the body's end, since a headline or
+# page title line may end in a bracketed word too ("北医新闻网_(新闻)")
+_CLOSING_BYLINE = re.compile(rf"[（(]\s*({_CJK_NAME})(?:\s+[\u4e00-\u9fff]{{2,6}}报道)?\s*[)）]$")
 _LONE_NAME = re.compile(rf"^({_CJK_NAME})$")  # an essay's author line right under its title
 _BEFORE_HEADLINE = 8   # text nodes above the headline still in its byline block (kicker, date bar)
 _AFTER_BODY = 6        # text nodes after the main text that may carry its credits
@@ -89,17 +90,15 @@ class Byline:
 
     def author(self) -> str | None:
         """The strongest byline form found below the headline, in the body's first and last
-        lines, or just after the body (in that order of places); else a lone name line
-        right under the headline."""
-        region = []
-        if self.headline is not None:
-            region += self.lines[self.headline:(self.start or self.headline) + 3]
-        region += self.text_lines
-        if self.end is not None:
-            region += self.lines[self.end:self.end + _AFTER_BODY]
-        region = _merge_short(region)  # not above the headline: breadcrumbs name channels ("记者看东北")
-        for pattern in _BYLINES:
-            for line in region:
+        lines, or just after the body (in that order of places); a name in brackets closing
+        the text only at its end; else a lone name line right under the headline."""
+        # not above the headline: breadcrumbs name channels ("记者看东北")
+        head = self.lines[self.headline:(self.start or self.headline) + 3] if self.headline is not None else []
+        after = self.lines[self.end:self.end + _AFTER_BODY] if self.end is not None else []
+        region = _merge_short(head + self.text_lines + after)
+        closing = _merge_short(self.text_lines[-_LAST_LINES:] + after)
+        for pattern, lines in [(pattern, region) for pattern in _BYLINES] + [(_CLOSING_BYLINE, closing)]:
+            for line in lines:
                 match = pattern.search(line)
                 if match:
                     return " ".join(match.group(1).replace("，", " ").replace("、", " ").replace(",", " ").split())
