@@ -2,6 +2,7 @@
 from datetime import datetime, timezone
 
 from pipelines.extract import extract_page
+from pipelines.extract.byline import Byline
 from pipelines.extract.metadata import strip_site_name
 from pipelines.extract.dates import normalise_date
 from pipelines.extract.forum import drop_template_lines, segment_posts
@@ -58,6 +59,14 @@ def test_a_headline_ending_in_a_bracketed_word_is_no_closing_byline():
 def test_editor_line_after_the_body_when_no_writer_is_named():
     got = extract(article(tail="<div>责任编辑：赵强</div>"))
     assert got["author"] == "赵强"
+
+
+def test_paragraphs_indented_with_ideographic_spaces_are_located_for_their_credits():
+    # the main text as a fallback extractor returns it, indentation kept; the page's text nodes collapsed
+    paragraphs = [f"第{i}段：跨境卖家反映，平台以评论操纵为由冻结了店铺资金，协会正在收集案例。" for i in (1, 2, 3)]
+    lines = ["首页", "卖家店铺被封调查", *paragraphs, "来源：示例日报 编辑：苏亮", "相关报道"]
+    text = "\n".join("\u3000\u3000" + paragraph for paragraph in paragraphs)
+    assert Byline(lines, text, "卖家店铺被封调查").author() == "苏亮"
 
 
 def test_writer_beats_editor():

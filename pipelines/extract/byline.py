@@ -59,7 +59,8 @@ class Byline:
 
     def __init__(self, lines: list[str], text: str, title: str | None):
         self.lines = lines
-        body = [line for line in text.split("\n") if line.strip()]
+        # collapsed as the page's nodes are: Chinese paragraphs open with ideographic spaces
+        body = [" ".join(line.split()) for line in text.split("\n") if line.strip()]
         self.start = _locate(lines, body[0], 0) if body else None
         last = next((line for line in reversed(body) if len(line) >= _SHORT_NODE), None)  # "- 关注" is anywhere
         self.end = _locate(lines, last, self.start or 0) if last and self.start is not None else None
