@@ -7,17 +7,16 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
-from nlp.regex import first_chars, trie_regex
+from nlp.regex import first_char_lookahead, trie_regex, with_first_characters
 
 
 def latin_regex(forms: Sequence[str]) -> re.Pattern | None:
     """One expression for the Latin-script aliases (case-sensitive, whole words), or None."""
     if not forms:
         return None
-    starts = re.escape("".join(sorted({f[0] for f in forms})))
     # the first-character lookahead lets the scan skip positions no alias can start at; the trie
     # (longest form first, as an alternation sorted by length) tries one branch per character
-    return re.compile(rf"(?=[{starts}])(?<![A-Za-z0-9])(?:{trie_regex(forms)})(?![A-Za-z0-9])")
+    return re.compile(rf"{first_char_lookahead(forms)}(?<![A-Za-z0-9])(?:{trie_regex(forms)})(?![A-Za-z0-9])")
 
 
 class NameNormaliser:
@@ -52,13 +51,6 @@ def business_name_pattern(rules: dict, heads: Sequence[str]) -> tuple[str, tuple
     stop = {*rules["en_business_name_stopwords"], *rules["en_name_stopwords"]}
     pattern = rules["en_business_name"].replace("{heads}", trie_regex(heads)).replace("{stop}", trie_regex(stop))
     return "seller", tuple(heads), re.compile(with_first_characters(pattern)), False, False
-
-
-def with_first_characters(pattern: str) -> str:
-    """``pattern`` behind a lookahead for the characters a match can start with, when they are a
-    literal set: the engine then rejects most positions with one set test."""
-    chars = first_chars(pattern)
-    return f"(?=[{re.escape(''.join(sorted(chars)))}])(?:{pattern})" if chars else pattern
 
 
 LIST_SEPARATOR = re.compile(r",?\s+and\s+|,\s+|\s?(?:、|和|及|与|到)\s?")

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from bisect import bisect_right
 
 from nlp.numbers import ARABIC_PATTERN, CN_NUMERAL_CHARS, ParsedNumber, parse_number
+from nlp.regex import first_char_lookahead
 
 _CN = CN_NUMERAL_CHARS
 _EN_WORD_NUMBER = (r"(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|"
@@ -131,7 +132,7 @@ def _alternation(words) -> str:
         parts.append(escaped)
     if not parts:
         return ""
-    return f"(?=[{re.escape(''.join(sorted({w[0] for w in words})))}])(?:{'|'.join(parts)})"
+    return f"{first_char_lookahead(words)}(?:{'|'.join(parts)})"
 
 
 class FigureExtractor:

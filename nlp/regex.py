@@ -37,15 +37,22 @@ def word_list_regex(words: Iterable[str]) -> str:
         return "(?!)"
     cjk = [w for w in words if not (w[0].isascii() and w[0].isalnum())]
     latin = [w for w in words if w[0].isascii() and w[0].isalnum()]
-    parts = [f"{_first_char_class(cjk)}(?:{trie_regex(cjk)})"] if cjk else []
+    parts = [f"{first_char_lookahead(cjk)}(?:{trie_regex(cjk)})"] if cjk else []
     if latin:
-        parts.append(rf"{_first_char_class(latin)}(?<![A-Za-z0-9])(?:{trie_regex(latin)})(?![A-Za-z0-9])")
-    return f"{_first_char_class(words)}(?:{'|'.join(parts)})"
+        parts.append(rf"{first_char_lookahead(latin)}(?<![A-Za-z0-9])(?:{trie_regex(latin)})(?![A-Za-z0-9])")
+    return f"{first_char_lookahead(words)}(?:{'|'.join(parts)})"
 
 
-def _first_char_class(words: list[str]) -> str:
+def first_char_lookahead(words) -> str:
     """A lookahead for the first characters of ``words``."""
     return f"(?=[{re.escape(''.join(sorted({w[0] for w in words})))}])"
+
+
+def with_first_characters(pattern: str) -> str:
+    """``pattern`` behind a lookahead for the characters a match can start with, when they are a
+    literal set: the engine then rejects most positions with one set test."""
+    chars = first_chars(pattern)
+    return f"(?=[{re.escape(''.join(sorted(chars)))}])(?:{pattern})" if chars else pattern
 
 
 def first_chars(pattern: str) -> set[str] | None:

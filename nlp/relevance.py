@@ -32,7 +32,7 @@ from itertools import chain
 from pathlib import Path
 from typing import NamedTuple, Sequence
 
-from nlp.regex import first_chars
+from nlp.regex import with_first_characters
 from nlp.segmentation import Entity, Segmentation
 
 _CJK_RUN = re.compile(r"[\u3400-\u9fff]{2,}")
@@ -76,7 +76,7 @@ class Lexicon:
             for term in {t.lower() for t in spec["terms"]}:
                 self._groups_of.setdefault(term, []).append(name)
             if spec["patterns"]:
-                patterns.append(f"(?P<{name}>{_first_char_lookahead('|'.join(f'(?:{p})' for p in spec['patterns']))})")
+                patterns.append(f"(?P<{name}>{with_first_characters('|'.join(f'(?:{p})' for p in spec['patterns']))})")
         self._by_bigram: dict[str, list[str]] = {}  # longer Chinese terms by their first two characters
         self._bigram_terms: frozenset = frozenset()  # two-character Chinese terms: hit when a bigram of the text
         self._words: frozenset = frozenset()        # one-word English terms (letters and digits)
@@ -100,7 +100,7 @@ class Lexicon:
         # first-character lookaheads on the whole and on each group: the first halves the cost of
         # this pass, the second saves about a seventh of the rest (a position is tried against
         # only the groups that can start there)
-        self._patterns = re.compile(_first_char_lookahead("|".join(patterns))) if patterns else None
+        self._patterns = re.compile(with_first_characters("|".join(patterns))) if patterns else None
 
     @property
     def feature_names(self) -> list[str]:
@@ -231,12 +231,6 @@ class RelevanceScorer:
 
     def is_relevant(self, score: float, threshold: float | None = None) -> bool:
         return score >= (self.THRESHOLD if threshold is None else threshold)
-
-
-def _first_char_lookahead(pattern: str) -> str:
-    """``pattern`` behind a lookahead for the characters its matches can start with, if known."""
-    starts = first_chars(pattern)
-    return pattern if starts is None else f"(?=[{re.escape(''.join(sorted(starts)))}])(?:{pattern})"
 
 
 def _is_ascii_alnum(ch: str) -> bool:
