@@ -265,8 +265,7 @@ class LinkCaptions:
 
     def __init__(self, tree):
         # most anchors hold only text: their caption is that text, without an itertext walk
-        self.captions = {" ".join(((a.text or "") if len(a) == 0 else " ".join(a.itertext())).split())
-                         for a in tree.iter("a")}
+        self.captions = {" ".join((a.text or "").split()) if len(a) == 0 else flat_text(a) for a in tree.iter("a")}
         self.by_start: dict[str, list[str]] = {}
         for caption in self.captions:
             if len(caption) >= self._KEY:
